@@ -1,0 +1,113 @@
+//! `RunSummary`: the per-run metrics, one row of `runs.csv`.
+//!
+//! The column list is defined once, here, by the `metrics!` table: name (units last), and
+//! what it means. CSV headers, the README's column reference, charts and the report all
+//! read this table, so a metric is named one way everywhere.
+
+macro_rules! metrics {
+    ($( $field:ident : $doc:literal ),* $(,)?) => {
+        /// The metrics of one run. Every field is an `f64` (counts are whole numbers).
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct RunSummary {
+            $( #[doc = $doc] pub $field: f64, )*
+        }
+
+        /// Names and meanings of every metric, in column order.
+        pub const METRICS: &[MetricDef] = &[
+            $( MetricDef { name: stringify!($field), doc: $doc }, )*
+        ];
+
+        impl RunSummary {
+            /// The values in `METRICS` order.
+            pub fn values(&self) -> Vec<f64> {
+                vec![$( self.$field, )*]
+            }
+
+            /// Builds a summary from values in `METRICS` order (used when reading CSVs back).
+            pub fn from_values(values: &[f64]) -> Option<RunSummary> {
+                if values.len() != METRICS.len() {
+                    return None;
+                }
+                let mut it = values.iter().copied();
+                Some(RunSummary { $( $field: it.next()?, )* })
+            }
+
+            /// The value of the metric called `name`.
+            pub fn get(&self, name: &str) -> Option<f64> {
+                match name {
+                    $( stringify!($field) => Some(self.$field), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// A metric's column name and meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricDef {
+    /// Column name, units last.
+    pub name: &'static str,
+    /// One sentence: what it measures.
+    pub doc: &'static str,
+}
+
+metrics! {
+    // Velocity.
+    tasks_started: "tasks authors started",
+    changes_proposed: "changes proposed (every attempt of every task)",
+    changes_deployed: "changes that reached production",
+    deploys_per_day: "changes deployed per simulated day, all authors (DORA deployment frequency)",
+    deploys_per_day_agent: "changes deployed per day by agents",
+    deploys_per_day_human: "changes deployed per day by humans",
+    changes_rejected: "changes rejected in review",
+    changes_refused: "changes refused by access control",
+    changes_abandoned: "tasks given up after their last attempt",
+    escalations: "agent retries with a more drastic action class",
+    lead_time_h_mean: "hours from proposal to full deployment, mean",
+    lead_time_h_p50: "hours from proposal to full deployment, median (DORA lead time)",
+    lead_time_h_p95: "hours from proposal to full deployment, 95th percentile",
+    review_wait_h_p50: "hours a change waited for its review to start, median",
+    review_wait_h_p95: "hours a change waited for its review to start, 95th percentile",
+    review_wait_h_mean: "hours a change waited for its review to start, mean",
+    reviews_done: "reviews completed",
+    reviews_rushed: "reviews done while the queue was over the rubber-stamp threshold",
+    review_queue_len_mean: "changes waiting for review, time-average",
+    review_queue_len_max: "changes waiting for review, high-water mark",
+    auto_approved: "reviews skipped by the auto-approve timeout",
+    reviewer_utilisation: "share of reviewer working time spent reviewing",
+    senior_review_h_per_week: "senior reviewer hours spent reviewing per week",
+    // Breakers.
+    blocks_true: "breaker blocks of defective changes (safety bought)",
+    blocks_false: "breaker blocks of good changes (velocity lost)",
+    block_delay_h_total: "hours good changes spent delayed by breakers",
+    guard_blocks: "actions blocked by the blast-radius guard",
+    guard_escalations: "actions the blast-radius guard sent to senior review",
+    rate_limited: "actions delayed by the rate limiter",
+    breaker_trips: "times a per-agent breaker opened",
+    breaker_open_h: "agent-hours spent with the breaker open",
+    freezes: "times the error-budget freeze started",
+    freeze_h: "hours under error-budget freeze",
+    kill_switch_h: "hours agents were halted by the kill switch",
+    // Blast radius.
+    incidents: "incidents caused by deployed changes",
+    incidents_agent: "incidents caused by agent changes",
+    change_failure_rate: "share of deployed changes that caused an incident (DORA)",
+    services_hit_mean: "services down per incident, mean",
+    services_hit_p95: "services down per incident, 95th percentile",
+    services_hit_max: "services down in the worst incident",
+    users_hit_max: "largest peak share of users affected by one incident",
+    user_impact_min_total: "user-impact minutes: sum over incidents of traffic share x minutes down",
+    user_impact_min_p50: "user-impact minutes per incident, median",
+    user_impact_min_p95: "user-impact minutes per incident, 95th percentile",
+    user_impact_min_max: "user-impact minutes of the worst incident",
+    outage_h_max: "hours from fault to full recovery, longest incident",
+    time_to_detect_min_p50: "minutes from fault to detection, median",
+    time_to_restore_h_p50: "hours from fault to full recovery, median (DORA recovery time)",
+    time_to_restore_h_p95: "hours from fault to full recovery, 95th percentile",
+    availability: "user-weighted availability over the run",
+    // Chaos.
+    invariant_violations: "invariant violations recorded in the run",
+    // Engine.
+    events: "events dispatched",
+}

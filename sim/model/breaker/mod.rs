@@ -1,0 +1,1 @@
+//! Automated breakers at execution time, each a pure state machine the world consults.

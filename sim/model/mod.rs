@@ -1,0 +1,11 @@
+//! The simulated organisation: dependency graph and cascades, changes and their authors,
+//! reviewers and approval policies, breakers, deployment and incidents.
+//!
+//! Architecture Invariant: the model knows nothing of files, threads or the wall clock.
+//! Its input is a `config::WorldConfig`; its output a `metrics::RunOutput`.
+
+pub mod breaker;
+pub mod config;
+pub mod dist;
+pub mod graph;
+pub mod topology;

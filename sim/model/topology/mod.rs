@@ -1,0 +1,1 @@
+//! Where service graphs come from: generators, importers and shipped presets.
