@@ -1,5 +1,8 @@
 //! The `blastsim` binary: parse the command line and hand over to `cli`.
 
-fn main() {
-    std::process::exit(0);
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = blastsim::cli::Cli::parse();
+    std::process::ExitCode::from(blastsim::cli::dispatch(cli))
 }

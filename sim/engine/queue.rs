@@ -58,7 +58,11 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0, cancelled: BTreeSet::new() }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            cancelled: BTreeSet::new(),
+        }
     }
 
     /// Schedules `event` at `time` and returns its key.
@@ -80,7 +84,13 @@ impl<E> EventQueue<E> {
             if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq) {
                 continue;
             }
-            return Some((EventKey { time: e.time, seq: e.seq }, e.event));
+            return Some((
+                EventKey {
+                    time: e.time,
+                    seq: e.seq,
+                },
+                e.event,
+            ));
         }
         None
     }

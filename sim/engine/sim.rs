@@ -101,7 +101,10 @@ impl<M: Model> Simulation<M> {
     pub fn new(model: M) -> Self {
         Simulation {
             model,
-            sched: Scheduler { queue: EventQueue::new(), now: SimTime::ZERO },
+            sched: Scheduler {
+                queue: EventQueue::new(),
+                now: SimTime::ZERO,
+            },
             fingerprint: Fingerprint::default(),
             events: 0,
         }

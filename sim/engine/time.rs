@@ -122,7 +122,10 @@ impl SimDuration {
     pub fn parse(text: &str) -> Result<SimDuration, DurationError> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            return Err(DurationError { text: text.to_string(), reason: "it is empty".into() });
+            return Err(DurationError {
+                text: text.to_string(),
+                reason: "it is empty".into(),
+            });
         }
         if trimmed.chars().all(|c| c.is_ascii_digit()) && trimmed != "0" {
             return Err(DurationError {
@@ -142,12 +145,17 @@ impl SimDuration {
                         reason: "the smallest unit is one millisecond".into(),
                     });
                 }
-                u64::try_from(ms).map(SimDuration).map_err(|_| DurationError {
-                    text: text.to_string(),
-                    reason: "it is too long".into(),
-                })
+                u64::try_from(ms)
+                    .map(SimDuration)
+                    .map_err(|_| DurationError {
+                        text: text.to_string(),
+                        reason: "it is too long".into(),
+                    })
             }
-            Err(e) => Err(DurationError { text: text.to_string(), reason: e.to_string() }),
+            Err(e) => Err(DurationError {
+                text: text.to_string(),
+                reason: e.to_string(),
+            }),
         }
     }
 }

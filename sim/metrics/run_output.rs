@@ -88,6 +88,8 @@ pub struct RunOutput {
     pub violations: Vec<Violation>,
     /// One entry per simulated day.
     pub days: Vec<DayStats>,
+    /// The services hit by the run's worst incident (largest user-impact minutes).
+    pub worst_hit: Vec<ServiceId>,
     /// Hash of every dispatched event: the witness of determinism.
     pub fingerprint: u64,
     /// Which limit ended the run.

@@ -106,7 +106,10 @@ impl ServiceGraph {
     }
     /// The id of the service with this name (linear scan; for import and tests).
     pub fn find(&self, name: &str) -> Option<ServiceId> {
-        self.names.iter().position(|n| n == name).map(|i| ServiceId(i as u32))
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| ServiceId(i as u32))
     }
 }
 
@@ -153,7 +156,11 @@ impl ServiceGraphBuilder {
         let mut tiers = Vec::with_capacity(n);
         let mut cells = Vec::with_capacity(n);
         for s in self.services {
-            let w = if total > 0.0 { s.weight / total } else { 1.0 / n as f64 };
+            let w = if total > 0.0 {
+                s.weight / total
+            } else {
+                1.0 / n as f64
+            };
             names.push(s.name);
             weights.push(w);
             tiers.push(s.tier);
@@ -161,7 +168,16 @@ impl ServiceGraphBuilder {
         }
         let (dep_offsets, deps) = csr(n, self.edges.iter().map(|&(a, b, k, f)| (a, b, k, f)));
         let (rev_offsets, revs) = csr(n, self.edges.iter().map(|&(a, b, k, f)| (b, a, k, f)));
-        ServiceGraph { names, weights, tiers, cells, dep_offsets, deps, rev_offsets, revs }
+        ServiceGraph {
+            names,
+            weights,
+            tiers,
+            cells,
+            dep_offsets,
+            deps,
+            rev_offsets,
+            revs,
+        }
     }
 }
 
@@ -178,11 +194,19 @@ fn csr(
         offsets[i + 1] += offsets[i];
     }
     let mut fill = offsets.clone();
-    let placeholder = Edge { other: ServiceId(0), kind: EdgeKind::Hard, fallback: false };
+    let placeholder = Edge {
+        other: ServiceId(0),
+        kind: EdgeKind::Hard,
+        fallback: false,
+    };
     let mut out = vec![placeholder; offsets[n] as usize];
     for (src, dst, kind, fallback) in edges {
         let slot = &mut fill[src as usize];
-        out[*slot as usize] = Edge { other: ServiceId(dst), kind, fallback };
+        out[*slot as usize] = Edge {
+            other: ServiceId(dst),
+            kind,
+            fallback,
+        };
         *slot += 1;
     }
     (offsets, out)

@@ -9,3 +9,6 @@ pub mod config;
 pub mod dist;
 pub mod graph;
 pub mod topology;
+pub mod world;
+
+pub use world::simulate;
