@@ -142,6 +142,16 @@ impl<M: Model> Simulation<M> {
         }
     }
 
+    /// The model and the scheduler together, to seed initial events from the model.
+    pub fn parts(&mut self) -> (&mut M, &mut Scheduler<M::Event>) {
+        (&mut self.model, &mut self.sched)
+    }
+
+    /// Ends the simulation and hands back the model.
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
     /// The running fingerprint of every dispatched event.
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint.finish()

@@ -13,7 +13,11 @@ use crate::model::dist::{DurationDist, SizeDist};
 use crate::model::graph::ServiceGraph;
 
 /// What an action does, from harmless to drastic. The order is the escalation ladder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+// Serialize only so trace records can name it; the config itself never crosses a file.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ActionClass {
     /// Reads state; cannot break anything.
     ReadOnly = 0,
@@ -97,7 +101,11 @@ impl ClassSet {
 }
 
 /// Who wrote a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+// Serialize only so trace records can name it; the config itself never crosses a file.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum AuthorKind {
     /// An autonomous coding agent.
     Agent,
@@ -116,7 +124,11 @@ impl AuthorKind {
 }
 
 /// How bad a defective change is, drawn at proposal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+// Serialize only so trace records can name it; the config itself never crosses a file.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Breaks only the target service.
     Local,

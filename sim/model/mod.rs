@@ -5,9 +5,16 @@
 //! Its input is a `config::WorldConfig`; its output a `metrics::RunOutput`.
 
 pub mod breaker;
+pub mod calendar;
+pub mod cascade;
+pub mod change;
 pub mod config;
 pub mod dist;
+pub mod gate;
 pub mod graph;
+pub mod incident;
+pub mod policy;
+pub mod reviewers;
 pub mod topology;
 pub mod world;
 

@@ -1,0 +1,443 @@
+//! The streaming metrics collector: it sees every trace event once and keeps only
+//! counters, fixed-size histograms, per-incident records and per-day rows.
+//!
+//! It is the only place `RunSummary` is computed, so a run and a replay of its trace give
+//! the same row.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::engine::time::{MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_WEEK};
+use crate::engine::{SimTime, StopReason};
+use crate::metrics::run_output::{DayStats, IncidentRecord, RunOutput, Violation};
+use crate::metrics::summary::RunSummary;
+use crate::metrics::trace::{BreakerKind, BreakerState, TraceEvent};
+use crate::model::config::{AuthorKind, Invariants};
+use crate::model::graph::ServiceId;
+
+/// The value below which a share `q` of `sorted` lies (nearest rank); 0 for no data.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Accumulates a run's metrics from its trace events.
+pub struct Collector {
+    invariants: Invariants,
+    horizon_ms: u64,
+    reviewer_capacity_ms: u64,
+    s: RunSummary,
+    lead_time: Histogram<u64>,
+    lead_time_sum_ms: f64,
+    review_wait: Histogram<u64>,
+    review_wait_sum_ms: f64,
+    queue_len: u32,
+    queue_len_since: u64,
+    queue_area: f64,
+    busy_ms: u64,
+    senior_busy_ms: u64,
+    open_incidents: BTreeMap<u32, IncidentRecord>,
+    incidents: Vec<IncidentRecord>,
+    recent_impacts: Vec<(u64, f64)>,
+    violations: Vec<Violation>,
+    days: Vec<DayStats>,
+    breaker_open_since: BTreeMap<u32, u64>,
+    breaker_open_ms: u64,
+    freeze_since: Option<u64>,
+    freeze_ms: u64,
+    kill_since: Option<u64>,
+    kill_ms: u64,
+    deployed_agent: u64,
+    deployed_human: u64,
+}
+
+impl Collector {
+    /// A collector for a run with these invariants and horizon.
+    pub fn new(invariants: &Invariants, horizon_ms: u64) -> Collector {
+        let days = horizon_ms.div_ceil(MS_PER_DAY).max(1) as usize;
+        Collector {
+            invariants: invariants.clone(),
+            horizon_ms,
+            reviewer_capacity_ms: 0,
+            s: RunSummary::default(),
+            lead_time: Histogram::new(3).expect("3 significant figures is valid"),
+            lead_time_sum_ms: 0.0,
+            review_wait: Histogram::new(3).expect("3 significant figures is valid"),
+            review_wait_sum_ms: 0.0,
+            queue_len: 0,
+            queue_len_since: 0,
+            queue_area: 0.0,
+            busy_ms: 0,
+            senior_busy_ms: 0,
+            open_incidents: BTreeMap::new(),
+            incidents: Vec::new(),
+            recent_impacts: Vec::new(),
+            violations: Vec::new(),
+            days: vec![DayStats::default(); days],
+            breaker_open_since: BTreeMap::new(),
+            breaker_open_ms: 0,
+            freeze_since: None,
+            freeze_ms: 0,
+            kill_since: None,
+            kill_ms: 0,
+            deployed_agent: 0,
+            deployed_human: 0,
+        }
+    }
+
+    fn day(&mut self, t: u64) -> &mut DayStats {
+        let i = ((t / MS_PER_DAY) as usize).min(self.days.len() - 1);
+        &mut self.days[i]
+    }
+
+    fn set_queue_len(&mut self, t: u64, len: u32) {
+        self.queue_area += self.queue_len as f64 * (t - self.queue_len_since) as f64;
+        self.queue_len_since = t;
+        self.queue_len = len;
+        self.s.review_queue_len_max = self.s.review_queue_len_max.max(len as f64);
+    }
+
+    /// Adds the hours of `[from, to)` to a per-day field, split across days.
+    fn spread_hours(&mut self, from: u64, to: u64, field: fn(&mut DayStats) -> &mut f64) {
+        let mut t = from;
+        while t < to {
+            let day_end = (t / MS_PER_DAY + 1) * MS_PER_DAY;
+            let end = day_end.min(to);
+            *field(self.day(t)) += (end - t) as f64 / MS_PER_HOUR as f64;
+            t = end;
+        }
+    }
+
+    fn violate(&mut self, invariant: &'static str, at: u64, change: Option<u64>, detail: String) {
+        self.violations.push(Violation {
+            invariant,
+            at: SimTime(at),
+            change_id: change,
+            detail,
+        });
+    }
+
+    /// Observes one event at simulated time `t` (ms).
+    pub fn observe(&mut self, t: u64, event: &TraceEvent) {
+        let s = &mut self.s;
+        match *event {
+            TraceEvent::RunStarted {
+                reviewer_capacity_ms,
+                ..
+            } => {
+                self.reviewer_capacity_ms = reviewer_capacity_ms;
+            }
+            TraceEvent::TaskStarted { .. } => s.tasks_started += 1.0,
+            TraceEvent::Proposed { .. } => s.changes_proposed += 1.0,
+            TraceEvent::Refused { .. } => s.changes_refused += 1.0,
+            TraceEvent::Gated { .. } => {}
+            TraceEvent::ReviewQueued { queue_len, .. } => self.set_queue_len(t, queue_len),
+            TraceEvent::ReviewStarted {
+                waited_ms,
+                rushed,
+                queue_len,
+                ..
+            } => {
+                self.review_wait.saturating_record(waited_ms);
+                self.review_wait_sum_ms += waited_ms as f64;
+                if rushed {
+                    self.s.reviews_rushed += 1.0;
+                }
+                self.set_queue_len(t, queue_len);
+            }
+            TraceEvent::ReviewDropped { queue_len, .. } => self.set_queue_len(t, queue_len),
+            TraceEvent::ReviewFinished {
+                senior, busy_ms, ..
+            } => {
+                s.reviews_done += 1.0;
+                self.busy_ms += busy_ms;
+                if senior {
+                    self.senior_busy_ms += busy_ms;
+                }
+            }
+            TraceEvent::AutoApproved { .. } => s.auto_approved += 1.0,
+            TraceEvent::Rejected { .. } => s.changes_rejected += 1.0,
+            TraceEvent::Blocked {
+                breaker,
+                defective,
+                escalated,
+                ..
+            } => {
+                if defective {
+                    s.blocks_true += 1.0;
+                } else {
+                    s.blocks_false += 1.0;
+                }
+                match breaker {
+                    BreakerKind::BlastGuard if escalated => s.guard_escalations += 1.0,
+                    BreakerKind::BlastGuard => s.guard_blocks += 1.0,
+                    BreakerKind::RateLimit => s.rate_limited += 1.0,
+                    _ => {}
+                }
+            }
+            TraceEvent::Released {
+                held_ms, defective, ..
+            } => {
+                if !defective {
+                    s.block_delay_h_total += held_ms as f64 / MS_PER_HOUR as f64;
+                }
+            }
+            TraceEvent::Escalated { .. } => s.escalations += 1.0,
+            TraceEvent::Abandoned { .. } => s.changes_abandoned += 1.0,
+            TraceEvent::TaskDone { .. } => {}
+            TraceEvent::Deployed {
+                kind, lead_time_ms, ..
+            } => {
+                s.changes_deployed += 1.0;
+                match kind {
+                    AuthorKind::Agent => self.deployed_agent += 1,
+                    AuthorKind::Human => self.deployed_human += 1,
+                }
+                self.lead_time.saturating_record(lead_time_ms);
+                self.lead_time_sum_ms += lead_time_ms as f64;
+                self.day(t).deploys += 1;
+            }
+            TraceEvent::IncidentStarted {
+                incident,
+                started_ms,
+                change,
+                group,
+                kind,
+                class,
+                severity,
+                origin,
+                services_hit,
+                users_hit_peak,
+                ..
+            } => {
+                s.incidents += 1.0;
+                if kind == AuthorKind::Agent {
+                    s.incidents_agent += 1.0;
+                }
+                let record = IncidentRecord {
+                    change_id: change,
+                    author_group: group as usize,
+                    author_kind: kind,
+                    class,
+                    severity,
+                    origin: ServiceId(origin),
+                    started_at: SimTime(started_ms),
+                    detected_at: SimTime(t),
+                    restored_at: SimTime(t),
+                    services_hit,
+                    users_hit_peak,
+                    user_impact_min: 0.0,
+                    rebuilt: false,
+                };
+                self.open_incidents.insert(incident, record);
+                let day = self.day(started_ms);
+                day.incidents += 1;
+                day.users_hit_max = day.users_hit_max.max(users_hit_peak);
+                if let Some(limit) = self.invariants.max_users_hit_by_one_change {
+                    if users_hit_peak > limit {
+                        self.violate(
+                            "max_users_hit_by_one_change",
+                            t,
+                            Some(change),
+                            format!(
+                                "{:.1}% of users hit, limit {:.1}%",
+                                users_hit_peak * 100.0,
+                                limit * 100.0
+                            ),
+                        );
+                    }
+                }
+            }
+            TraceEvent::IncidentDetected { .. } => {}
+            TraceEvent::RecoveryStarted { incident, rebuild } => {
+                if let Some(open) = self.open_incidents.get_mut(&incident) {
+                    open.rebuilt = rebuild;
+                }
+            }
+            TraceEvent::IncidentRestored {
+                incident,
+                user_impact_min,
+            } => {
+                let Some(mut record) = self.open_incidents.remove(&incident) else {
+                    return;
+                };
+                record.restored_at = SimTime(t);
+                record.user_impact_min = user_impact_min;
+                let start_day = record.started_at.as_ms();
+                self.day(start_day).user_impact_min += user_impact_min;
+                self.check_incident_invariants(t, &record);
+                self.incidents.push(record);
+            }
+            TraceEvent::AgentBreaker { agent, state } => match state {
+                BreakerState::Open => {
+                    self.s.breaker_trips += 1.0;
+                    self.day(t).breaker_trips += 1;
+                    self.breaker_open_since.entry(agent).or_insert(t);
+                }
+                BreakerState::HalfOpen | BreakerState::Closed => {
+                    if let Some(since) = self.breaker_open_since.remove(&agent) {
+                        self.breaker_open_ms += t - since;
+                    }
+                }
+            },
+            TraceEvent::Freeze { on } => {
+                if on && self.freeze_since.is_none() {
+                    self.s.freezes += 1.0;
+                    self.freeze_since = Some(t);
+                } else if !on {
+                    if let Some(since) = self.freeze_since.take() {
+                        self.freeze_ms += t - since;
+                        self.spread_hours(since, t, |d| &mut d.freeze_h);
+                    }
+                }
+            }
+            TraceEvent::KillSwitch { on } => {
+                if on && self.kill_since.is_none() {
+                    self.kill_since = Some(t);
+                } else if !on {
+                    if let Some(since) = self.kill_since.take() {
+                        self.kill_ms += t - since;
+                        self.spread_hours(since, t, |d| &mut d.kill_switch_h);
+                    }
+                }
+            }
+            TraceEvent::Fault { .. } => {}
+            TraceEvent::RunEnded { events } => {
+                self.s.events = events as f64;
+            }
+        }
+    }
+
+    fn check_incident_invariants(&mut self, t: u64, record: &IncidentRecord) {
+        if let Some(limit) = self.invariants.max_outage {
+            let d = record.duration();
+            if d > limit {
+                self.violate(
+                    "max_outage",
+                    t,
+                    Some(record.change_id),
+                    format!("outage of {d}, limit {limit}"),
+                );
+            }
+        }
+        if let Some((limit, window)) = self.invariants.max_user_impact_minutes {
+            self.recent_impacts.push((t, record.user_impact_min));
+            let from = t.saturating_sub(window.as_ms());
+            self.recent_impacts.retain(|&(at, _)| at >= from);
+            let total: f64 = self.recent_impacts.iter().map(|&(_, m)| m).sum();
+            if total > limit {
+                self.violate(
+                    "max_user_impact_minutes",
+                    t,
+                    Some(record.change_id),
+                    format!("{total:.0} user-impact minutes within {window}, limit {limit:.0}"),
+                );
+            }
+        }
+    }
+
+    /// Closes the books at the horizon and produces the run's output.
+    pub fn finish(
+        mut self,
+        stop: StopReason,
+        fingerprint: u64,
+        worst_hit: Vec<ServiceId>,
+    ) -> RunOutput {
+        let end = self.horizon_ms;
+        self.set_queue_len(end, self.queue_len);
+        for (_, since) in std::mem::take(&mut self.breaker_open_since) {
+            self.breaker_open_ms += end.saturating_sub(since);
+        }
+        if let Some(since) = self.freeze_since.take() {
+            self.freeze_ms += end.saturating_sub(since);
+            self.spread_hours(since, end, |d| &mut d.freeze_h);
+        }
+        if let Some(since) = self.kill_since.take() {
+            self.kill_ms += end.saturating_sub(since);
+            self.spread_hours(since, end, |d| &mut d.kill_switch_h);
+        }
+        let days = end as f64 / MS_PER_DAY as f64;
+        let weeks = end as f64 / MS_PER_WEEK as f64;
+        let hours = |ms: f64| ms / MS_PER_HOUR as f64;
+        let s = &mut self.s;
+        s.deploys_per_day = s.changes_deployed / days;
+        s.deploys_per_day_agent = self.deployed_agent as f64 / days;
+        s.deploys_per_day_human = self.deployed_human as f64 / days;
+        if !self.lead_time.is_empty() {
+            s.lead_time_h_mean = hours(self.lead_time_sum_ms / self.lead_time.len() as f64);
+            s.lead_time_h_p50 = hours(self.lead_time.value_at_quantile(0.5) as f64);
+            s.lead_time_h_p95 = hours(self.lead_time.value_at_quantile(0.95) as f64);
+        }
+        if !self.review_wait.is_empty() {
+            s.review_wait_h_mean = hours(self.review_wait_sum_ms / self.review_wait.len() as f64);
+            s.review_wait_h_p50 = hours(self.review_wait.value_at_quantile(0.5) as f64);
+            s.review_wait_h_p95 = hours(self.review_wait.value_at_quantile(0.95) as f64);
+        }
+        s.review_queue_len_mean = self.queue_area / end.max(1) as f64;
+        if self.reviewer_capacity_ms > 0 {
+            s.reviewer_utilisation = self.busy_ms as f64 / self.reviewer_capacity_ms as f64;
+        }
+        s.senior_review_h_per_week = hours(self.senior_busy_ms as f64) / weeks;
+        s.breaker_open_h = hours(self.breaker_open_ms as f64);
+        s.freeze_h = hours(self.freeze_ms as f64);
+        s.kill_switch_h = hours(self.kill_ms as f64);
+        if s.changes_deployed > 0.0 {
+            s.change_failure_rate = s.incidents / s.changes_deployed;
+        }
+        let incidents = &self.incidents;
+        let sorted = |f: &dyn Fn(&IncidentRecord) -> f64| {
+            let mut v: Vec<f64> = incidents.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let hit = sorted(&|r| r.services_hit as f64);
+        let impact = sorted(&|r| r.user_impact_min);
+        let ttd = sorted(&|r| r.detected_at.saturating_since(r.started_at).as_mins_f64());
+        let ttr = sorted(&|r| r.duration().as_hours_f64());
+        if !incidents.is_empty() {
+            s.services_hit_mean = hit.iter().sum::<f64>() / hit.len() as f64;
+        }
+        s.services_hit_p95 = quantile(&hit, 0.95);
+        s.services_hit_max = hit.last().copied().unwrap_or(0.0);
+        s.users_hit_max = incidents
+            .iter()
+            .map(|r| r.users_hit_peak)
+            .fold(0.0, f64::max);
+        s.user_impact_min_total = impact.iter().sum();
+        s.user_impact_min_p50 = quantile(&impact, 0.5);
+        s.user_impact_min_p95 = quantile(&impact, 0.95);
+        s.user_impact_min_max = impact.last().copied().unwrap_or(0.0);
+        s.outage_h_max = ttr.last().copied().unwrap_or(0.0);
+        s.time_to_detect_min_p50 = quantile(&ttd, 0.5);
+        s.time_to_restore_h_p50 = quantile(&ttr, 0.5);
+        s.time_to_restore_h_p95 = quantile(&ttr, 0.95);
+        let horizon_min = end as f64 / MS_PER_MINUTE as f64;
+        s.availability = (1.0 - s.user_impact_min_total / horizon_min).max(0.0);
+        if let Some(min) = self.invariants.min_deploys_per_day {
+            if s.deploys_per_day < min {
+                let detail = format!("{:.2} deploys per day, minimum {min:.2}", s.deploys_per_day);
+                self.violations.push(Violation {
+                    invariant: "min_deploys_per_day",
+                    at: SimTime(end),
+                    change_id: None,
+                    detail,
+                });
+            }
+        }
+        self.violations.sort_by_key(|v| v.at);
+        self.s.invariant_violations = self.violations.len() as f64;
+        RunOutput {
+            summary: self.s,
+            incidents: self.incidents,
+            violations: self.violations,
+            days: self.days,
+            worst_hit,
+            fingerprint,
+            stop,
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Trace events: the domain-level story of a run, one record per thing that happened.
+//!
+//! The World emits every event to the metrics collector and, when asked, to a trace
+//! sink. Because the collector sees nothing else, replaying a written trace into a fresh
+//! collector reproduces the run's `runs.csv` row exactly: the trace is a complete witness.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::config::{ActionClass, AuthorKind, Severity};
+
+/// What review a change needs, as the policy decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewNeed {
+    /// No review.
+    None,
+    /// One review by anyone.
+    Peer,
+    /// One review by a senior.
+    Senior,
+    /// Two reviews by distinct reviewers.
+    TwoPerson,
+}
+
+/// The breakers, as named in traces and accounting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerKind {
+    /// The incident kill switch.
+    KillSwitch,
+    /// The error-budget freeze.
+    ErrorBudget,
+    /// The per-agent circuit breaker.
+    Agent,
+    /// The token-bucket rate limiter.
+    RateLimit,
+    /// The blast-radius guard.
+    BlastGuard,
+}
+
+/// The state of a per-agent breaker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    /// Actions flow.
+    Closed,
+    /// Actions are refused.
+    Open,
+    /// A few trial actions are allowed.
+    HalfOpen,
+}
+
+/// One thing that happened in a run. Times are in the enclosing `TraceRecord`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TraceEvent {
+    /// The run began; capacities the summary divides by.
+    RunStarted {
+        /// The horizon in ms.
+        horizon_ms: u64,
+        /// Working time of all reviewers over the horizon, ms.
+        reviewer_capacity_ms: u64,
+    },
+    /// An author took on a task.
+    TaskStarted {
+        /// Task id.
+        task: u64,
+        /// Author group index.
+        group: u32,
+        /// Author index within the group.
+        author: u32,
+        /// Agent or human.
+        kind: AuthorKind,
+    },
+    /// A change (one attempt at a task) was proposed, with its latent truth.
+    Proposed {
+        /// Change id.
+        change: u64,
+        /// Task id.
+        task: u64,
+        /// Attempt number, from 1.
+        attempt: u32,
+        /// Author group index.
+        group: u32,
+        /// Author index within the group.
+        author: u32,
+        /// Agent or human.
+        kind: AuthorKind,
+        /// Action class.
+        class: ActionClass,
+        /// Size in lines.
+        size: u32,
+        /// Target service id.
+        target: u32,
+        /// Latently defective.
+        defective: bool,
+        /// How bad, if defective.
+        severity: Severity,
+        /// Traffic-weighted reverse reach of the target (the truth the guard estimates).
+        reach: f64,
+    },
+    /// Access control refused the action.
+    Refused {
+        /// Change id.
+        change: u64,
+    },
+    /// The approval policy decided.
+    Gated {
+        /// Change id.
+        change: u64,
+        /// Index of the matching rule, if any.
+        rule: Option<u32>,
+        /// The review it needs.
+        need: ReviewNeed,
+    },
+    /// A review task joined a queue.
+    ReviewQueued {
+        /// Change id.
+        change: u64,
+        /// Only a senior may take it.
+        senior_only: bool,
+        /// Review tasks waiting after this one joined.
+        queue_len: u32,
+    },
+    /// A reviewer started a review.
+    ReviewStarted {
+        /// Change id.
+        change: u64,
+        /// Reviewer index.
+        reviewer: u32,
+        /// Whether the reviewer is senior.
+        senior: bool,
+        /// Time the task waited in the queue, ms.
+        waited_ms: u64,
+        /// The queue was over the rubber-stamp threshold.
+        rushed: bool,
+        /// Review tasks still waiting.
+        queue_len: u32,
+    },
+    /// A queued review task was dropped unstarted (its change was decided elsewhere).
+    ReviewDropped {
+        /// Change id.
+        change: u64,
+        /// Review tasks still waiting.
+        queue_len: u32,
+    },
+    /// A reviewer finished a review.
+    ReviewFinished {
+        /// Change id.
+        change: u64,
+        /// Reviewer index.
+        reviewer: u32,
+        /// Whether the reviewer is senior.
+        senior: bool,
+        /// Time spent, ms.
+        busy_ms: u64,
+        /// Approve (true) or reject (false).
+        approved: bool,
+    },
+    /// The auto-approve timeout approved a change without (all) its reviews.
+    AutoApproved {
+        /// Change id.
+        change: u64,
+    },
+    /// A change was rejected in review.
+    Rejected {
+        /// Change id.
+        change: u64,
+    },
+    /// A breaker stopped a change: delayed until `retry_at_ms`, or dropped.
+    Blocked {
+        /// Change id.
+        change: u64,
+        /// Which breaker.
+        breaker: BreakerKind,
+        /// The truth: true block when defective, false block otherwise.
+        defective: bool,
+        /// Delayed until then; `None` means dropped (or sent to review).
+        retry_at_ms: Option<u64>,
+        /// Sent to senior review instead of dropped.
+        escalated: bool,
+    },
+    /// A change that had been delayed by breakers passed them all.
+    Released {
+        /// Change id.
+        change: u64,
+        /// Total time it was held, ms.
+        held_ms: u64,
+        /// Whether it was defective.
+        defective: bool,
+    },
+    /// An agent's next attempt uses a more drastic class.
+    Escalated {
+        /// Task id.
+        task: u64,
+        /// The class that failed.
+        from: ActionClass,
+        /// The class of the next attempt.
+        to: ActionClass,
+    },
+    /// A task was given up.
+    Abandoned {
+        /// Task id.
+        task: u64,
+    },
+    /// A task was completed.
+    TaskDone {
+        /// Task id.
+        task: u64,
+    },
+    /// A change reached production everywhere it was going.
+    Deployed {
+        /// Change id.
+        change: u64,
+        /// Agent or human.
+        kind: AuthorKind,
+        /// Proposal to full deployment, ms.
+        lead_time_ms: u64,
+    },
+    /// A deployed change broke production.
+    /// Emitted when the incident is detected (its share is final then); `started_ms` is
+    /// when the fault began.
+    IncidentStarted {
+        /// Incident number in the run.
+        incident: u32,
+        /// When the fault began, ms.
+        started_ms: u64,
+        /// Change id.
+        change: u64,
+        /// Author group index.
+        group: u32,
+        /// Agent or human.
+        kind: AuthorKind,
+        /// Action class.
+        class: ActionClass,
+        /// Severity.
+        severity: Severity,
+        /// Target service id.
+        origin: u32,
+        /// Share of the origin's traffic running the change.
+        share: f64,
+        /// Services down.
+        services_hit: u32,
+        /// Peak share of users hit.
+        users_hit_peak: f64,
+    },
+    /// Monitoring noticed an incident.
+    IncidentDetected {
+        /// Incident number.
+        incident: u32,
+    },
+    /// Recovery of an incident began (a responder, or an automatic rollback).
+    RecoveryStarted {
+        /// Incident number.
+        incident: u32,
+        /// Rebuild rather than rollback.
+        rebuild: bool,
+    },
+    /// The last affected service of an incident is back.
+    IncidentRestored {
+        /// Incident number.
+        incident: u32,
+        /// User-impact minutes.
+        user_impact_min: f64,
+    },
+    /// A per-agent breaker changed state.
+    AgentBreaker {
+        /// Agent index (global across agent groups).
+        agent: u32,
+        /// The new state.
+        state: BreakerState,
+    },
+    /// The error-budget freeze began (true) or ended (false).
+    Freeze {
+        /// Frozen now.
+        on: bool,
+    },
+    /// The kill switch halted (true) or released (false) agents.
+    KillSwitch {
+        /// Halted now.
+        on: bool,
+    },
+    /// An injected fault became active (true) or ended (false).
+    Fault {
+        /// Index of the fault in the scenario.
+        fault: u32,
+        /// Active now.
+        on: bool,
+    },
+    /// The run ended.
+    RunEnded {
+        /// Events dispatched by the engine.
+        events: u64,
+    },
+}
+
+/// A trace event with its simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// Simulated time, ms.
+    pub t: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: TraceEvent,
+}
