@@ -338,13 +338,19 @@ enum Op {
 }
 
 fn ops() -> impl Strategy<Value = Vec<(u64, Op)>> {
-    // Advances of 0 (same-instant ties) up to 40 minutes; failures about 40% of outcomes so
-    // the breaker trips, half-opens and closes many times in one sequence.
+    // Advances of 0 (same-instant ties), round steps that land exactly on window edges and
+    // open-period ends, or anything up to 40 minutes; failures about 40% of outcomes so the
+    // breaker trips, half-opens and closes many times in one sequence.
     let op = prop_oneof![
         2 => Just(Op::Permit),
         3 => (0u32..10).prop_map(|x| Op::Record(x < 4)),
     ];
-    prop::collection::vec((prop_oneof![Just(0u64), 0u64..40 * MIN], op), 1..300)
+    let advance = prop_oneof![
+        Just(0u64),
+        prop::sample::select(vec![1, 5 * MIN, 10 * MIN, 30 * MIN]),
+        0u64..40 * MIN,
+    ];
+    prop::collection::vec((advance, op), 1..300)
 }
 
 fn check_against_reference(
@@ -675,10 +681,10 @@ proptest! {
                 break;
             }
             eb.open(id as u64, t(start), share);
-            if let Some(length) = length {
-                if start + length <= now {
-                    eb.close(id as u64, t(start + length));
-                }
+            if let Some(length) = length
+                && start + length <= now
+            {
+                eb.close(id as u64, t(start + length));
             }
         }
         let hint = eb.next_check(t(now));

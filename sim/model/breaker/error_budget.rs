@@ -228,10 +228,11 @@ impl ErrorBudget {
             if p.start <= now && p.end > now {
                 slope_share += p.share;
             }
-            if let Some(lo) = lo.map(SimTime) {
-                if p.start <= lo && p.end > lo {
-                    slope_share -= p.share;
-                }
+            if let Some(lo) = lo.map(SimTime)
+                && p.start <= lo
+                && p.end > lo
+            {
+                slope_share -= p.share;
             }
         }
         // Burn-rate units gained per millisecond until `bend`.
