@@ -1,1 +1,124 @@
 //! Automated breakers at execution time, each a pure state machine the world consults.
+//!
+//! No breaker schedules events or owns a clock: each is a struct whose methods take
+//! `now: SimTime`, and the World calls them and schedules what they answer (a retry at
+//! the `until` of a denial, a re-check at the error budget's `next_check`). Each call is
+//! cheap and allocation-free after warm-up, because the World makes one per agent action.
+//!
+//! # Order of checks
+//!
+//! When an agent is about to execute a change, the World consults the breakers in this
+//! order and stops at the first that says no (`BreakerKind::ALL` lists them in this order):
+//!
+//! 1. **Kill switch** (`KillSwitch::halted`): an incident halts agents outright.
+//! 2. **Error-budget freeze** (`ErrorBudget::frozen`): the service is over budget; nothing
+//!    but incident fixes ships.
+//! 3. **Agent breaker** (`AgentBreaker::permit`): this agent has been failing.
+//! 4. **Rate limiter** (`TokenBucket::try_take`): this agent or target is going too fast.
+//! 5. **Blast-radius guard** (`blast_guard::predict` then `decide`): this one action is
+//!    too big.
+//!
+//! Why this order: the broadest and cheapest halts come first. The first two halt whole
+//! classes of actions on state the World already holds, with no per-action work; the agent
+//! breaker is per agent; the guard looks at the single action and needs a graph estimate
+//! and a random draw. It also keeps the side effects honest: a half-open trial or a token
+//! is only spent on an action that the broader halts let through, and an action stopped by
+//! the kill switch is not also counted against the rate limit.
+//!
+//! # Accounting
+//!
+//! Every block is either a **true block** (the change was defective: safety bought) or a
+//! **false block** (a good change lost or delayed: velocity paid). `BlockTally` keeps the
+//! two counts per breaker, plus the delay imposed on good changes. The breakers themselves
+//! keep their timelines: `AgentBreaker::trips` / `open_time`, `ErrorBudget::freezes` /
+//! `frozen_time`, `KillSwitch::halts` / `halt_time`.
+
+pub mod agent;
+pub mod blast_guard;
+pub mod classifier;
+pub mod error_budget;
+pub mod kill_switch;
+pub mod rate_limit;
+
+pub use agent::{AgentBreaker, BreakerState, Permit, Transition};
+pub use blast_guard::{GuardDecision, decide, predict};
+pub use classifier::flags;
+pub use error_budget::ErrorBudget;
+pub use kill_switch::KillSwitch;
+pub use rate_limit::TokenBucket;
+
+use crate::engine::SimDuration;
+
+/// Which breaker stopped an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BreakerKind {
+    /// The incident kill switch.
+    KillSwitch = 0,
+    /// The error-budget freeze.
+    ErrorBudget = 1,
+    /// The per-agent circuit breaker.
+    Agent = 2,
+    /// The token-bucket rate limiter.
+    RateLimit = 3,
+    /// The blast-radius guard.
+    BlastGuard = 4,
+}
+
+impl BreakerKind {
+    /// Every breaker, in the order the World consults them.
+    pub const ALL: [BreakerKind; 5] = [
+        BreakerKind::KillSwitch,
+        BreakerKind::ErrorBudget,
+        BreakerKind::Agent,
+        BreakerKind::RateLimit,
+        BreakerKind::BlastGuard,
+    ];
+
+    /// The name used in scenario files and CSV columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakerKind::KillSwitch => "kill_switch",
+            BreakerKind::ErrorBudget => "error_budget",
+            BreakerKind::Agent => "agent",
+            BreakerKind::RateLimit => "rate_limit",
+            BreakerKind::BlastGuard => "blast_guard",
+        }
+    }
+}
+
+/// True and false blocks per breaker, and the delay imposed on good changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockTally {
+    /// Blocks of defective changes, indexed by `BreakerKind as usize`.
+    pub true_blocks: [u64; 5],
+    /// Blocks of good changes, indexed by `BreakerKind as usize`.
+    pub false_blocks: [u64; 5],
+    /// Total time good changes spent waiting because of a block (velocity lost).
+    pub good_delay: SimDuration,
+}
+
+impl BlockTally {
+    /// Counts one block by `kind` of a change that was `defective` or not.
+    pub fn block(&mut self, kind: BreakerKind, defective: bool) {
+        if defective {
+            self.true_blocks[kind as usize] += 1;
+        } else {
+            self.false_blocks[kind as usize] += 1;
+        }
+    }
+
+    /// Adds the delay a block imposed on a good change (once it finally ran or was lost).
+    pub fn delay_good(&mut self, delay: SimDuration) {
+        self.good_delay = self.good_delay + delay;
+    }
+
+    /// True blocks by every breaker.
+    pub fn true_total(&self) -> u64 {
+        self.true_blocks.iter().sum()
+    }
+
+    /// False blocks by every breaker.
+    pub fn false_total(&self) -> u64 {
+        self.false_blocks.iter().sum()
+    }
+}
