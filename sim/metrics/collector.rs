@@ -45,7 +45,6 @@ pub struct Collector {
     recent_impacts: Vec<(u64, f64)>,
     violations: Vec<Violation>,
     days: Vec<DayStats>,
-    breaker_open_since: BTreeMap<u32, u64>,
     breaker_open_ms: u64,
     freeze_since: Option<u64>,
     freeze_ms: u64,
@@ -78,7 +77,6 @@ impl Collector {
             recent_impacts: Vec::new(),
             violations: Vec::new(),
             days: vec![DayStats::default(); days],
-            breaker_open_since: BTreeMap::new(),
             breaker_open_ms: 0,
             freeze_since: None,
             freeze_ms: 0,
@@ -272,18 +270,20 @@ impl Collector {
                 self.check_incident_invariants(t, &record);
                 self.incidents.push(record);
             }
-            TraceEvent::AgentBreaker { agent, state } => match state {
-                BreakerState::Open => {
+            TraceEvent::AgentBreaker {
+                state,
+                open_until_ms,
+                ..
+            } => {
+                if state == BreakerState::Open {
+                    // An open period lasts its scheduled length (cut at the horizon),
+                    // whenever the agent next asks to act.
                     self.s.breaker_trips += 1.0;
                     self.day(t).breaker_trips += 1;
-                    self.breaker_open_since.entry(agent).or_insert(t);
+                    let until = open_until_ms.unwrap_or(t).min(self.horizon_ms);
+                    self.breaker_open_ms += until.saturating_sub(t);
                 }
-                BreakerState::HalfOpen | BreakerState::Closed => {
-                    if let Some(since) = self.breaker_open_since.remove(&agent) {
-                        self.breaker_open_ms += t - since;
-                    }
-                }
-            },
+            }
             TraceEvent::Freeze { on } => {
                 if on && self.freeze_since.is_none() {
                     self.s.freezes += 1.0;
@@ -349,9 +349,6 @@ impl Collector {
     ) -> RunOutput {
         let end = self.horizon_ms;
         self.set_queue_len(end, self.queue_len);
-        for (_, since) in std::mem::take(&mut self.breaker_open_since) {
-            self.breaker_open_ms += end.saturating_sub(since);
-        }
         if let Some(since) = self.freeze_since.take() {
             self.freeze_ms += end.saturating_sub(since);
             self.spread_hours(since, end, |d| &mut d.freeze_h);

@@ -38,6 +38,28 @@ pub enum BreakerKind {
     BlastGuard,
 }
 
+impl BreakerKind {
+    /// Every breaker, in the order the World consults them.
+    pub const ALL: [BreakerKind; 5] = [
+        BreakerKind::KillSwitch,
+        BreakerKind::ErrorBudget,
+        BreakerKind::Agent,
+        BreakerKind::RateLimit,
+        BreakerKind::BlastGuard,
+    ];
+
+    /// The name used in scenario files and CSV columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakerKind::KillSwitch => "kill_switch",
+            BreakerKind::ErrorBudget => "error_budget",
+            BreakerKind::Agent => "agent",
+            BreakerKind::RateLimit => "rate_limit",
+            BreakerKind::BlastGuard => "blast_guard",
+        }
+    }
+}
+
 /// The state of a per-agent breaker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -269,6 +291,8 @@ pub enum TraceEvent {
         agent: u32,
         /// The new state.
         state: BreakerState,
+        /// For `Open`: when the open period ends, ms.
+        open_until_ms: Option<u64>,
     },
     /// The error-budget freeze began (true) or ended (false).
     Freeze {

@@ -105,8 +105,6 @@ pub(crate) struct Change {
     pub(crate) u: [f64; draw::COUNT],
     /// Seed of this attempt.
     pub(crate) seed: u64,
-    /// When it was proposed.
-    pub(crate) proposed_at: SimTime,
     /// Where it is.
     pub(crate) phase: Phase,
     /// Reviews still needed for approval.
@@ -140,7 +138,6 @@ impl Change {
         group: &AuthorGroup,
         services: u32,
         defect_multiplier: f64,
-        now: SimTime,
     ) -> Change {
         let seed = attempt_seed(task.seed, task.attempt);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -174,7 +171,6 @@ impl Change {
             noise_z,
             u,
             seed,
-            proposed_at: now,
             phase: Phase::Reviewing,
             reviews_needed: 0,
             reviews_started: 0,

@@ -1,16 +1,20 @@
 //! The execution gate: the automated breakers in the order the World consults them.
 //!
 //! Order: kill switch → error-budget freeze → per-agent breaker → rate limiter →
-//! blast-radius guard. The broadest, cheapest halts come first, so a halted agent does not
-//! spend a rate-limit token or a half-open trial. Every block is labelled with the truth
-//! (true block: the change was defective; false block: a good change lost or delayed).
-//!
-//! PLACEHOLDER: no breaker is wired yet; every change passes.
+//! blast-radius guard (see `breaker`'s module docs for why). Every block is labelled
+//! with the truth by the World's trace (true block: the change was defective; false
+//! block: a good change lost or delayed). The gate itself never looks at the truth, except
+//! through the risk classifier, whose error rates are configured.
 
-use crate::engine::SimTime;
+use std::collections::BTreeMap;
+
+use crate::engine::time::MS_PER_HOUR;
+use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{BreakerKind, BreakerState};
-use crate::model::config::BreakerConfig;
-use crate::model::graph::ServiceGraph;
+use crate::model::breaker::{
+    self, AgentBreaker, ErrorBudget, GuardDecision, KillSwitch, Permit, TokenBucket,
+};
+use crate::model::config::{BreakerConfig, FailureKinds};
 
 /// What the gate says about one action.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,7 +28,7 @@ pub(crate) enum Verdict {
     Hold {
         /// Which breaker holds it.
         breaker: BreakerKind,
-        /// When to try again.
+        /// When to try again (`SimTime::NEVER` when only an event can release it).
         until: SimTime,
     },
     /// Refused for good (the blast-radius guard in block mode).
@@ -65,60 +69,199 @@ pub(crate) enum Outcome {
     Flagged,
 }
 
-/// A per-agent breaker state change to report.
-pub(crate) type Transition = Option<(u32, BreakerState)>;
+/// A per-agent breaker state change to report: agent, new state, end of the open period.
+pub(crate) type Transition = Option<(u32, BreakerState, Option<u64>)>;
 
 /// Breaker state of one run.
 pub(crate) struct Gate {
-    noise_sigma: f64,
+    cfg: BreakerConfig,
+    agent_breakers: Vec<AgentBreaker>,
+    agent_buckets: Vec<TokenBucket>,
+    service_buckets: BTreeMap<u32, TokenBucket>,
+    error_budget: Option<ErrorBudget>,
+    kill_switch: Option<KillSwitch>,
+    agents: u32,
+    frozen: bool,
+    halted: bool,
 }
 
 impl Gate {
-    pub(crate) fn new(cfg: &BreakerConfig, _agents: u32, _graph: &ServiceGraph) -> Gate {
+    pub(crate) fn new(cfg: &BreakerConfig, agents: u32) -> Gate {
         Gate {
-            noise_sigma: cfg.blast_guard.map_or(0.0, |g| g.estimate_noise),
+            cfg: cfg.clone(),
+            agent_breakers: cfg
+                .agent
+                .map(|a| (0..agents).map(|_| AgentBreaker::new(&a)).collect())
+                .unwrap_or_default(),
+            agent_buckets: cfg
+                .rate_limit
+                .and_then(|r| r.per_agent)
+                .map(|r| (0..agents).map(|_| TokenBucket::new(&r)).collect())
+                .unwrap_or_default(),
+            service_buckets: BTreeMap::new(),
+            error_budget: cfg.error_budget.as_ref().map(ErrorBudget::new),
+            kill_switch: cfg.kill_switch.as_ref().map(KillSwitch::new),
+            agents,
+            frozen: false,
+            halted: false,
         }
     }
 
     /// Whether time-based breakers need an hourly tick.
     pub(crate) fn needs_tick(&self) -> bool {
-        false
+        self.error_budget.is_some() || self.kill_switch.is_some()
     }
 
     /// The noisy estimate of the share of users an action on a target could hit: the true
-    /// reverse reach times lognormal noise with median 1 (the guard's σ, 0 without a guard).
+    /// reverse reach times lognormal noise with median 1 (the guard's σ; exact without a
+    /// guard).
     pub(crate) fn predicted_users(&self, reach: f64, z: f64) -> f64 {
-        (reach * (self.noise_sigma * z).exp()).clamp(0.0, 1.0)
+        let sigma = self.cfg.blast_guard.map_or(0.0, |g| g.estimate_noise);
+        breaker::predict(reach, sigma, z)
     }
 
     /// Consults every breaker about `action` at `now`.
-    pub(crate) fn check(&mut self, _now: SimTime, _action: &Action) -> (Verdict, Transition) {
-        (Verdict::Pass { flagged: false }, None)
+    pub(crate) fn check(&mut self, now: SimTime, action: &Action) -> (Verdict, Transition) {
+        let hold = |breaker, until| (Verdict::Hold { breaker, until }, None);
+        if let (Some(ks), Some(agent)) = (&self.kill_switch, action.agent) {
+            if let Some(until) = ks.halted(now, agent) {
+                return hold(BreakerKind::KillSwitch, until);
+            }
+        }
+        if let (Some(eb), Some(cfg)) = (&self.error_budget, &self.cfg.error_budget) {
+            if (action.agent.is_some() || cfg.humans_too) && eb.frozen(now) {
+                let next = eb
+                    .next_check(now)
+                    .min(now + SimDuration::from_ms(MS_PER_HOUR));
+                return hold(BreakerKind::ErrorBudget, next);
+            }
+        }
+        let mut transition = None;
+        if let Some(agent) = action.agent {
+            if let Some(b) = self.agent_breakers.get_mut(agent as usize) {
+                let was_open = matches!(b.state(), breaker::BreakerState::Open { .. });
+                match b.permit(now) {
+                    Permit::Denied { until } => return hold(BreakerKind::Agent, until),
+                    Permit::Allowed => {
+                        if was_open {
+                            transition = Some((agent, BreakerState::HalfOpen, None));
+                        }
+                    }
+                }
+            }
+            if let Some(bucket) = self.agent_buckets.get_mut(agent as usize) {
+                if let Err(next) = bucket.try_take(now) {
+                    return (
+                        Verdict::Hold {
+                            breaker: BreakerKind::RateLimit,
+                            until: next,
+                        },
+                        transition,
+                    );
+                }
+            }
+            if let Some(rate) = self.cfg.rate_limit.and_then(|r| r.per_service) {
+                let bucket = self
+                    .service_buckets
+                    .entry(action.target)
+                    .or_insert_with(|| TokenBucket::new(&rate));
+                if let Err(next) = bucket.try_take(now) {
+                    return (
+                        Verdict::Hold {
+                            breaker: BreakerKind::RateLimit,
+                            until: next,
+                        },
+                        transition,
+                    );
+                }
+            }
+        }
+        if let Some(guard) = self.cfg.blast_guard {
+            if (action.agent.is_some() || guard.humans_too) && !action.guard_cleared {
+                match breaker::decide(&guard, action.predicted_users) {
+                    GuardDecision::Allow => {}
+                    GuardDecision::Block => return (Verdict::Drop, transition),
+                    GuardDecision::Escalate => return (Verdict::Escalate, transition),
+                }
+            }
+        }
+        let flagged = match (
+            action.agent,
+            self.cfg.agent.and_then(|a| a.failures.classifier),
+        ) {
+            (Some(_), Some(rates)) => breaker::flags(action.defective, rates, action.classifier_u),
+            _ => false,
+        };
+        (Verdict::Pass { flagged }, transition)
     }
 
     /// Reports the outcome of an agent's action to its breaker; the breaker's
-    /// `FailureKinds` decide whether it counts as a failure.
-    pub(crate) fn record(&mut self, _now: SimTime, _agent: u32, _outcome: Outcome) -> Transition {
-        None
+    /// `FailureKinds` decide whether (and how) it counts.
+    pub(crate) fn record(&mut self, now: SimTime, agent: u32, outcome: Outcome) -> Transition {
+        let kinds: FailureKinds = self.cfg.agent?.failures;
+        let failure = match outcome {
+            Outcome::Success => false,
+            Outcome::Refused if kinds.refused => true,
+            Outcome::Rejected if kinds.rejected => true,
+            Outcome::Incident if kinds.incident => true,
+            Outcome::Flagged => true,
+            Outcome::Refused | Outcome::Rejected | Outcome::Incident => return None,
+        };
+        let b = self.agent_breakers.get_mut(agent as usize)?;
+        match b.record(now, failure)? {
+            breaker::Transition::Tripped { until } => {
+                Some((agent, BreakerState::Open, Some(until.as_ms())))
+            }
+            breaker::Transition::Closed => Some((agent, BreakerState::Closed, None)),
+        }
     }
 
     /// An incident was detected.
     pub(crate) fn incident_opened(
         &mut self,
-        _now: SimTime,
-        _incident: u32,
-        _agent: Option<u32>,
-        _started: SimTime,
-        _users: f64,
+        now: SimTime,
+        incident: u32,
+        agent: Option<u32>,
+        users: f64,
     ) {
+        if let Some(eb) = &mut self.error_budget {
+            eb.open(incident as u64, now, users);
+        }
+        if let (Some(ks), Some(a)) = (&mut self.kill_switch, agent) {
+            ks.on_incident_open(now, a);
+        }
     }
 
     /// An incident is over.
-    pub(crate) fn incident_closed(&mut self, _now: SimTime, _incident: u32, _agent: Option<u32>) {}
+    pub(crate) fn incident_closed(&mut self, now: SimTime, incident: u32, agent: Option<u32>) {
+        if let Some(eb) = &mut self.error_budget {
+            eb.close(incident as u64, now);
+        }
+        if let (Some(ks), Some(a)) = (&mut self.kill_switch, agent) {
+            ks.on_incident_closed(now, a);
+        }
+    }
 
-    /// Re-evaluates time-based breakers: returns (freeze now on?, kill switch now on?) when
-    /// either changed.
-    pub(crate) fn tick(&mut self, _now: SimTime) -> (Option<bool>, Option<bool>) {
-        (None, None)
+    /// Re-evaluates time-based breakers: returns (freeze now on?, kill switch now on?) for
+    /// whichever changed since the last call.
+    pub(crate) fn tick(&mut self, now: SimTime) -> (Option<bool>, Option<bool>) {
+        let mut freeze = None;
+        if let Some(eb) = &mut self.error_budget {
+            eb.update(now);
+            let on = eb.frozen(now);
+            if on != self.frozen {
+                self.frozen = on;
+                freeze = Some(on);
+            }
+        }
+        let mut kill = None;
+        if let Some(ks) = &self.kill_switch {
+            let on = (0..self.agents).any(|a| ks.halted(now, a).is_some());
+            if on != self.halted {
+                self.halted = on;
+                kill = Some(on);
+            }
+        }
+        (freeze, kill)
     }
 }

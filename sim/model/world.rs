@@ -208,7 +208,7 @@ impl<'a, T: Tracer> World<'a, T> {
             next_task_id: 0,
             reviewers: ReviewerPool::new(&cfg.reviewers),
             incidents: IncidentBook::new(cfg, graph.len()),
-            gate: Gate::new(&cfg.breakers, agents, graph),
+            gate: Gate::new(&cfg.breakers, agents),
             extra_permissions: vec![ClassSet::EMPTY; groups],
             defect_multiplier: vec![1.0; groups],
             escalation_multiplier: vec![1.0; groups],
@@ -354,7 +354,6 @@ impl<'a, T: Tracer> World<'a, T> {
             group,
             self.graph.len() as u32,
             self.defect_multiplier[g],
-            now,
         );
         let reach = self
             .incidents
@@ -925,10 +924,10 @@ impl<'a, T: Tracer> World<'a, T> {
             services_hit: inc.services_hit,
             users_hit_peak: inc.users_hit_peak(),
         };
-        let (agent, started, users) = (inc.agent, inc.started_at, inc.users_hit_peak());
+        let (agent, users) = (inc.agent, inc.users_hit_peak());
         self.emit(now, event);
         self.emit(now, TraceEvent::IncidentDetected { incident: n });
-        self.gate.incident_opened(now, n, agent, started, users);
+        self.gate.incident_opened(now, n, agent, users);
         self.tick_breakers(now);
         if let Some(a) = agent {
             let t = self.gate.record(now, a, Outcome::Incident);
@@ -1019,8 +1018,15 @@ impl<'a, T: Tracer> World<'a, T> {
     // ----- Breakers, failures and faults -------------------------------------------------
 
     fn emit_transition(&mut self, now: SimTime, transition: Transition) {
-        if let Some((agent, state)) = transition {
-            self.emit(now, TraceEvent::AgentBreaker { agent, state });
+        if let Some((agent, state, open_until_ms)) = transition {
+            self.emit(
+                now,
+                TraceEvent::AgentBreaker {
+                    agent,
+                    state,
+                    open_until_ms,
+                },
+            );
         }
     }
 

@@ -8,9 +8,6 @@
 //! and a huge one huge, which is how a dependency-graph estimate errs (a missed or extra
 //! edge scales the estimate), and it never predicts a negative share.
 
-use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
-
 use crate::model::config::{BlastGuardConfig, GuardAction};
 
 /// What the guard does with one action.
@@ -26,11 +23,10 @@ pub enum GuardDecision {
 
 /// A noisy prediction of the share of users an action could hit.
 ///
-/// Always draws exactly one standard normal, even when `noise_sigma` is zero, so that arms
-/// differing only in the noise level consume the stream identically (common random
-/// numbers). With `noise_sigma = 0` the result is `true_share` exactly (`exp(0) = 1`).
-pub fn predict<R: Rng + ?Sized>(true_share: f64, noise_sigma: f64, rng: &mut R) -> f64 {
-    let z: f64 = StandardNormal.sample(rng);
+/// `z` is a standard normal draw the change carries from its proposal, so an action gets
+/// the same estimate error in every arm (common random numbers), whatever the noise level.
+/// With `noise_sigma = 0` the result is `true_share` exactly (`exp(0) = 1`).
+pub fn predict(true_share: f64, noise_sigma: f64, z: f64) -> f64 {
     (true_share * (noise_sigma * z).exp()).clamp(0.0, 1.0)
 }
 

@@ -28,7 +28,7 @@
 //! # Accounting
 //!
 //! Every block is either a **true block** (the change was defective: safety bought) or a
-//! **false block** (a good change lost or delayed: velocity paid). `BlockTally` keeps the
+//! **false block** (a good change lost or delayed: velocity paid). the metrics collector keeps the
 //! two counts per breaker, plus the delay imposed on good changes. The breakers themselves
 //! keep their timelines: `AgentBreaker::trips` / `open_time`, `ErrorBudget::freezes` /
 //! `frozen_time`, `KillSwitch::halts` / `halt_time`.
@@ -47,78 +47,5 @@ pub use error_budget::ErrorBudget;
 pub use kill_switch::KillSwitch;
 pub use rate_limit::TokenBucket;
 
-use crate::engine::SimDuration;
-
-/// Which breaker stopped an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BreakerKind {
-    /// The incident kill switch.
-    KillSwitch = 0,
-    /// The error-budget freeze.
-    ErrorBudget = 1,
-    /// The per-agent circuit breaker.
-    Agent = 2,
-    /// The token-bucket rate limiter.
-    RateLimit = 3,
-    /// The blast-radius guard.
-    BlastGuard = 4,
-}
-
-impl BreakerKind {
-    /// Every breaker, in the order the World consults them.
-    pub const ALL: [BreakerKind; 5] = [
-        BreakerKind::KillSwitch,
-        BreakerKind::ErrorBudget,
-        BreakerKind::Agent,
-        BreakerKind::RateLimit,
-        BreakerKind::BlastGuard,
-    ];
-
-    /// The name used in scenario files and CSV columns.
-    pub fn name(self) -> &'static str {
-        match self {
-            BreakerKind::KillSwitch => "kill_switch",
-            BreakerKind::ErrorBudget => "error_budget",
-            BreakerKind::Agent => "agent",
-            BreakerKind::RateLimit => "rate_limit",
-            BreakerKind::BlastGuard => "blast_guard",
-        }
-    }
-}
-
-/// True and false blocks per breaker, and the delay imposed on good changes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BlockTally {
-    /// Blocks of defective changes, indexed by `BreakerKind as usize`.
-    pub true_blocks: [u64; 5],
-    /// Blocks of good changes, indexed by `BreakerKind as usize`.
-    pub false_blocks: [u64; 5],
-    /// Total time good changes spent waiting because of a block (velocity lost).
-    pub good_delay: SimDuration,
-}
-
-impl BlockTally {
-    /// Counts one block by `kind` of a change that was `defective` or not.
-    pub fn block(&mut self, kind: BreakerKind, defective: bool) {
-        if defective {
-            self.true_blocks[kind as usize] += 1;
-        } else {
-            self.false_blocks[kind as usize] += 1;
-        }
-    }
-
-    /// Adds the delay a block imposed on a good change (once it finally ran or was lost).
-    pub fn delay_good(&mut self, delay: SimDuration) {
-        self.good_delay = self.good_delay + delay;
-    }
-
-    /// True blocks by every breaker.
-    pub fn true_total(&self) -> u64 {
-        self.true_blocks.iter().sum()
-    }
-
-    /// False blocks by every breaker.
-    pub fn false_total(&self) -> u64 {
-        self.false_blocks.iter().sum()
-    }
-}
+/// Which breaker stopped an action: one name for traces, metrics and accounting.
+pub use crate::metrics::BreakerKind;
