@@ -1,0 +1,197 @@
+//! Execution and deployment: the breaker gate, direct deployment and staged waves.
+
+use crate::engine::time::MS_PER_HOUR;
+use crate::engine::{Scheduler, SimDuration};
+use crate::metrics::{BreakerKind, TraceEvent};
+use crate::model::change::{Phase, draw};
+use crate::model::config::{ActionClass, DeployConfig};
+use crate::model::gate::{Action, Outcome, Verdict};
+use crate::model::graph::ServiceId;
+
+use super::{Event, Failure, Tracer, World};
+
+impl<T: Tracer> World<'_, T> {
+    /// Runs the breakers; on a pass, deploys.
+    pub(super) fn execute(&mut self, slot: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let c = &self.changes[slot as usize];
+        if c.phase != Phase::Executing {
+            return;
+        }
+        let author = &self.authors[c.task.author as usize];
+        let reach = self.incidents.reach_weight(self.graph, ServiceId(c.target));
+        let c = &self.changes[slot as usize];
+        let action = Action {
+            agent: author.agent_index,
+            target: c.target,
+            defective: c.defective,
+            predicted_users: self.gate.predicted_users(reach, c.noise_z),
+            guard_cleared: c.guard_cleared,
+            classifier_u: c.u[draw::CLASSIFIER],
+        };
+        let (id, defective) = (c.id, c.defective);
+        let (verdict, transition) = self.gate.check(now, &action);
+        self.emit_transition(now, transition);
+        match verdict {
+            Verdict::Pass { flagged } => {
+                let c = &mut self.changes[slot as usize];
+                if let Some(since) = c.held_since.take() {
+                    c.held_by = None;
+                    let held_ms = now.saturating_since(since).as_ms();
+                    self.emit(
+                        now,
+                        TraceEvent::Released {
+                            change: id,
+                            held_ms,
+                            defective,
+                        },
+                    );
+                }
+                if flagged {
+                    self.report_outcome(slot, Outcome::Flagged, now);
+                }
+                self.deploy(slot, sched);
+            }
+            Verdict::Hold { breaker, until } => {
+                let c = &mut self.changes[slot as usize];
+                c.held_since.get_or_insert(now);
+                let first = c.held_by != Some(breaker);
+                c.held_by = Some(breaker);
+                // Re-check at least hourly: a hold can end early (an incident closes).
+                let retry = until
+                    .min(now + SimDuration::from_ms(MS_PER_HOUR))
+                    .max(now + SimDuration(1));
+                if first {
+                    self.emit(
+                        now,
+                        TraceEvent::Blocked {
+                            change: id,
+                            breaker,
+                            defective,
+                            retry_at_ms: Some(retry.as_ms()),
+                            escalated: false,
+                        },
+                    );
+                }
+                sched.at(retry, Event::Execute { slot });
+            }
+            Verdict::Drop => {
+                self.emit(
+                    now,
+                    TraceEvent::Blocked {
+                        change: id,
+                        breaker: BreakerKind::BlastGuard,
+                        defective,
+                        retry_at_ms: None,
+                        escalated: false,
+                    },
+                );
+                self.attempt_failed(slot, Failure::Blocked, sched);
+                self.release(slot);
+            }
+            Verdict::Escalate => {
+                self.emit(
+                    now,
+                    TraceEvent::Blocked {
+                        change: id,
+                        breaker: BreakerKind::BlastGuard,
+                        defective,
+                        retry_at_ms: None,
+                        escalated: true,
+                    },
+                );
+                self.request_reviews(slot, 1, true, sched);
+            }
+        }
+    }
+
+    /// Deploys an approved change, directly or in waves.
+    pub(super) fn deploy(&mut self, slot: u32, sched: &mut Scheduler<Event>) {
+        let c = &mut self.changes[slot as usize];
+        c.phase = Phase::Deploying;
+        let staged = matches!(self.cfg.deploy, DeployConfig::Waves(_))
+            && c.task.class != ActionClass::Destructive;
+        if !staged {
+            if c.defective {
+                self.start_incident(slot, 1.0, sched);
+            }
+            self.finish_deploy(slot, sched);
+            return;
+        }
+        self.run_wave(slot, 0, sched);
+    }
+
+    /// Share of the target's traffic after wave `w`, rounded up to whole cells.
+    pub(super) fn wave_share(&self, slot: u32, w: usize) -> f64 {
+        let DeployConfig::Waves(waves) = &self.cfg.deploy else {
+            return 1.0;
+        };
+        let cells = self
+            .graph
+            .cells(ServiceId(self.changes[slot as usize].target))
+            .max(1) as f64;
+        ((waves[w].share * cells).ceil() / cells).min(1.0)
+    }
+
+    pub(super) fn run_wave(&mut self, slot: u32, w: u32, sched: &mut Scheduler<Event>) {
+        let DeployConfig::Waves(waves) = &self.cfg.deploy else {
+            return;
+        };
+        let bake = waves[w as usize].bake;
+        let share = self.wave_share(slot, w as usize);
+        let c = &self.changes[slot as usize];
+        if c.defective {
+            match c.incident {
+                None => self.start_incident(slot, share, sched),
+                Some(i) => self.incidents.incidents[i as usize].share = share,
+            }
+        }
+        sched.after(bake, Event::WaveDone { slot, wave: w });
+    }
+
+    pub(super) fn on_wave_done(&mut self, slot: u32, wave: u32, sched: &mut Scheduler<Event>) {
+        let DeployConfig::Waves(waves) = &self.cfg.deploy else {
+            return;
+        };
+        let c = &self.changes[slot as usize];
+        if c.phase != Phase::Deploying {
+            return; // Halted by an alarm during the bake.
+        }
+        if wave as usize + 1 < waves.len() {
+            self.run_wave(slot, wave + 1, sched);
+        } else {
+            self.finish_deploy(slot, sched);
+        }
+    }
+
+    /// The change is everywhere it was going: count it, and settle the task if it is good.
+    pub(super) fn finish_deploy(&mut self, slot: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let c = &self.changes[slot as usize];
+        let lead_time_ms = now.saturating_since(c.task.started_at).as_ms();
+        let (id, kind, defective) = (c.id, c.kind, c.defective);
+        self.emit(
+            now,
+            TraceEvent::Deployed {
+                change: id,
+                kind,
+                lead_time_ms,
+            },
+        );
+        if defective {
+            // The task's fate is settled when the incident is detected.
+            self.changes[slot as usize].phase = Phase::Done;
+            return;
+        }
+        self.report_outcome(slot, Outcome::Success, now);
+        let c = &self.changes[slot as usize];
+        let success = c.u[draw::SUCCESS] < self.cfg.authors[c.task.group as usize].task_success;
+        if success {
+            let task = c.task.id;
+            self.emit(now, TraceEvent::TaskDone { task });
+        } else {
+            self.attempt_failed(slot, Failure::Ineffective, sched);
+        }
+        self.release(slot);
+    }
+}

@@ -1,0 +1,506 @@
+//! The World: the simulated organisation of one run, and the event handler that drives it.
+//!
+//! A change flows: task arrival → proposal (truth drawn) → access control → approval
+//! policy → review queue → breakers at execution → deployment (direct or in waves) →
+//! fine, or incident → detection → recovery (responder, rollback or rebuild) → restored.
+//! Every step is reported as a `TraceEvent` to the metrics collector (and to a tracer when
+//! one is given), so the trace alone reproduces the run's metrics.
+//!
+//! Handlers read state, ask pure helpers (`policy::decide`, the breakers, the cascade)
+//! what to do, apply it and schedule follow-ups. Nothing here reads a clock, a file or a
+//! thread; iteration is over `Vec`s by index.
+
+mod execution;
+mod incidents;
+mod review;
+mod tasks;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp};
+
+use crate::engine::time::{MS_PER_DAY, MS_PER_HOUR};
+use crate::engine::{Model, Scheduler, Seed, SimDuration, SimTime, Simulation, StreamRng};
+use crate::metrics::{Collector, ReviewNeed, RunOutput, TraceEvent, TraceRecord};
+use crate::model::change::{Change, Phase, TaskRef, draw, first_class};
+use crate::model::config::{ActionClass, AuthorKind, ClassSet, WorldConfig};
+use crate::model::gate::{Gate, Outcome};
+use crate::model::graph::{ServiceGraph, ServiceId};
+use crate::model::incident::IncidentBook;
+use crate::model::policy::{ChangeView, decide};
+use crate::model::reviewers::ReviewerPool;
+
+/// Stream kinds of `Seed::stream`: one per purpose, so adding one never shifts another.
+mod stream {
+    /// Task arrivals and task seeds of one author.
+    pub(super) const AUTHOR: u64 = 1;
+}
+
+/// Receives every trace record of a run (for `replay --trace`).
+pub trait Tracer {
+    /// Called once per trace event, in order.
+    fn record(&mut self, record: &TraceRecord);
+}
+
+/// A tracer that keeps nothing: the default, and free.
+pub struct NoTrace;
+
+impl Tracer for NoTrace {
+    #[inline(always)]
+    fn record(&mut self, _record: &TraceRecord) {}
+}
+
+impl<F: FnMut(&TraceRecord)> Tracer for F {
+    fn record(&mut self, record: &TraceRecord) {
+        self(record)
+    }
+}
+
+/// The closed set of events of the World.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// An author takes on a new task.
+    TaskArrival {
+        /// Global author index.
+        author: u32,
+    },
+    /// The next attempt of a task is proposed.
+    Attempt {
+        /// Task id.
+        task: u64,
+        /// Task seed.
+        seed: u64,
+        /// Global author index.
+        author: u32,
+        /// Attempt number.
+        attempt: u32,
+        /// Failures so far.
+        failures: u32,
+        /// Class of the attempt.
+        class: u8,
+        /// When the task started, ms.
+        started_ms: u64,
+    },
+    /// A change passes (or re-tries) the breakers at execution.
+    Execute {
+        /// Change slot.
+        slot: u32,
+    },
+    /// A reviewer finishes a review.
+    ReviewDone {
+        /// Reviewer index.
+        reviewer: u32,
+    },
+    /// The auto-approve timeout of a change expires.
+    AutoApprove {
+        /// Change slot.
+        slot: u32,
+        /// Slot generation when scheduled.
+        generation: u32,
+    },
+    /// A reviewer group starts its working day.
+    ShiftStart {
+        /// Reviewer group index.
+        group: u32,
+    },
+    /// A reviewer group ends its working day.
+    ShiftEnd {
+        /// Reviewer group index.
+        group: u32,
+    },
+    /// A deployment wave's bake time is over.
+    WaveDone {
+        /// Change slot.
+        slot: u32,
+        /// Wave index.
+        wave: u32,
+    },
+    /// Monitoring notices an incident.
+    Detect {
+        /// Incident number.
+        incident: u32,
+    },
+    /// The origin of an incident is repaired.
+    OriginRepaired {
+        /// Incident number.
+        incident: u32,
+    },
+    /// The last service of an incident is back.
+    Restored {
+        /// Incident number.
+        incident: u32,
+    },
+    /// Hourly re-evaluation of time-based breakers (error-budget freeze, kill switch).
+    BreakerTick,
+    /// A fault starts or ends.
+    Fault {
+        /// Fault index.
+        fault: u32,
+        /// Starting (true) or ending (false).
+        on: bool,
+    },
+}
+
+/// Per-author state.
+struct Author {
+    group: u32,
+    rng: StreamRng,
+    /// Index of this author among the agents of the run (for per-agent breakers).
+    agent_index: Option<u32>,
+}
+
+/// The simulated organisation of one run.
+pub struct World<'a, T: Tracer> {
+    cfg: &'a WorldConfig,
+    graph: &'a ServiceGraph,
+    collector: Collector,
+    tracer: T,
+    authors: Vec<Author>,
+    changes: Vec<Change>,
+    free_slots: Vec<u32>,
+    next_change_id: u64,
+    next_task_id: u64,
+    pub(crate) reviewers: ReviewerPool,
+    pub(crate) incidents: IncidentBook,
+    pub(crate) gate: Gate,
+    /// Extra classes granted per author group by an active misconfiguration fault.
+    extra_permissions: Vec<ClassSet>,
+    defect_multiplier: Vec<f64>,
+    escalation_multiplier: Vec<f64>,
+    horizon: SimTime,
+}
+
+impl<'a, T: Tracer> World<'a, T> {
+    /// Emits a trace event now.
+    pub(crate) fn emit(&mut self, now: SimTime, event: TraceEvent) {
+        self.collector.observe(now.as_ms(), &event);
+        self.tracer.record(&TraceRecord {
+            t: now.as_ms(),
+            event,
+        });
+    }
+
+    fn new(cfg: &'a WorldConfig, seed: Seed, tracer: T) -> Self {
+        let graph: &ServiceGraph = &cfg.infra.graph;
+        let mut authors = Vec::new();
+        let mut agents = 0u32;
+        for (g, group) in cfg.authors.iter().enumerate() {
+            for _ in 0..group.count {
+                let index = authors.len() as u64;
+                let agent_index = (group.kind == AuthorKind::Agent).then(|| {
+                    agents += 1;
+                    agents - 1
+                });
+                authors.push(Author {
+                    group: g as u32,
+                    rng: seed.stream(stream::AUTHOR, index),
+                    agent_index,
+                });
+            }
+        }
+        let groups = cfg.authors.len();
+        World {
+            cfg,
+            graph,
+            collector: Collector::new(&cfg.invariants, cfg.horizon.as_ms()),
+            tracer,
+            authors,
+            changes: Vec::new(),
+            free_slots: Vec::new(),
+            next_change_id: 0,
+            next_task_id: 0,
+            reviewers: ReviewerPool::new(&cfg.reviewers),
+            incidents: IncidentBook::new(cfg, graph.len()),
+            gate: Gate::new(&cfg.breakers, agents),
+            extra_permissions: vec![ClassSet::EMPTY; groups],
+            defect_multiplier: vec![1.0; groups],
+            escalation_multiplier: vec![1.0; groups],
+            horizon: SimTime::ZERO + cfg.horizon,
+        }
+    }
+
+    fn start(&mut self, sched: &mut Scheduler<Event>) {
+        let capacity = self
+            .reviewers
+            .capacity_ms(&self.cfg.reviewers, self.horizon);
+        self.emit(
+            SimTime::ZERO,
+            TraceEvent::RunStarted {
+                horizon_ms: self.horizon.as_ms(),
+                reviewer_capacity_ms: capacity,
+            },
+        );
+        for a in 0..self.authors.len() as u32 {
+            self.schedule_arrival(a, sched);
+        }
+        self.reviewers.start(&self.cfg.reviewers, sched);
+        for (i, f) in self.cfg.faults.iter().enumerate() {
+            sched.at(
+                f.at,
+                Event::Fault {
+                    fault: i as u32,
+                    on: true,
+                },
+            );
+            sched.at(
+                f.at + f.duration,
+                Event::Fault {
+                    fault: i as u32,
+                    on: false,
+                },
+            );
+        }
+        if self.gate.needs_tick() {
+            sched.at(SimTime::ZERO, Event::BreakerTick);
+        }
+    }
+
+    /// Schedules the next task arrival of an author: Poisson in (working) time.
+    fn schedule_arrival(&mut self, author: u32, sched: &mut Scheduler<Event>) {
+        let a = &mut self.authors[author as usize];
+        let group = &self.cfg.authors[a.group as usize];
+        if group.tasks_per_day <= 0.0 {
+            return;
+        }
+        let now = sched.now();
+        let at = match group.hours {
+            None => {
+                let mean_ms = MS_PER_DAY as f64 / group.tasks_per_day;
+                let gap = Exp::new(1.0).expect("rate 1 is valid").sample(&mut a.rng) * mean_ms;
+                now + SimDuration::from_ms_f64(gap)
+            }
+            Some(hours) => {
+                let per_day_ms =
+                    hours.working_ms_per_week() as f64 / hours.days.count_ones().max(1) as f64;
+                if per_day_ms <= 0.0 {
+                    return;
+                }
+                let mean_ms = per_day_ms / group.tasks_per_day;
+                let gap = Exp::new(1.0).expect("rate 1 is valid").sample(&mut a.rng) * mean_ms;
+                hours.advance(now, SimDuration::from_ms_f64(gap))
+            }
+        };
+        if at <= self.horizon {
+            sched.at(at, Event::TaskArrival { author });
+        }
+    }
+
+    fn on_task_arrival(&mut self, author: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let a = &mut self.authors[author as usize];
+        let group_index = a.group;
+        let task_seed: u64 = a.rng.random();
+        let class_u: f64 = a.rng.random();
+        let group = &self.cfg.authors[group_index as usize];
+        let class = first_class(group, class_u);
+        let task = self.next_task_id;
+        self.next_task_id += 1;
+        self.emit(
+            now,
+            TraceEvent::TaskStarted {
+                task,
+                group: group_index,
+                author,
+                kind: group.kind,
+            },
+        );
+        let task = TaskRef {
+            id: task,
+            seed: task_seed,
+            author,
+            group: group_index,
+            attempt: 1,
+            failures: 0,
+            class,
+            started_at: now,
+        };
+        self.propose(task, sched);
+        self.schedule_arrival(author, sched);
+    }
+
+    fn alloc(&mut self, change: Change) -> u32 {
+        match self.free_slots.pop() {
+            Some(slot) => {
+                let generation = self.changes[slot as usize].generation.wrapping_add(1);
+                self.changes[slot as usize] = Change {
+                    generation,
+                    ..change
+                };
+                slot
+            }
+            None => {
+                self.changes.push(change);
+                self.changes.len() as u32 - 1
+            }
+        }
+    }
+
+    /// Frees a decided change once no review of it is still running.
+    pub(crate) fn release(&mut self, slot: u32) {
+        let c = &mut self.changes[slot as usize];
+        c.phase = Phase::Done;
+        if c.reviews_in_flight == 0 {
+            c.generation = c.generation.wrapping_add(1);
+            self.free_slots.push(slot);
+        }
+    }
+
+    fn propose(&mut self, task: TaskRef, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let g = task.group as usize;
+        let group = &self.cfg.authors[g];
+        let id = self.next_change_id;
+        self.next_change_id += 1;
+        let change = Change::propose(
+            id,
+            task,
+            group,
+            self.graph.len() as u32,
+            self.defect_multiplier[g],
+        );
+        let reach = self
+            .incidents
+            .reach_weight(self.graph, ServiceId(change.target));
+        let (size, target, defective, severity, noise_z, sample_u) = (
+            change.size,
+            change.target,
+            change.defective,
+            change.severity,
+            change.noise_z,
+            change.u[draw::SAMPLE],
+        );
+        self.emit(
+            now,
+            TraceEvent::Proposed {
+                change: id,
+                task: task.id,
+                attempt: task.attempt,
+                group: task.group,
+                author: task.author,
+                kind: group.kind,
+                class: task.class,
+                size,
+                target,
+                defective,
+                severity,
+                reach,
+            },
+        );
+        let slot = self.alloc(change);
+        // Access control: an action outside the grant is refused outright.
+        let granted = ClassSet(group.permissions.0 | self.extra_permissions[g].0);
+        if !granted.contains(task.class) {
+            self.emit(now, TraceEvent::Refused { change: id });
+            self.report_outcome(slot, Outcome::Refused, now);
+            self.attempt_failed(slot, Failure::Refused, sched);
+            self.release(slot);
+            return;
+        }
+        let view = ChangeView {
+            author: group.kind,
+            group: g,
+            class: task.class,
+            tier: self.graph.tier(ServiceId(target)),
+            predicted_users: self.gate.predicted_users(reach, noise_z),
+            size,
+        };
+        let (rule, need) = decide(&self.cfg.policy, &view, sample_u);
+        self.emit(
+            now,
+            TraceEvent::Gated {
+                change: id,
+                rule,
+                need,
+            },
+        );
+        match need {
+            ReviewNeed::None => {
+                self.changes[slot as usize].phase = Phase::Executing;
+                self.execute(slot, sched);
+            }
+            ReviewNeed::Peer => self.request_reviews(slot, 1, false, sched),
+            ReviewNeed::Senior => self.request_reviews(slot, 1, true, sched),
+            ReviewNeed::TwoPerson => self.request_reviews(slot, 2, false, sched),
+        }
+    }
+}
+
+/// Why an attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    Refused,
+    Rejected,
+    Blocked,
+    Incident,
+    Ineffective,
+}
+
+impl<T: Tracer> Model for World<'_, T> {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event, sched: &mut Scheduler<Event>) {
+        match event {
+            Event::TaskArrival { author } => self.on_task_arrival(author, sched),
+            Event::Attempt {
+                task,
+                seed,
+                author,
+                attempt,
+                failures,
+                class,
+                started_ms,
+            } => {
+                let task = TaskRef {
+                    id: task,
+                    seed,
+                    author,
+                    group: self.authors[author as usize].group,
+                    attempt,
+                    failures,
+                    class: ActionClass::ALL[class as usize],
+                    started_at: SimTime(started_ms),
+                };
+                self.propose(task, sched);
+            }
+            Event::Execute { slot } => self.execute(slot, sched),
+            Event::ReviewDone { reviewer } => self.on_review_done(reviewer, sched),
+            Event::AutoApprove { slot, generation } => {
+                self.on_auto_approve(slot, generation, sched)
+            }
+            Event::ShiftStart { group } => self.on_shift(group, true, sched),
+            Event::ShiftEnd { group } => self.on_shift(group, false, sched),
+            Event::WaveDone { slot, wave } => self.on_wave_done(slot, wave, sched),
+            Event::Detect { incident } => self.on_detect(incident, sched),
+            Event::OriginRepaired { incident } => self.on_origin_repaired(incident, sched),
+            Event::Restored { incident } => self.on_restored(incident, sched.now()),
+            Event::BreakerTick => {
+                let now = sched.now();
+                self.tick_breakers(now);
+                sched.after(SimDuration::from_ms(MS_PER_HOUR), Event::BreakerTick);
+            }
+            Event::Fault { fault, on } => self.on_fault(fault, on, sched),
+        }
+    }
+}
+
+/// Simulates one run of `world` from `seed`: a pure function of its arguments.
+pub fn simulate(world: &WorldConfig, seed: Seed) -> RunOutput {
+    simulate_traced(world, seed, NoTrace)
+}
+
+/// Simulates one run and hands every trace record to `tracer`.
+pub fn simulate_traced<T: Tracer>(world: &WorldConfig, seed: Seed, tracer: T) -> RunOutput {
+    let mut sim = Simulation::new(World::new(world, seed, tracer));
+    let horizon = SimTime::ZERO + world.horizon;
+    {
+        let (model, sched) = sim.parts();
+        model.start(sched);
+    }
+    let stop = sim.run_until(horizon, world.events_max);
+    let events = sim.events();
+    let fingerprint = sim.fingerprint();
+    let mut model = sim.into_model();
+    model.finish();
+    model.emit(horizon, TraceEvent::RunEnded { events });
+    let worst = std::mem::take(&mut model.incidents.worst.1);
+    model.collector.finish(stop, fingerprint, worst)
+}

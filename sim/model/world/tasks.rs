@@ -1,0 +1,194 @@
+//! Tasks and faults: breaker outcomes, failed attempts (retry, escalation, abandonment),
+//! injected faults and the end-of-run bookkeeping.
+
+use crate::engine::{Scheduler, SimTime};
+use crate::metrics::TraceEvent;
+use crate::model::change::{draw, purpose};
+use crate::model::config::{AuthorKind, ClassSet, FaultKind};
+use crate::model::gate::{Outcome, Transition};
+
+use super::{Event, Failure, Tracer, World};
+
+impl<T: Tracer> World<'_, T> {
+    pub(super) fn emit_transition(&mut self, now: SimTime, transition: Transition) {
+        if let Some((agent, state, open_until_ms)) = transition {
+            self.emit(
+                now,
+                TraceEvent::AgentBreaker {
+                    agent,
+                    state,
+                    open_until_ms,
+                },
+            );
+        }
+    }
+
+    /// Reports an agent action's outcome to its breaker, once per action.
+    pub(super) fn report_outcome(&mut self, slot: u32, outcome: Outcome, now: SimTime) {
+        let c = &mut self.changes[slot as usize];
+        if c.outcome_recorded {
+            return;
+        }
+        c.outcome_recorded = true;
+        if let Some(agent) = self.authors[c.task.author as usize].agent_index {
+            let t = self.gate.record(now, agent, outcome);
+            self.emit_transition(now, t);
+        }
+    }
+
+    pub(super) fn tick_breakers(&mut self, now: SimTime) {
+        let (freeze, kill) = self.gate.tick(now);
+        if let Some(on) = freeze {
+            self.emit(now, TraceEvent::Freeze { on });
+        }
+        if let Some(on) = kill {
+            self.emit(now, TraceEvent::KillSwitch { on });
+        }
+    }
+
+    /// An attempt failed: retry (possibly with a more drastic class) or abandon the task.
+    pub(super) fn attempt_failed(&mut self, slot: u32, why: Failure, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let c = &self.changes[slot as usize];
+        let g = c.task.group as usize;
+        let group = &self.cfg.authors[g];
+        let mut task = c.task;
+        task.failures += 1;
+        let rework_u = c.u[draw::REWORK];
+        let escalate_u = c.u[draw::ESCALATE];
+        let delay = group.rework.delay.sample(&mut c.rng(purpose::REWORK));
+        if task.attempt >= group.max_attempts
+            || (why == Failure::Rejected && rework_u >= group.rework.probability)
+        {
+            self.emit(now, TraceEvent::Abandoned { task: task.id });
+            return;
+        }
+        let mut class = task.class;
+        if let Some(e) = group.escalation {
+            let p = (e.probability * self.escalation_multiplier[g]).min(1.0);
+            if task.failures >= e.after_failures && escalate_u < p {
+                if let Some(next) = class.escalated() {
+                    self.emit(
+                        now,
+                        TraceEvent::Escalated {
+                            task: task.id,
+                            from: class,
+                            to: next,
+                        },
+                    );
+                    class = next;
+                }
+            }
+        }
+        sched.after(
+            delay,
+            Event::Attempt {
+                task: task.id,
+                seed: task.seed,
+                author: task.author,
+                attempt: task.attempt + 1,
+                failures: task.failures,
+                class: class as u8,
+                started_ms: task.started_at.as_ms(),
+            },
+        );
+    }
+
+    pub(super) fn on_fault(&mut self, index: u32, on: bool, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let fault = &self.cfg.faults[index as usize];
+        self.emit(now, TraceEvent::Fault { fault: index, on });
+        let agent_groups = |group: Option<usize>| -> Vec<usize> {
+            match group {
+                Some(g) => vec![g],
+                None => (0..self.cfg.authors.len())
+                    .filter(|&g| self.cfg.authors[g].kind == AuthorKind::Agent)
+                    .collect(),
+            }
+        };
+        match fault.kind {
+            FaultKind::ReviewerOutage { group, fraction } => {
+                let groups: Vec<usize> = match group {
+                    Some(g) => vec![g],
+                    None => (0..self.cfg.reviewers.groups.len()).collect(),
+                };
+                for g in groups {
+                    let members = self.reviewers.members(g);
+                    let away = (fraction * members.len() as f64).round() as u32;
+                    for r in members.start..members.start + away {
+                        self.reviewers.reviewers[r as usize].away = on;
+                        if on {
+                            self.reviewers.make_unavailable(r);
+                        } else {
+                            self.reviewers.make_idle_if_free(r);
+                        }
+                    }
+                }
+                if !on {
+                    self.dispatch_reviews(sched);
+                }
+            }
+            FaultKind::PermissionMisconfiguration { group, class } => {
+                for g in agent_groups(group) {
+                    let p = &mut self.extra_permissions[g];
+                    *p = if on {
+                        p.with(class)
+                    } else {
+                        ClassSet(p.0 & !(1 << class.index()))
+                    };
+                }
+            }
+            FaultKind::RogueAgentBurst {
+                group,
+                defect_multiplier,
+                escalation_multiplier,
+            } => {
+                for g in agent_groups(group) {
+                    self.defect_multiplier[g] = if on { defect_multiplier } else { 1.0 };
+                    self.escalation_multiplier[g] = if on { escalation_multiplier } else { 1.0 };
+                }
+            }
+            FaultKind::MonitoringBlindSpot {
+                service_share,
+                detection_multiplier,
+            } => {
+                let below = (service_share * self.graph.len() as f64).round() as u32;
+                self.incidents.blind_spot = on.then_some((below, detection_multiplier));
+            }
+            FaultKind::DependencyDegradation => self.incidents.soft_as_hard = on,
+            FaultKind::ResponderShortage { fraction } => {
+                let total = self.cfg.incidents.responders;
+                self.incidents.responders_away = if on {
+                    (fraction * total as f64).round() as u32
+                } else {
+                    0
+                };
+                if !on {
+                    self.next_waiting_incident(sched);
+                }
+            }
+        }
+    }
+
+    /// Closes the books: incidents still open at the horizon count with their impact so
+    /// far, cut at the horizon.
+    pub(super) fn finish(&mut self) {
+        let now = self.horizon;
+        let step = self.cfg.incidents.restart_step;
+        for n in 0..self.incidents.incidents.len() {
+            let inc = &self.incidents.incidents[n];
+            if !inc.detected || inc.restored {
+                continue;
+            }
+            // Repaired but dependents still restarting: the impact is already known.
+            // Otherwise count the impact so far, as if everything were back at the horizon.
+            let impact = if inc.user_impact_min > 0.0 {
+                inc.user_impact_min
+            } else {
+                inc.impact_min(now, step, now)
+            };
+            self.incidents.incidents[n].user_impact_min = impact;
+            self.on_restored(n as u32, now);
+        }
+    }
+}
