@@ -4,7 +4,9 @@
 //! Architecture Invariant: the model knows nothing of files, threads or the wall clock.
 //! Its input is a `config::WorldConfig`; its output a `metrics::RunOutput`.
 
+pub mod blast;
 pub mod breaker;
+pub mod cascade;
 pub mod config;
 pub mod dist;
 pub mod graph;
