@@ -23,28 +23,35 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
         column,
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    // Each line is one record, parsed on its own: the csv crate's positions skip blank
+    // and comment lines, and an edge list has no use for fields spanning lines.
     let mut raw = RawGraph::default();
     let mut ids: BTreeMap<String, u32> = BTreeMap::new();
     let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     let mut any_calls = false;
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(1, |p| p.line() as usize);
-            err(line, 1, format!("{}; {EXPECTED}", e.to_string().to_lowercase()))
-        })?;
-        let line = record.position().map_or(1, |p| p.line() as usize);
+    let mut first_record = true;
+    for (index, line_text) in lines.iter().enumerate() {
+        let line = index + 1;
+        let trimmed = line_text.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(line_text.as_bytes());
+        let record = match reader.records().next() {
+            Some(Ok(record)) => record,
+            Some(Err(e)) => {
+                return Err(err(line, 1, format!("{}; {EXPECTED}", e.to_string().to_lowercase())));
+            }
+            None => continue,
+        };
+        let header_candidate = std::mem::replace(&mut first_record, false);
         let line_text = lines.get(line - 1).copied().unwrap_or("");
         let col = |field: usize| field_column(line_text, field);
         let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
-        if record.len() == 1 && field(0).is_empty() {
-            continue; // a blank line
-        }
-        if index == 0 && field(0).eq_ignore_ascii_case("caller") && field(1).eq_ignore_ascii_case("callee")
+        if header_candidate && field(0).eq_ignore_ascii_case("caller") && field(1).eq_ignore_ascii_case("callee")
         {
             continue;
         }
