@@ -44,21 +44,45 @@ fn mid_sized_origins(g: &ServiceGraph, ws: &mut CascadeWorkspace) -> Vec<Service
 
 fn one_shot_report() {
     for (label, spec) in [
-        ("layered", TopologySpec::Layered { services: 1_000_000, layers: 6, mean_dependencies: 3.0 }),
-        ("scale-free", TopologySpec::ScaleFree { services: 1_000_000, edges_per_service: 3 }),
-        ("alibaba-like", TopologySpec::AlibabaLike { services: 1_000_000 }),
+        (
+            "layered",
+            TopologySpec::Layered {
+                services: 1_000_000,
+                layers: 6,
+                mean_dependencies: 3.0,
+            },
+        ),
+        (
+            "scale-free",
+            TopologySpec::ScaleFree {
+                services: 1_000_000,
+                edges_per_service: 3,
+            },
+        ),
+        (
+            "alibaba-like",
+            TopologySpec::AlibabaLike {
+                services: 1_000_000,
+            },
+        ),
     ] {
         let t0 = Instant::now();
         let g = build(&spec, &options()).expect("valid spec");
         let built = t0.elapsed();
         let mut ws = CascadeWorkspace::new(&g);
         // The most depended-upon service: the largest cascade this graph offers.
-        let hub = g.services().max_by_key(|&s| g.in_degree(s)).expect("non-empty");
+        let hub = g
+            .services()
+            .max_by_key(|&s| g.in_degree(s))
+            .expect("non-empty");
         let t1 = Instant::now();
         let reached = ws.reach(&g, hub).len();
         let full = t1.elapsed();
         let mut rng = Seed(1).stream(0, 0);
-        let all_hard = CascadeParams { soft_as_hard: true, ..PARAMS };
+        let all_hard = CascadeParams {
+            soft_as_hard: true,
+            ..PARAMS
+        };
         let t2 = Instant::now();
         let hit = ws.spread(&g, hub, &all_hard, &mut rng).len();
         let spread = t2.elapsed();
@@ -85,8 +109,11 @@ fn bench(c: &mut Criterion) {
             .map(|&o| ws.spread(&g, o, &PARAMS, &mut rng).len() as f64)
             .sum::<f64>()
             / origins.len() as f64;
-        let mean_reach: f64 =
-            origins.iter().map(|&o| ws.reach(&g, o).len() as f64).sum::<f64>() / origins.len() as f64;
+        let mean_reach: f64 = origins
+            .iter()
+            .map(|&o| ws.reach(&g, o).len() as f64)
+            .sum::<f64>()
+            / origins.len() as f64;
         println!(
             "alibaba-like {services}: {} origins, mean reach {mean_reach:.1}, mean cascade {mean_hit:.1}",
             origins.len()

@@ -35,13 +35,20 @@ pub fn blast_radius(
     origin_restored_at: SimTime,
     restart_step: SimDuration,
 ) -> BlastRadius {
-    assert!((0.0..=1.0).contains(&share), "affected share {share} outside [0, 1]");
-    assert!(origin_restored_at >= started_at, "restored before the fault started");
+    assert!(
+        (0.0..=1.0).contains(&share),
+        "affected share {share} outside [0, 1]"
+    );
+    assert!(
+        origin_restored_at >= started_at,
+        "restored before the fault started"
+    );
     let mut weight_sum = 0.0;
     let mut impact_min = 0.0;
     let mut restored_at = origin_restored_at;
     for hit in hits {
-        let back = origin_restored_at + SimDuration::from_ms(restart_step.as_ms() * hit.depth as u64);
+        let back =
+            origin_restored_at + SimDuration::from_ms(restart_step.as_ms() * hit.depth as u64);
         let w = graph.weight(hit.service);
         weight_sum += w;
         impact_min += w * back.saturating_since(started_at).as_mins_f64();

@@ -99,7 +99,11 @@ impl CascadeWorkspace {
     /// Starts a new generation; clears the stamps only when the counter wraps (every 2^32
     /// cascades), which keeps the amortised cost per cascade independent of graph size.
     fn next_generation(&mut self, graph: &ServiceGraph) {
-        assert_eq!(self.mark.len(), graph.len(), "workspace built for another graph");
+        assert_eq!(
+            self.mark.len(),
+            graph.len(),
+            "workspace built for another graph"
+        );
         if self.generation == u32::MAX {
             self.mark.fill(0);
             self.load.fill(LoadSlot::default());
@@ -139,7 +143,10 @@ impl CascadeWorkspace {
         rng: &mut R,
     ) -> &[Hit] {
         let t = params.soft_propagation;
-        assert!((0.0..=1.0).contains(&t), "soft_propagation {t} outside [0, 1]");
+        assert!(
+            (0.0..=1.0).contains(&t),
+            "soft_propagation {t} outside [0, 1]"
+        );
         if let Some(alpha) = params.overload_alpha {
             assert!(alpha >= 0.0, "overload alpha {alpha} is negative");
             if self.load.len() != graph.len() {

@@ -162,7 +162,9 @@ impl ServiceGraph {
     /// absent. O(services + edges).
     pub fn caller_order(&self) -> Vec<ServiceId> {
         let n = self.len();
-        let mut waiting: Vec<u32> = (0..n).map(|i| self.in_degree(ServiceId(i as u32)) as u32).collect();
+        let mut waiting: Vec<u32> = (0..n)
+            .map(|i| self.in_degree(ServiceId(i as u32)) as u32)
+            .collect();
         let mut done = vec![false; n];
         let mut order = Vec::with_capacity(n);
         let mut next_scan = 0usize;

@@ -85,7 +85,10 @@ fn soft_tree_matches_branching_process() {
             4.0 * se,
             400.0 * se / expected
         );
-        assert!(se < 0.01 * expected, "standard error {se} too large to test anything");
+        assert!(
+            se < 0.01 * expected,
+            "standard error {se} too large to test anything"
+        );
         assert!(
             (mean - expected).abs() < 4.0 * se,
             "mean {mean} vs Σ(kT)^i = {expected} (±{})",
@@ -232,7 +235,10 @@ fn random_graph_has_a_cascade_threshold() {
     let k1 = k.iter().sum::<f64>() / n as f64;
     let k2 = k.iter().map(|x| x * x).sum::<f64>() / n as f64;
     let t_c = k1 / (k2 - k1);
-    assert!((t_c - 0.25).abs() < 0.03, "T_c {t_c} should be near 1/⟨k⟩ = 1/4");
+    assert!(
+        (t_c - 0.25).abs() < 0.03,
+        "T_c {t_c} should be near 1/⟨k⟩ = 1/4"
+    );
     let mut ws = CascadeWorkspace::new(&g);
     let mut rng = Seed(6).stream(4, 0);
     let mut sizes = |t: f64, runs: u32| -> Vec<usize> {
@@ -252,7 +258,11 @@ fn random_graph_has_a_cascade_threshold() {
     assert!(max_below < (n / 20) as usize, "subcritical max {max_below}");
     // Above: at T = 2 T_c, ⟨k⟩T ≈ 2 and S = 1 − e^{−2S} ≈ 0.797.
     let above = sizes(2.0 * t_c, 400);
-    let giant: Vec<usize> = above.iter().copied().filter(|&s| s > (n / 10) as usize).collect();
+    let giant: Vec<usize> = above
+        .iter()
+        .copied()
+        .filter(|&s| s > (n / 10) as usize)
+        .collect();
     let p_giant = giant.len() as f64 / above.len() as f64;
     let share = giant.iter().sum::<usize>() as f64 / giant.len() as f64 / n as f64;
     println!("above T_c: P(giant) {p_giant:.3}, giant share {share:.3} (theory 0.797 both)");
@@ -284,7 +294,10 @@ fn fails_at(format: FileFormat, text: &str, line: usize, column: usize, needle: 
     let e = file(format, text).expect_err("should fail");
     assert_eq!((e.line, e.column), (line, column), "{e}");
     assert!(e.message.contains(needle), "`{e}` lacks `{needle}`");
-    assert!(e.to_string().starts_with(&format!("{}:{line}:{column}: ", e.file)));
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}:{line}:{column}: ", e.file))
+    );
 }
 
 fn edge_kind(g: &ServiceGraph, from: &str, to: &str) -> Option<EdgeKind> {
@@ -312,9 +325,27 @@ fn csv_good_file() {
 #[test]
 fn csv_malformed_files_are_located() {
     fails_at(FileFormat::Csv, "a,b\nlonely\n", 2, 1, "found 1 fields");
-    fails_at(FileFormat::Csv, "a,b\nb,c,sometimes\n", 2, 5, "unknown edge kind `sometimes`");
-    fails_at(FileFormat::Csv, "a,b\n# again\n\na,b\n", 4, 1, "duplicate edge a -> b (first on line 1)");
-    fails_at(FileFormat::Csv, "a,b,hard,-3\n", 1, 10, "negative call count -3");
+    fails_at(
+        FileFormat::Csv,
+        "a,b\nb,c,sometimes\n",
+        2,
+        5,
+        "unknown edge kind `sometimes`",
+    );
+    fails_at(
+        FileFormat::Csv,
+        "a,b\n# again\n\na,b\n",
+        4,
+        1,
+        "duplicate edge a -> b (first on line 1)",
+    );
+    fails_at(
+        FileFormat::Csv,
+        "a,b,hard,-3\n",
+        1,
+        10,
+        "negative call count -3",
+    );
     fails_at(FileFormat::Csv, "# nothing\n\n", 1, 1, "no edges found");
     fails_at(FileFormat::Csv, "a,b\nc,c\n", 2, 3, "depends on itself");
     // Unknown node: CSV declares services by use, so there is no such error to give.
@@ -344,7 +375,14 @@ fn dot_good_file() {
     let id = |n: &str| g.find(n).unwrap();
     assert_eq!(g.name(id("api-gw")), "api-gw");
     assert_eq!((g.cells(id("web")), g.cells(id("db"))), (4, 2));
-    assert_eq!((g.weight(id("web")), g.weight(id("api-gw")), g.weight(id("db"))), (0.75, 0.25, 0.0));
+    assert_eq!(
+        (
+            g.weight(id("web")),
+            g.weight(id("api-gw")),
+            g.weight(id("db"))
+        ),
+        (0.75, 0.25, 0.0)
+    );
     assert_eq!(edge_kind(&g, "api", "cache"), Some(EdgeKind::Soft));
     assert_eq!(edge_kind(&g, "web", "search"), Some(EdgeKind::Soft));
     assert_eq!(edge_kind(&g, "api", "db"), Some(EdgeKind::Hard));
@@ -352,22 +390,91 @@ fn dot_good_file() {
     assert!(search_db.fallback && search_db.kind == EdgeKind::Hard);
     // Tiers: web given 0; db's hard reach is web + api-gw + api = 100% of traffic → 0;
     // cache and search are reached only softly or through a fallback → 2.
-    assert_eq!((g.tier(id("db")), g.tier(id("cache")), g.tier(id("search"))), (0, 2, 2));
+    assert_eq!(
+        (g.tier(id("db")), g.tier(id("cache")), g.tier(id("search"))),
+        (0, 2, 2)
+    );
 }
 
 #[test]
 fn dot_malformed_files_are_located() {
-    fails_at(FileFormat::Dot, "digraph {\n  a -> ;\n}\n", 2, 8, "expected a node id after `->`");
-    fails_at(FileFormat::Dot, "digraph {\n  a [weight=1\n}\n", 3, 1, "unexpected `}`; expected an attribute name or `]`");
-    fails_at(FileFormat::Dot, "graph g { a -- b }", 1, 1, "expected `digraph`");
-    fails_at(FileFormat::Dot, "digraph {\n  a; b;\n  a -> bb;\n}\n", 3, 8, "unknown service `bb`");
-    fails_at(FileFormat::Dot, "digraph {\n a -> b;\n\n a -> b [kind=soft];\n}", 4, 7, "duplicate edge a -> b (first on line 2)");
-    fails_at(FileFormat::Dot, "digraph {\n  a [weight=-2];\n}", 2, 13, "negative weight -2");
-    fails_at(FileFormat::Dot, "// nothing\ndigraph empty {\n}\n", 3, 1, "declares no services");
-    fails_at(FileFormat::Dot, "digraph { a -> a }", 1, 16, "depends on itself");
-    fails_at(FileFormat::Dot, "digraph { a -> b [kind=maybe] }", 1, 24, "expected hard or soft");
-    fails_at(FileFormat::Dot, "digraph { subgraph x { a } }", 1, 11, "subgraphs are not supported");
-    fails_at(FileFormat::Dot, "digraph { a -> \"b }", 1, 16, "unterminated quoted id");
+    fails_at(
+        FileFormat::Dot,
+        "digraph {\n  a -> ;\n}\n",
+        2,
+        8,
+        "expected a node id after `->`",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph {\n  a [weight=1\n}\n",
+        3,
+        1,
+        "unexpected `}`; expected an attribute name or `]`",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "graph g { a -- b }",
+        1,
+        1,
+        "expected `digraph`",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph {\n  a; b;\n  a -> bb;\n}\n",
+        3,
+        8,
+        "unknown service `bb`",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph {\n a -> b;\n\n a -> b [kind=soft];\n}",
+        4,
+        7,
+        "duplicate edge a -> b (first on line 2)",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph {\n  a [weight=-2];\n}",
+        2,
+        13,
+        "negative weight -2",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "// nothing\ndigraph empty {\n}\n",
+        3,
+        1,
+        "declares no services",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph { a -> a }",
+        1,
+        16,
+        "depends on itself",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph { a -> b [kind=maybe] }",
+        1,
+        24,
+        "expected hard or soft",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph { subgraph x { a } }",
+        1,
+        11,
+        "subgraphs are not supported",
+    );
+    fails_at(
+        FileFormat::Dot,
+        "digraph { a -> \"b }",
+        1,
+        16,
+        "unterminated quoted id",
+    );
 }
 
 #[test]
@@ -380,7 +487,11 @@ fn jaeger_good_files() {
   {"parent": "cart", "child": "redis", "callCount": 70}
 ]"#;
     let g = file(FileFormat::Jaeger, text).unwrap();
-    assert_eq!((g.len(), g.edge_count()), (5, 4), "the self-call is skipped");
+    assert_eq!(
+        (g.len(), g.edge_count()),
+        (5, 4),
+        "the self-call is skipped"
+    );
     let w = |n: &str| g.weight(g.find(n).unwrap());
     // Entries frontend (80 calls) and batch (20) share 90%; the three others 0.1/3 each.
     assert!((w("frontend") - 0.72).abs() < 1e-12 && (w("batch") - 0.18).abs() < 1e-12);
@@ -414,7 +525,13 @@ fn jaeger_malformed_files_are_located() {
         "duplicate edge a -> b (first on line 2)",
     );
     fails_at(FileFormat::Jaeger, "\n  []", 2, 3, "no dependencies found");
-    fails_at(FileFormat::Jaeger, "[{\"parent\": \"a\", \"callCount\": 1}]", 1, 32, "missing field `child`");
+    fails_at(
+        FileFormat::Jaeger,
+        "[{\"parent\": \"a\", \"callCount\": 1}]",
+        1,
+        32,
+        "missing field `child`",
+    );
     // Unknown node: Jaeger declares services by use, so there is no such error to give.
 }
 
@@ -457,7 +574,11 @@ fn golden_five_service_incident() {
         hits.iter().map(|h| (h.service, h.depth, h.cause)).collect();
     assert_eq!(
         order,
-        vec![(d, 0, HitCause::Origin), (c, 1, HitCause::Hard), (a, 2, HitCause::Hard)]
+        vec![
+            (d, 0, HitCause::Origin),
+            (c, 1, HitCause::Hard),
+            (a, 2, HitCause::Hard)
+        ]
     );
     let r = blast_radius(&g, &hits, 0.5, start, restored, step);
     assert_eq!(r.services_hit, 3);
@@ -482,24 +603,45 @@ fn golden_five_service_incident() {
 
 #[test]
 fn presets_load_with_expected_counts() {
-    let load = |name: &str| build(&TopologySpec::Preset { name: name.into() }, &opts(0.0, 0.0, 1));
+    let load = |name: &str| {
+        build(
+            &TopologySpec::Preset { name: name.into() },
+            &opts(0.0, 0.0, 1),
+        )
+    };
     let dsb = load("deathstarbench-social-network").unwrap();
     assert_eq!((dsb.len(), dsb.edge_count()), (27, 46));
     let id = |n: &str| dsb.find(n).unwrap();
     // The user ↔ social-graph cycle.
-    assert_eq!(edge_kind(&dsb, "user-service", "social-graph-service"), Some(EdgeKind::Hard));
-    assert_eq!(edge_kind(&dsb, "social-graph-service", "user-service"), Some(EdgeKind::Hard));
-    assert_eq!(edge_kind(&dsb, "text-service", "jaeger-agent"), Some(EdgeKind::Soft));
+    assert_eq!(
+        edge_kind(&dsb, "user-service", "social-graph-service"),
+        Some(EdgeKind::Hard)
+    );
+    assert_eq!(
+        edge_kind(&dsb, "social-graph-service", "user-service"),
+        Some(EdgeKind::Hard)
+    );
+    assert_eq!(
+        edge_kind(&dsb, "text-service", "jaeger-agent"),
+        Some(EdgeKind::Soft)
+    );
     assert_eq!(dsb.tier(id("post-storage-mongodb")), 0);
     assert_eq!(dsb.tier(id("jaeger-agent")), 2, "only soft callers");
     let tt = load("train-ticket").unwrap();
     assert_eq!(tt.len(), 41);
     assert_eq!(PRESETS.len(), 2);
     let e = load("no-such-preset").unwrap_err();
-    assert!(e.message.contains("deathstarbench-social-network, train-ticket"), "{e}");
+    assert!(
+        e.message
+            .contains("deathstarbench-social-network, train-ticket"),
+        "{e}"
+    );
 }
 
-fn fingerprint(g: &ServiceGraph) -> Vec<(String, u64, u8, Vec<(u32, bool, bool)>)> {
+/// Per service: name, weight bits, tier, and (dependency, soft, fallback) per edge.
+type Fingerprint = Vec<(String, u64, u8, Vec<(u32, bool, bool)>)>;
+
+fn fingerprint(g: &ServiceGraph) -> Fingerprint {
     g.services()
         .map(|s| {
             let deps = g
@@ -507,7 +649,12 @@ fn fingerprint(g: &ServiceGraph) -> Vec<(String, u64, u8, Vec<(u32, bool, bool)>
                 .iter()
                 .map(|e| (e.other.0, e.kind == EdgeKind::Soft, e.fallback))
                 .collect();
-            (g.name(s).to_string(), g.weight(s).to_bits(), g.tier(s), deps)
+            (
+                g.name(s).to_string(),
+                g.weight(s).to_bits(),
+                g.tier(s),
+                deps,
+            )
         })
         .collect()
 }
@@ -534,10 +681,16 @@ fn generators_are_deterministic_per_seed() {
         let total: f64 = a.services().map(|s| a.weight(s)).sum();
         assert!((total - 1.0).abs() < 1e-9);
         // soft_share 0.3 of edges soft, within 5 binomial standard errors.
-        let edges: Vec<_> = a.services().flat_map(|s| a.dependencies(s).to_vec()).collect();
+        let edges: Vec<_> = a
+            .services()
+            .flat_map(|s| a.dependencies(s).to_vec())
+            .collect();
         let soft_n = edges.iter().filter(|e| e.kind == EdgeKind::Soft).count() as f64;
         let m = edges.len() as f64;
-        assert!((soft_n / m - 0.3).abs() < 5.0 * (0.3f64 * 0.7 / m).sqrt(), "{spec:?}");
+        assert!(
+            (soft_n / m - 0.3).abs() < 5.0 * (0.3f64 * 0.7 / m).sqrt(),
+            "{spec:?}"
+        );
     }
 }
 
@@ -550,14 +703,29 @@ fn roles(g: &ServiceGraph) -> (usize, usize, usize) {
 
 #[test]
 fn generators_give_the_stated_shares() {
-    let ali = build(&TopologySpec::AlibabaLike { services: 10_000 }, &opts(0.0, 0.0, 4)).unwrap();
-    assert_eq!(roles(&ali), (1300, 4800, 3900), "13% entry, 48% middle, 39% leaf");
+    let ali = build(
+        &TopologySpec::AlibabaLike { services: 10_000 },
+        &opts(0.0, 0.0, 4),
+    )
+    .unwrap();
+    assert_eq!(
+        roles(&ali),
+        (1300, 4800, 3900),
+        "13% entry, 48% middle, 39% leaf"
+    );
     // Entries carry 90% of user traffic; fan-out is heavy-tailed (max ≫ mean).
-    let entry_w: f64 = ali.services().filter(|&s| ali.in_degree(s) == 0).map(|s| ali.weight(s)).sum();
+    let entry_w: f64 = ali
+        .services()
+        .filter(|&s| ali.in_degree(s) == 0)
+        .map(|s| ali.weight(s))
+        .sum();
     assert!((entry_w - 0.9).abs() < 1e-9);
     let max_out = ali.services().map(|s| ali.out_degree(s)).max().unwrap();
     let mean_out = ali.edge_count() as f64 / ali.len() as f64;
-    assert!(max_out as f64 > 20.0 * mean_out, "max fan-out {max_out}, mean {mean_out}");
+    assert!(
+        max_out as f64 > 20.0 * mean_out,
+        "max fan-out {max_out}, mean {mean_out}"
+    );
 
     let lay = build(
         &TopologySpec::Layered {
@@ -575,14 +743,21 @@ fn generators_give_the_stated_shares() {
         assert_eq!(lay.services().filter(|&s| layer(s) == l).count(), 250);
     }
     for s in lay.services() {
-        assert!(lay.dependencies(s).iter().all(|e| layer(e.other) > layer(s)));
+        assert!(
+            lay.dependencies(s)
+                .iter()
+                .all(|e| layer(e.other) > layer(s))
+        );
         assert_eq!(layer(s) == 3, lay.out_degree(s) == 0);
         if layer(s) == 0 {
             assert_eq!(lay.in_degree(s), 0);
         }
     }
     let mean_deps = lay.edge_count() as f64 / 750.0;
-    assert!((mean_deps - 3.0).abs() < 0.15, "mean dependencies {mean_deps}");
+    assert!(
+        (mean_deps - 3.0).abs() < 0.15,
+        "mean dependencies {mean_deps}"
+    );
 
     let sf = build(
         &TopologySpec::ScaleFree {
@@ -593,7 +768,10 @@ fn generators_give_the_stated_shares() {
     )
     .unwrap();
     let max_in = sf.services().map(|s| sf.in_degree(s)).max().unwrap();
-    assert!(max_in > 50, "preferential attachment makes hubs (max in-degree {max_in})");
+    assert!(
+        max_in > 50,
+        "preferential attachment makes hubs (max in-degree {max_in})"
+    );
 }
 
 #[test]
@@ -608,6 +786,10 @@ fn bad_generator_and_option_values_are_errors() {
     )
     .unwrap_err();
     assert!(e.message.contains("expected at least 2"), "{e}");
-    let e = build(&TopologySpec::AlibabaLike { services: 10 }, &opts(1.5, 0.0, 1)).unwrap_err();
+    let e = build(
+        &TopologySpec::AlibabaLike { services: 10 },
+        &opts(1.5, 0.0, 1),
+    )
+    .unwrap_err();
     assert!(e.message.contains("soft_share 1.5"), "{e}");
 }

@@ -43,7 +43,11 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
         let record = match reader.records().next() {
             Some(Ok(record)) => record,
             Some(Err(e)) => {
-                return Err(err(line, 1, format!("{}; {EXPECTED}", e.to_string().to_lowercase())));
+                return Err(err(
+                    line,
+                    1,
+                    format!("{}; {EXPECTED}", e.to_string().to_lowercase()),
+                ));
             }
             None => continue,
         };
@@ -51,7 +55,9 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
         let line_text = lines.get(line - 1).copied().unwrap_or("");
         let col = |field: usize| field_column(line_text, field);
         let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
-        if header_candidate && field(0).eq_ignore_ascii_case("caller") && field(1).eq_ignore_ascii_case("callee")
+        if header_candidate
+            && field(0).eq_ignore_ascii_case("caller")
+            && field(1).eq_ignore_ascii_case("callee")
         {
             continue;
         }

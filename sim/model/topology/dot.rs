@@ -240,7 +240,10 @@ impl Parser<'_> {
     }
 
     fn unexpected(&self, at: &Token, expected: &str) -> TopologyError {
-        self.error(at, format!("unexpected {}; expected {expected}", describe(&at.tok)))
+        self.error(
+            at,
+            format!("unexpected {}; expected {expected}", describe(&at.tok)),
+        )
     }
 
     fn expect(&mut self, tok: Tok, expected: &str) -> Result<Token, TopologyError> {
@@ -385,13 +388,17 @@ impl Parser<'_> {
         let (name, nt) = match &t.tok {
             Tok::Id(s) => (s.clone(), t.clone()),
             Tok::LBrace => {
-                return Err(self.error(&t, "subgraphs are not supported; expected a node or edge statement".to_string()));
+                return Err(self.error(
+                    &t,
+                    "subgraphs are not supported; expected a node or edge statement".to_string(),
+                ));
             }
             _ => return Err(self.unexpected(&t, "a node id, an edge or `}`")),
         };
         self.bump();
         let keyword = name.to_ascii_lowercase();
-        if self.peek().tok == Tok::LBracket && matches!(keyword.as_str(), "node" | "edge" | "graph") {
+        if self.peek().tok == Tok::LBracket && matches!(keyword.as_str(), "node" | "edge" | "graph")
+        {
             let attrs = self.attr_lists()?;
             match keyword.as_str() {
                 "node" => {
@@ -409,7 +416,10 @@ impl Parser<'_> {
             return Ok(());
         }
         if keyword == "subgraph" {
-            return Err(self.error(&nt, "subgraphs are not supported; expected a node or edge statement".to_string()));
+            return Err(self.error(
+                &nt,
+                "subgraphs are not supported; expected a node or edge statement".to_string(),
+            ));
         }
         match self.peek().tok.clone() {
             Tok::Eq => {
@@ -421,11 +431,17 @@ impl Parser<'_> {
             Tok::Arrow => self.edge_chain(name, nt),
             Tok::Undirected => {
                 let at = self.peek().clone();
-                Err(self.error(&at, "undirected edge `--` in a digraph; expected `->`".to_string()))
+                Err(self.error(
+                    &at,
+                    "undirected edge `--` in a digraph; expected `->`".to_string(),
+                ))
             }
             Tok::Other(':') => {
                 let at = self.peek().clone();
-                Err(self.error(&at, "ports are not supported; expected `->`, `[` or `;`".to_string()))
+                Err(self.error(
+                    &at,
+                    "ports are not supported; expected `->`, `[` or `;`".to_string(),
+                ))
             }
             _ => {
                 let attrs = self.attr_lists()?;
@@ -486,7 +502,10 @@ impl Parser<'_> {
             (word, wt) = self.id("`digraph`")?;
         }
         if word.eq_ignore_ascii_case("graph") {
-            return Err(self.error(&wt, "undirected graphs are not supported; expected `digraph`".to_string()));
+            return Err(self.error(
+                &wt,
+                "undirected graphs are not supported; expected `digraph`".to_string(),
+            ));
         }
         if !word.eq_ignore_ascii_case("digraph") {
             return Err(self.unexpected(&wt, "`digraph`"));
@@ -536,21 +555,22 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
         edge_defaults: EdgeAttrs::default(),
     };
     p.graph()?;
-    if p.declared.iter().any(|&d| d) {
-        if let Some(i) = p.declared.iter().position(|&d| !d) {
-            let (line, column) = p.first_use[i];
-            return Err(TopologyError {
-                file: path.to_string(),
-                line,
-                column,
-                message: format!(
-                    "unknown service `{}`: this file declares its services, and this one is not \
-                     declared; expected a node statement such as `\"{}\";`",
-                    p.raw.names[i], p.raw.names[i]
-                ),
-            });
-        }
+    if p.declared.iter().any(|&d| d)
+        && let Some(i) = p.declared.iter().position(|&d| !d)
+    {
+        let (line, column) = p.first_use[i];
+        return Err(TopologyError {
+            file: path.to_string(),
+            line,
+            column,
+            message: format!(
+                "unknown service `{}`: this file declares its services, and this one is not \
+                 declared; expected a node statement such as `\"{}\";`",
+                p.raw.names[i], p.raw.names[i]
+            ),
+        });
     }
+
     let mut raw = p.raw;
     if p.weights.iter().any(Option::is_some) {
         raw.explicit_weight = Some(p.weights.iter().map(|w| w.unwrap_or(0.0)).collect());

@@ -71,7 +71,10 @@ pub(super) fn layered(
     seed: u64,
 ) -> Result<RawGraph, TopologyError> {
     if layers < 2 {
-        return Err(invalid("layered", format!("layers is {layers}; expected at least 2")));
+        return Err(invalid(
+            "layered",
+            format!("layers is {layers}; expected at least 2"),
+        ));
     }
     if services < layers {
         return Err(invalid(
@@ -103,7 +106,8 @@ pub(super) fn layered(
     let mut rng = Seed(seed).stream(STREAM_STRUCTURE, 0);
     let extra_deps = (mean_dependencies > 1.0)
         .then(|| Poisson::new(mean_dependencies - 1.0).expect("valid poisson mean"));
-    raw.edges.reserve((services as f64 * mean_dependencies) as usize);
+    raw.edges
+        .reserve((services as f64 * mean_dependencies) as usize);
     let mut chosen: Vec<u32> = Vec::new();
     for l in 0..layers - 1 {
         let deeper = services - starts[l as usize + 1];
@@ -142,7 +146,10 @@ pub(super) fn scale_free(
     seed: u64,
 ) -> Result<RawGraph, TopologyError> {
     if services == 0 {
-        return Err(invalid("scale-free", "services is 0; expected at least 1".to_string()));
+        return Err(invalid(
+            "scale-free",
+            "services is 0; expected at least 1".to_string(),
+        ));
     }
     if !(1..=1000).contains(&edges_per_service) {
         return Err(invalid(
@@ -275,6 +282,9 @@ mod tests {
         // Services 0..=3 take 0, 1, 2, 3 edges; the others 3 each (rejection never gives up
         // at this size).
         assert_eq!(raw.edges.len(), 6 + 196 * 3);
-        assert!(raw.edges.iter().all(|e| e.to < e.from), "edges point to older services");
+        assert!(
+            raw.edges.iter().all(|e| e.to < e.from),
+            "edges point to older services"
+        );
     }
 }

@@ -110,7 +110,11 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
     }
     if raw.names.is_empty() {
         let (line, column) = line_col(text, text.len() - text.trim_start().len());
-        return Err(err(line, column, format!("no dependencies found; {EXPECTED}")));
+        return Err(err(
+            line,
+            column,
+            format!("no dependencies found; {EXPECTED}"),
+        ));
     }
     Ok(raw)
 }

@@ -185,7 +185,9 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
         "deathstarbench-social-network" => Some(include_str!(
             "../../../scenarios/topologies/deathstarbench-social-network.dot"
         )),
-        "train-ticket" => Some(include_str!("../../../scenarios/topologies/train-ticket.dot")),
+        "train-ticket" => Some(include_str!(
+            "../../../scenarios/topologies/train-ticket.dot"
+        )),
         _ => None,
     }
 }
@@ -244,7 +246,10 @@ fn check_options(opts: &TopologyOptions) -> Result<(), TopologyError> {
         message,
     };
     if !(0.0..=1.0).contains(&opts.soft_share) {
-        return Err(bad(format!("soft_share {} must be between 0 and 1", opts.soft_share)));
+        return Err(bad(format!(
+            "soft_share {} must be between 0 and 1",
+            opts.soft_share
+        )));
     }
     if !(0.0..=1.0).contains(&opts.fallback_share) {
         return Err(bad(format!(
@@ -273,7 +278,12 @@ fn finish(raw: RawGraph, opts: &TopologyOptions) -> ServiceGraph {
     let mut rng = Seed(opts.seed).stream(STREAM_EDGES, 0);
     let mut b = ServiceGraphBuilder::new();
     let RawGraph {
-        names, tier, cells, edges, generated, ..
+        names,
+        tier,
+        cells,
+        edges,
+        generated,
+        ..
     } = raw;
     for (i, name) in names.into_iter().enumerate() {
         b.add_service(ServiceSpec {
@@ -286,11 +296,13 @@ fn finish(raw: RawGraph, opts: &TopologyOptions) -> ServiceGraph {
     for e in &edges {
         let soft_draw: f64 = rng.random();
         let fallback_draw: f64 = rng.random();
-        let kind = e.kind.unwrap_or(if generated && soft_draw < opts.soft_share {
-            EdgeKind::Soft
-        } else {
-            EdgeKind::Hard
-        });
+        let kind = e
+            .kind
+            .unwrap_or(if generated && soft_draw < opts.soft_share {
+                EdgeKind::Soft
+            } else {
+                EdgeKind::Hard
+            });
         let fallback = e
             .fallback
             .unwrap_or(kind == EdgeKind::Hard && fallback_draw < opts.fallback_share);
@@ -327,7 +339,11 @@ fn rule_weights(callers: &[u32], base: &[f64]) -> Vec<f64> {
     if entries == 0 {
         return vec![1.0 / n as f64; n];
     }
-    let entry_share = if entries == n { 1.0 } else { ENTRY_TRAFFIC_SHARE };
+    let entry_share = if entries == n {
+        1.0
+    } else {
+        ENTRY_TRAFFIC_SHARE
+    };
     let base_sum: f64 = (0..n).filter(|&i| callers[i] == 0).map(|i| base[i]).sum();
     let inner_each = (1.0 - entry_share) / (n - entries).max(1) as f64;
     (0..n)
