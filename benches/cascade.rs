@@ -42,12 +42,21 @@ fn mid_sized_origins(g: &ServiceGraph, ws: &mut CascadeWorkspace) -> Vec<Service
         .collect()
 }
 
+/// `cargo test --benches` / `cargo bench -- --test` run each bench once as a smoke test,
+/// in whatever profile; use small graphs then so CI stays fast.
+fn smoke() -> bool {
+    // Criterion measures only when cargo passes `--bench` and `--test` is absent.
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--test") || !args.iter().any(|a| a == "--bench")
+}
+
 fn one_shot_report() {
+    let n = if smoke() { 10_000 } else { 1_000_000 };
     for (label, spec) in [
         (
             "layered",
             TopologySpec::Layered {
-                services: 1_000_000,
+                services: n,
                 layers: 6,
                 mean_dependencies: 3.0,
             },
@@ -55,16 +64,11 @@ fn one_shot_report() {
         (
             "scale-free",
             TopologySpec::ScaleFree {
-                services: 1_000_000,
+                services: n,
                 edges_per_service: 3,
             },
         ),
-        (
-            "alibaba-like",
-            TopologySpec::AlibabaLike {
-                services: 1_000_000,
-            },
-        ),
+        ("alibaba-like", TopologySpec::AlibabaLike { services: n }),
     ] {
         let t0 = Instant::now();
         let g = build(&spec, &options()).expect("valid spec");
@@ -87,7 +91,7 @@ fn one_shot_report() {
         let hit = ws.spread(&g, hub, &all_hard, &mut rng).len();
         let spread = t2.elapsed();
         println!(
-            "{label}: 10^6 services, {} edges, built in {built:.2?}, {} heap bytes/service; \
+            "{label}: {n} services, {} edges, built in {built:.2?}, {} heap bytes/service; \
              reach from hub {reached} services in {full:.2?}; all-hard cascade {hit} in {spread:.2?}",
             g.edge_count(),
             g.heap_bytes() / g.len(),
@@ -98,7 +102,12 @@ fn one_shot_report() {
 fn bench(c: &mut Criterion) {
     one_shot_report();
     let mut group = c.benchmark_group("incident");
-    for services in [10_000u32, 1_000_000] {
+    let sizes: [u32; 2] = if smoke() {
+        [10_000, 100_000]
+    } else {
+        [10_000, 1_000_000]
+    };
+    for services in sizes {
         let g = alibaba(services);
         let mut ws = CascadeWorkspace::new(&g);
         let origins = mid_sized_origins(&g, &mut ws);
