@@ -1,18 +1,15 @@
 //! Incidents: what a defective change breaks, how long until it is noticed, who repairs
 //! it, and its blast radius.
 //!
-//! Blast radius in closed form: every hit service goes down when the fault starts; the
-//! origin is repaired at `T0`; a service at depth d (dependency hops from the origin)
-//! comes back at `T0 + d × restart_step` — services recover in dependency order. So
-//! user-impact minutes = share × (W × (T0 − start) + step × Σ wᵢdᵢ) with W = Σ wᵢ, and an
-//! incident keeps three sums, not its list of services.
+//! The blast radius itself is `blast::blast_radius` over the incident's cascade hits,
+//! computed once the origin is repaired (the hits are kept until the incident closes).
 
 use std::collections::VecDeque;
 
-use crate::engine::time::MS_PER_MINUTE;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cascade::{Cascade, CascadeParams};
-use crate::model::config::{ActionClass, AuthorKind, Severity, WorldConfig};
+use crate::model::blast::{BlastRadius, blast_radius};
+use crate::model::cascade::{CascadeParams, CascadeWorkspace, Hit, HitCause};
+use crate::model::config::{ActionClass, AuthorKind, Severity};
 use crate::model::graph::{ServiceGraph, ServiceId};
 
 /// One incident.
@@ -32,9 +29,6 @@ pub(crate) struct Incident {
     pub(crate) services_hit: u32,
     /// Σ traffic weight of hit services.
     pub(crate) weight_sum: f64,
-    /// Σ weight × depth of hit services.
-    pub(crate) weight_depth_sum: f64,
-    pub(crate) max_depth: u32,
     /// Repair time of the origin once work starts.
     pub(crate) repair: SimDuration,
     pub(crate) rebuild: bool,
@@ -44,8 +38,8 @@ pub(crate) struct Incident {
     pub(crate) repair_started: bool,
     pub(crate) restored: bool,
     pub(crate) user_impact_min: f64,
-    /// The hit services, kept until the incident closes (for the worst-incident chart).
-    pub(crate) hits: Vec<ServiceId>,
+    /// The cascade's hits, kept until the incident closes.
+    pub(crate) hits: Vec<Hit>,
 }
 
 impl Incident {
@@ -54,30 +48,21 @@ impl Incident {
         self.share * self.weight_sum
     }
 
-    /// User-impact minutes if the origin is repaired at `origin_back`, cut at `until`.
-    pub(crate) fn impact_min(
+    /// The blast radius if the origin is back at `origin_back`.
+    pub(crate) fn blast(
         &self,
+        graph: &ServiceGraph,
         origin_back: SimTime,
         step: SimDuration,
-        until: SimTime,
-    ) -> f64 {
-        let t0 = origin_back
-            .min(until)
-            .saturating_since(self.started_at)
-            .as_ms() as f64;
-        let full = self.weight_sum * t0 + step.as_ms() as f64 * self.weight_depth_sum;
-        let mut ms = full;
-        if origin_back + SimDuration(step.as_ms() * self.max_depth as u64) > until {
-            // Cut at the horizon: count each depth level only until `until`. Rare (only open
-            // incidents at the end of a run), so the exact form is not worth keeping sums for.
-            ms = self.weight_sum * t0;
-        }
-        self.share * ms / MS_PER_MINUTE as f64
-    }
-
-    /// When the last service is back, given the origin's repair time.
-    pub(crate) fn restored_at(&self, origin_back: SimTime, step: SimDuration) -> SimTime {
-        origin_back + SimDuration(step.as_ms() * self.max_depth as u64)
+    ) -> BlastRadius {
+        blast_radius(
+            graph,
+            &self.hits,
+            self.share,
+            self.started_at,
+            origin_back,
+            step,
+        )
     }
 }
 
@@ -87,24 +72,25 @@ pub(crate) struct IncidentBook {
     pub(crate) responders_busy: u32,
     pub(crate) responders_away: u32,
     pub(crate) waiting: VecDeque<u32>,
-    cascade: Cascade,
+    cascade: CascadeWorkspace,
     reach_cache: Vec<f64>,
     /// Soft edges act as hard ones (dependency-degradation fault).
     pub(crate) soft_as_hard: bool,
     /// Services with id below this are in a monitoring blind spot, with this multiplier.
     pub(crate) blind_spot: Option<(u32, f64)>,
     /// The worst incident so far: user-impact minutes and services hit.
-    pub(crate) worst: (f64, Vec<ServiceId>),
+    pub(crate) worst: (f64, Vec<Hit>),
 }
 
 impl IncidentBook {
-    pub(crate) fn new(_cfg: &WorldConfig, services: usize) -> IncidentBook {
+    pub(crate) fn new(graph: &ServiceGraph) -> IncidentBook {
+        let services = graph.len();
         IncidentBook {
             incidents: Vec::new(),
             responders_busy: 0,
             responders_away: 0,
             waiting: VecDeque::new(),
-            cascade: Cascade::new(services),
+            cascade: CascadeWorkspace::new(graph),
             reach_cache: vec![f64::NAN; services],
             soft_as_hard: false,
             blind_spot: None,
@@ -129,7 +115,7 @@ impl IncidentBook {
         w
     }
 
-    /// Spreads a fault from `origin` and fills the incident's blast-radius sums.
+    /// Spreads a fault from the incident's origin and keeps the hits.
     pub(crate) fn spread(
         &mut self,
         graph: &ServiceGraph,
@@ -137,28 +123,25 @@ impl IncidentBook {
         params: &CascadeParams,
         rng: &mut impl rand::Rng,
     ) {
-        let hits: &[_] = match incident.severity {
-            Severity::Local => &[],
-            Severity::Cascading | Severity::EnvironmentDeletion => {
-                self.cascade.spread(graph, incident.origin, params, rng)
-            }
-        };
         incident.hits.clear();
-        incident.weight_sum = 0.0;
-        incident.weight_depth_sum = 0.0;
-        incident.max_depth = 0;
-        if hits.is_empty() {
-            incident.hits.push(incident.origin);
-            incident.weight_sum = graph.weight(incident.origin);
+        match incident.severity {
+            Severity::Local => incident.hits.push(Hit {
+                service: incident.origin,
+                depth: 0,
+                parent: incident.origin,
+                cause: HitCause::Origin,
+            }),
+            Severity::Cascading | Severity::EnvironmentDeletion => {
+                let hits = self.cascade.spread(graph, incident.origin, params, rng);
+                incident.hits.extend_from_slice(hits);
+            }
         }
-        for h in hits {
-            let w = graph.weight(h.service);
-            incident.hits.push(h.service);
-            incident.weight_sum += w;
-            incident.weight_depth_sum += w * h.depth as f64;
-            incident.max_depth = incident.max_depth.max(h.depth);
-        }
-        incident.weight_sum = incident.weight_sum.min(1.0);
+        incident.weight_sum = incident
+            .hits
+            .iter()
+            .map(|h| graph.weight(h.service))
+            .sum::<f64>()
+            .min(1.0);
         incident.services_hit = incident.hits.len() as u32;
     }
 

@@ -4,6 +4,7 @@
 //! Architecture Invariant: the model knows nothing of files, threads or the wall clock.
 //! Its input is a `config::WorldConfig`; its output a `metrics::RunOutput`.
 
+pub mod blast;
 pub mod breaker;
 pub mod calendar;
 pub mod cascade;

@@ -1,5 +1,6 @@
-//! The one integration-test binary: each module tests one area of the crate.
+//! The one integration-test binary: each area of the crate has a module here.
 
 mod breaker;
+mod graph;
 mod support;
 mod world;

@@ -1,11 +1,44 @@
 //! Where service graphs come from: generators, importers and shipped presets.
 //!
 //! `build` is the one entry point the scenario layer calls. File text is read by the
-//! caller and passed in, so this module does no I/O.
+//! caller and passed in, so this module does no I/O; presets are compiled in with
+//! `include_str!`, so they work from any working directory.
+//!
+//! Every source first produces a `RawGraph` (names, edges, what the source said), and
+//! `finish` turns it into a `ServiceGraph` with the rules shared by all sources:
+//!
+//! - **Edge kinds**: generated edges are soft with probability `soft_share`; file edges are
+//!   hard unless the file says soft. A hard edge gets a fallback with probability
+//!   `fallback_share` unless the file says. Two draws per edge, in edge order, from stream
+//!   `STREAM_EDGES` of `TopologyOptions::seed`, whatever the shares, so changing a share
+//!   flips the fewest edges (common random numbers across sweep points).
+//! - **User-traffic weights** (unless a DOT file gives `weight`s, which are then used as they
+//!   are, unset ones 0): entry services, those nothing depends on, carry
+//!   `ENTRY_TRAFFIC_SHARE` (90%) of user traffic, divided in proportion to a base weight:
+//!   a Pareto(1, 1.16) draw for generators (the "80/20" shape: a few entry points carry
+//!   most traffic), the calls an entry makes for Jaeger and CSV files with call counts, and
+//!   equal shares otherwise. Every other service gets an equal part of the remaining 10%
+//!   (direct internal traffic: jobs, admin calls). If every service is an entry, entries
+//!   carry all of it; if none is (everything on a cycle), shares are equal.
+//! - **Tiers** (unless a DOT file gives `tier`): from traffic reach, the upper bound of
+//!   `ServiceGraph::reach_weight_bound` over hard edges without fallback, i.e. the user
+//!   traffic that fails for certain when the service fails: tier 0 at ≥ 10%, tier 1 at
+//!   ≥ 1%, tier 2 below.
+//! - **Cells**: `TopologyOptions::cells` unless a DOT file gives `cells`.
+
+mod csv_edges;
+mod dot;
+mod generate;
+mod jaeger;
 
 use std::fmt;
 
-use crate::model::graph::{ServiceGraph, ServiceGraphBuilder, ServiceSpec};
+use rand::RngExt;
+
+use crate::engine::Seed;
+use crate::model::graph::{EdgeKind, ServiceGraph, ServiceGraphBuilder, ServiceSpec};
+
+pub use generate::{ALIBABA_ENTRY_SHARE, ALIBABA_LEAF_SHARE, LAYERED_NEXT_LAYER_P};
 
 /// Which graph to build.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,23 +138,231 @@ impl std::error::Error for TopologyError {}
 pub const PRESETS: &[&str] = &["deathstarbench-social-network", "train-ticket"];
 
 /// Builds the graph a spec describes.
-///
-/// PLACEHOLDER until the topology work lands: every spec yields a chain of services.
-pub fn build(spec: &TopologySpec, _opts: &TopologyOptions) -> Result<ServiceGraph, TopologyError> {
-    let n = match spec {
-        TopologySpec::Layered { services, .. }
-        | TopologySpec::ScaleFree { services, .. }
-        | TopologySpec::AlibabaLike { services } => *services,
-        _ => 10,
+pub fn build(spec: &TopologySpec, opts: &TopologyOptions) -> Result<ServiceGraph, TopologyError> {
+    check_options(opts)?;
+    let raw = match spec {
+        TopologySpec::Layered {
+            services,
+            layers,
+            mean_dependencies,
+        } => generate::layered(*services, *layers, *mean_dependencies, opts.seed)?,
+        TopologySpec::ScaleFree {
+            services,
+            edges_per_service,
+        } => generate::scale_free(*services, *edges_per_service, opts.seed)?,
+        TopologySpec::AlibabaLike { services } => generate::alibaba_like(*services, opts.seed)?,
+        TopologySpec::File { path, format, text } => parse_file(path, *format, text)?,
+        TopologySpec::Preset { name } => {
+            let Some(text) = preset_text(name) else {
+                return Err(TopologyError {
+                    file: "topology".to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "unknown preset `{name}`; expected one of: {}",
+                        PRESETS.join(", ")
+                    ),
+                });
+            };
+            dot::parse(&format!("scenarios/topologies/{name}.dot"), text)?
+        }
     };
+    Ok(finish(raw, opts))
+}
+
+/// Parses topology file text in the given format.
+fn parse_file(path: &str, format: FileFormat, text: &str) -> Result<RawGraph, TopologyError> {
+    match format {
+        FileFormat::Csv => csv_edges::parse(path, text),
+        FileFormat::Dot => dot::parse(path, text),
+        FileFormat::Jaeger => jaeger::parse(path, text),
+    }
+}
+
+/// The DOT text of a shipped preset.
+pub fn preset_text(name: &str) -> Option<&'static str> {
+    match name {
+        "deathstarbench-social-network" => Some(include_str!(
+            "../../../scenarios/topologies/deathstarbench-social-network.dot"
+        )),
+        "train-ticket" => Some(include_str!(
+            "../../../scenarios/topologies/train-ticket.dot"
+        )),
+        _ => None,
+    }
+}
+
+/// Share of user traffic that enters at entry services (see the module docs).
+pub const ENTRY_TRAFFIC_SHARE: f64 = 0.9;
+/// Traffic reach at or above which a service is tier 0.
+pub const TIER0_REACH: f64 = 0.10;
+/// Traffic reach at or above which a service is tier 1 (below: tier 2).
+pub const TIER1_REACH: f64 = 0.01;
+
+/// Stream kind of the per-edge soft and fallback draws.
+const STREAM_EDGES: u64 = 0x746f_706f_6564_6765; // "topoedge"
+
+/// One edge as a source gave it; `None` means the source did not say.
+#[derive(Clone, Copy, Debug)]
+struct RawEdge {
+    from: u32,
+    to: u32,
+    kind: Option<EdgeKind>,
+    fallback: Option<bool>,
+}
+
+/// A graph as a source described it, before the shared rules fill the gaps.
+#[derive(Clone, Debug, Default)]
+struct RawGraph {
+    names: Vec<String>,
+    /// Base weight for the entry-traffic rule (see the module docs).
+    base_weight: Vec<f64>,
+    /// Weights the file gave explicitly (then used as they are, unset ones 0).
+    explicit_weight: Option<Vec<f64>>,
+    tier: Vec<Option<u8>>,
+    cells: Vec<Option<u32>>,
+    edges: Vec<RawEdge>,
+    /// Edges whose kind is unsaid are drawn soft with `soft_share` (generators) rather
+    /// than hard (files).
+    generated: bool,
+}
+
+impl RawGraph {
+    /// Adds a service with nothing said about it; returns its id.
+    fn add(&mut self, name: String) -> u32 {
+        self.names.push(name);
+        self.base_weight.push(0.0);
+        self.tier.push(None);
+        self.cells.push(None);
+        self.names.len() as u32 - 1
+    }
+}
+
+fn check_options(opts: &TopologyOptions) -> Result<(), TopologyError> {
+    let bad = |message: String| TopologyError {
+        file: "topology".to_string(),
+        line: 0,
+        column: 0,
+        message,
+    };
+    if !(0.0..=1.0).contains(&opts.soft_share) {
+        return Err(bad(format!(
+            "soft_share {} must be between 0 and 1",
+            opts.soft_share
+        )));
+    }
+    if !(0.0..=1.0).contains(&opts.fallback_share) {
+        return Err(bad(format!(
+            "fallback_share {} must be between 0 and 1",
+            opts.fallback_share
+        )));
+    }
+    if opts.cells == 0 {
+        return Err(bad("cells must be at least 1".to_string()));
+    }
+    Ok(())
+}
+
+/// Applies the shared rules (module docs) and freezes the graph.
+fn finish(raw: RawGraph, opts: &TopologyOptions) -> ServiceGraph {
+    let n = raw.names.len();
+    assert!(n > 0, "sources reject empty graphs before finishing");
+    let mut callers = vec![0u32; n];
+    for e in &raw.edges {
+        callers[e.to as usize] += 1;
+    }
+    let weights = match raw.explicit_weight {
+        Some(w) => w,
+        None => rule_weights(&callers, &raw.base_weight),
+    };
+    let mut rng = Seed(opts.seed).stream(STREAM_EDGES, 0);
     let mut b = ServiceGraphBuilder::new();
-    for i in 0..n {
+    let RawGraph {
+        names,
+        tier,
+        cells,
+        edges,
+        generated,
+        ..
+    } = raw;
+    for (i, name) in names.into_iter().enumerate() {
         b.add_service(ServiceSpec {
-            name: format!("svc-{i}"),
-            weight: 1.0,
-            tier: 1,
-            cells: 1,
+            name,
+            weight: weights[i],
+            tier: 0,
+            cells: cells[i].unwrap_or(opts.cells),
         });
     }
-    Ok(b.build())
+    for e in &edges {
+        let soft_draw: f64 = rng.random();
+        let fallback_draw: f64 = rng.random();
+        let kind = e
+            .kind
+            .unwrap_or(if generated && soft_draw < opts.soft_share {
+                EdgeKind::Soft
+            } else {
+                EdgeKind::Hard
+            });
+        let fallback = e
+            .fallback
+            .unwrap_or(kind == EdgeKind::Hard && fallback_draw < opts.fallback_share);
+        b.add_edge(
+            crate::model::graph::ServiceId(e.from),
+            crate::model::graph::ServiceId(e.to),
+            kind,
+            fallback,
+        );
+    }
+    let mut graph = b.build();
+    let reach = graph.reach_weight_bound(|e| e.kind == EdgeKind::Hard && !e.fallback);
+    let tiers = reach
+        .iter()
+        .zip(&tier)
+        .map(|(&r, &given)| {
+            given.unwrap_or(if r >= TIER0_REACH {
+                0
+            } else if r >= TIER1_REACH {
+                1
+            } else {
+                2
+            })
+        })
+        .collect();
+    graph.set_tiers(tiers);
+    graph
+}
+
+/// The entry-traffic rule of the module docs. `callers[i]` counts services calling i.
+fn rule_weights(callers: &[u32], base: &[f64]) -> Vec<f64> {
+    let n = callers.len();
+    let entries = callers.iter().filter(|&&c| c == 0).count();
+    if entries == 0 {
+        return vec![1.0 / n as f64; n];
+    }
+    let entry_share = if entries == n {
+        1.0
+    } else {
+        ENTRY_TRAFFIC_SHARE
+    };
+    let base_sum: f64 = (0..n).filter(|&i| callers[i] == 0).map(|i| base[i]).sum();
+    let inner_each = (1.0 - entry_share) / (n - entries).max(1) as f64;
+    (0..n)
+        .map(|i| {
+            if callers[i] > 0 {
+                inner_each
+            } else if base_sum > 0.0 {
+                entry_share * base[i] / base_sum
+            } else {
+                entry_share / entries as f64
+            }
+        })
+        .collect()
+}
+
+/// 1-based line and column of byte `offset` in `text` (columns count characters).
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }

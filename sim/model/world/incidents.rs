@@ -42,8 +42,6 @@ impl<T: Tracer> World<'_, T> {
             share,
             services_hit: 0,
             weight_sum: 0.0,
-            weight_depth_sum: 0.0,
-            max_depth: 0,
             repair,
             rebuild,
             automatic: false,
@@ -145,8 +143,9 @@ impl<T: Tracer> World<'_, T> {
         let now = sched.now();
         let step = self.cfg.incidents.restart_step;
         let inc = &mut self.incidents.incidents[n as usize];
-        inc.user_impact_min = inc.impact_min(now, step, SimTime::NEVER);
-        let restored = inc.restored_at(now, step);
+        let blast = inc.blast(self.graph, now, step);
+        inc.user_impact_min = blast.user_impact_min;
+        let restored = blast.restored_at;
         if !inc.automatic {
             self.incidents.responders_busy -= 1;
             self.next_waiting_incident(sched);

@@ -209,7 +209,7 @@ impl<'a, T: Tracer> World<'a, T> {
             next_change_id: 0,
             next_task_id: 0,
             reviewers: ReviewerPool::new(&cfg.reviewers),
-            incidents: IncidentBook::new(cfg, graph.len()),
+            incidents: IncidentBook::new(graph),
             gate: Gate::new(&cfg.breakers, agents),
             extra_permissions: vec![ClassSet::EMPTY; groups],
             defect_multiplier: vec![1.0; groups],
@@ -501,6 +501,6 @@ pub fn simulate_traced<T: Tracer>(world: &WorldConfig, seed: Seed, tracer: T) ->
     let mut model = sim.into_model();
     model.finish();
     model.emit(horizon, TraceEvent::RunEnded { events });
-    let worst = std::mem::take(&mut model.incidents.worst.1);
+    let worst = model.incidents.worst.1.iter().map(|h| h.service).collect();
     model.collector.finish(stop, fingerprint, worst)
 }

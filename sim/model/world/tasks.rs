@@ -185,7 +185,7 @@ impl<T: Tracer> World<'_, T> {
             let impact = if inc.user_impact_min > 0.0 {
                 inc.user_impact_min
             } else {
-                inc.impact_min(now, step, now)
+                inc.blast(self.graph, now, step).user_impact_min
             };
             self.incidents.incidents[n].user_impact_min = impact;
             self.on_restored(n as u32, now);
