@@ -305,7 +305,7 @@ impl Collector {
                     }
                 }
             }
-            TraceEvent::Fault { .. } => {}
+            TraceEvent::Fault { .. } | TraceEvent::CascadeSpread { .. } => {}
             TraceEvent::RunEnded { events } => {
                 self.s.events = events as f64;
             }

@@ -11,4 +11,4 @@ pub mod trace;
 pub use collector::{Collector, quantile};
 pub use run_output::{DayStats, IncidentRecord, RunOutput, Violation};
 pub use summary::{METRICS, MetricDef, RunSummary};
-pub use trace::{BreakerKind, BreakerState, ReviewNeed, TraceEvent, TraceRecord};
+pub use trace::{BreakerKind, BreakerState, CascadeHit, ReviewNeed, TraceEvent, TraceRecord};

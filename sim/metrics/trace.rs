@@ -134,6 +134,8 @@ pub enum TraceEvent {
         rule: Option<u32>,
         /// The review it needs.
         need: ReviewNeed,
+        /// The predicted share of users it could hit, as the policy and guard saw it.
+        predicted_users: f64,
     },
     /// A review task joined a queue.
     ReviewQueued {
@@ -266,6 +268,16 @@ pub enum TraceEvent {
         /// Peak share of users hit.
         users_hit_peak: f64,
     },
+    /// The services a fault took down, in the order they failed. Emitted only to an
+    /// enabled tracer (it is the one event whose size grows with the cascade); metrics do
+    /// not use it.
+    CascadeSpread {
+        /// Incident number.
+        incident: u32,
+        /// Each hit: service id, the failed service that took it down, hops from the
+        /// origin, and how ("origin", "hard", "soft" or "overload").
+        hits: Vec<CascadeHit>,
+    },
     /// Monitoring noticed an incident.
     IncidentDetected {
         /// Incident number.
@@ -316,6 +328,19 @@ pub enum TraceEvent {
         /// Events dispatched by the engine.
         events: u64,
     },
+}
+
+/// One service taken down by a cascade, as traced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CascadeHit {
+    /// The service id.
+    pub service: u32,
+    /// The failed service that took it down (the origin names itself).
+    pub parent: u32,
+    /// Hops from the origin.
+    pub depth: u32,
+    /// "origin", "hard", "soft" or "overload".
+    pub cause: String,
 }
 
 /// A trace event with its simulated time.

@@ -1,7 +1,7 @@
 //! Incidents: starting a fault, detection, responders, repair and restoration.
 
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::metrics::TraceEvent;
+use crate::metrics::{CascadeHit, TraceEvent};
 use crate::model::cascade::CascadeParams;
 use crate::model::change::{Phase, purpose};
 use crate::model::config::Severity;
@@ -95,6 +95,19 @@ impl<T: Tracer> World<'_, T> {
         };
         let (agent, users) = (inc.agent, inc.users_hit_peak());
         self.emit(now, event);
+        if self.tracer.enabled() {
+            let hits = self.incidents.incidents[n as usize]
+                .hits
+                .iter()
+                .map(|h| CascadeHit {
+                    service: h.service.0,
+                    parent: h.parent.0,
+                    depth: h.depth,
+                    cause: format!("{:?}", h.cause).to_lowercase(),
+                })
+                .collect();
+            self.emit(now, TraceEvent::CascadeSpread { incident: n, hits });
+        }
         self.emit(now, TraceEvent::IncidentDetected { incident: n });
         self.gate.incident_opened(now, n, agent, users);
         self.tick_breakers(now);

@@ -39,6 +39,10 @@ mod stream {
 pub trait Tracer {
     /// Called once per trace event, in order.
     fn record(&mut self, record: &TraceRecord);
+    /// Whether records are kept; events that exist only for the trace are skipped if not.
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// A tracer that keeps nothing: the default, and free.
@@ -47,6 +51,9 @@ pub struct NoTrace;
 impl Tracer for NoTrace {
     #[inline(always)]
     fn record(&mut self, _record: &TraceRecord) {}
+    fn enabled(&self) -> bool {
+        false
+    }
 }
 
 impl<F: FnMut(&TraceRecord)> Tracer for F {
@@ -410,6 +417,7 @@ impl<'a, T: Tracer> World<'a, T> {
                 change: id,
                 rule,
                 need,
+                predicted_users: view.predicted_users,
             },
         );
         match need {
