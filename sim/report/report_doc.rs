@@ -377,10 +377,11 @@ fn worst_paragraph(r: &Results) -> String {
     } else {
         format!("{} {} (group `{}`)", article(&w.author_kind), w.author_kind, w.author_group)
     };
+    let severity = w.severity.replace('_', " ");
     let at = if r.points.len() > 1 { format!(" at `{}`", r.point_label_short(w.point)) } else { String::new() };
     let mut s = format!(
         "Across all {} incidents in every run, the worst happened under **{}**{at} (run {}, replication {}). \
-         {} {} change by {author}, with a {} defect, hit `{}` on day {} and spread to {} services. \
+         {} {} change by {author}, with {} {severity} defect, hit `{}` on day {} and spread to {} services. \
          At its peak it reached {} of users. ",
         incidents.len(),
         w.arm,
@@ -388,19 +389,19 @@ fn worst_paragraph(r: &Results) -> String {
         w.replication,
         capital(article(&w.class)),
         w.class,
-        w.severity,
+        article(&severity),
         w.origin,
-        fmt_num((w.started_h / 24.0).floor() + 1.0),
-        fmt_num(w.services_hit),
+        (w.started_h / 24.0).floor() as i64 + 1,
+        w.services_hit.round() as i64,
         fmt_pct(w.users_hit_peak),
     );
     if w.detected_h.is_finite() {
-        let _ = write!(s, "It was detected after {} hours", fmt_num(w.detected_h - w.started_h));
+        let _ = write!(s, "It was detected after {}", hours_text(w.detected_h - w.started_h));
         if w.duration_h.is_finite() {
-            let _ = write!(s, " and took {} hours to restore", fmt_num(w.duration_h));
+            let _ = write!(s, " and took {} to restore", hours_text(w.duration_h));
         }
         if !w.recovery.is_empty() {
-            let _ = write!(s, " by {}", w.recovery);
+            let _ = write!(s, " by {}", w.recovery.replace('_', " "));
         }
         s.push_str(". ");
     }
@@ -410,6 +411,16 @@ fn worst_paragraph(r: &Results) -> String {
     }
     s.push('.');
     s
+}
+
+/// Hours as people say them: "25 minutes" below an hour, else "4.59 hours".
+fn hours_text(h: f64) -> String {
+    if h < 1.0 {
+        let m = (h * 60.0).round().max(0.0) as i64;
+        if m == 1 { "1 minute".to_string() } else { format!("{m} minutes") }
+    } else {
+        format!("{} hours", fmt_num(h))
+    }
 }
 
 fn capital(s: &str) -> String {
