@@ -10,14 +10,19 @@ use std::path::Path;
 
 use super::charts::Charts;
 use super::charts::input::{Results, Stat};
-use super::charts::style::{fmt_num, fmt_pct, fmt_signed, metric_label, metric_name, metric_unit, short_path};
+use super::charts::style::{
+    fmt_num, fmt_pct, fmt_signed, metric_label, metric_name, metric_unit, short_path,
+};
 
 /// The metrics of the arms table, in column order, with their column headings.
 pub const TABLE_METRICS: [(&str, &str); 6] = [
     ("deploys_per_day", "Deploys per day"),
     ("lead_time_h_p50", "Lead time, median (h)"),
     ("incidents", "Incidents per run"),
-    ("user_impact_min_p95", "User impact per incident, p95 (user-min)"),
+    (
+        "user_impact_min_p95",
+        "User impact per incident, p95 (user-min)",
+    ),
     ("senior_review_h_per_week", "Senior review (h/week)"),
     ("blocks_false", "Good changes blocked per run"),
 ];
@@ -29,8 +34,15 @@ enum Block {
     /// A paragraph; `**bold**` and `` `code` `` are the only markup.
     P(String),
     List(Vec<String>),
-    Table { head: Vec<String>, rows: Vec<Vec<String>> },
-    Figure { name: String, caption: String, svg: String },
+    Table {
+        head: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    Figure {
+        name: String,
+        caption: String,
+        svg: String,
+    },
     Code(String),
 }
 
@@ -38,15 +50,27 @@ enum Block {
 pub fn write(dir: &Path, r: &Results, charts: &Charts) -> anyhow::Result<()> {
     let blocks = build(r, charts);
     super::write_atomic(&dir.join("report.md"), to_markdown(&blocks).as_bytes())?;
-    let title = if r.manifest.name.is_empty() { "blastsim report".to_string() } else { format!("{} — blastsim report", r.manifest.name) };
-    super::write_atomic(&dir.join("report.html"), to_html(&title, &blocks).as_bytes())?;
+    let title = if r.manifest.name.is_empty() {
+        "blastsim report".to_string()
+    } else {
+        format!("{} — blastsim report", r.manifest.name)
+    };
+    super::write_atomic(
+        &dir.join("report.html"),
+        to_html(&title, &blocks).as_bytes(),
+    )?;
     Ok(())
 }
 
 /// "41.3 (95% CI 39.8 to 42.9)".
 fn with_ci(s: &Stat) -> String {
     if s.ci_low.is_finite() && s.ci_high.is_finite() {
-        format!("{} (95% CI {} to {})", fmt_num(s.mean), fmt_num(s.ci_low), fmt_num(s.ci_high))
+        format!(
+            "{} (95% CI {} to {})",
+            fmt_num(s.mean),
+            fmt_num(s.ci_low),
+            fmt_num(s.ci_high)
+        )
     } else {
         fmt_num(s.mean)
     }
@@ -55,7 +79,11 @@ fn with_ci(s: &Stat) -> String {
 /// "41.3 ± 1.6": the mean and the half-width of its 95% CI.
 fn plus_minus(s: &Stat) -> String {
     if s.ci_low.is_finite() && s.ci_high.is_finite() {
-        format!("{} ± {}", fmt_num(s.mean), fmt_num((s.ci_high - s.ci_low) / 2.0))
+        format!(
+            "{} ± {}",
+            fmt_num(s.mean),
+            fmt_num((s.ci_high - s.ci_low) / 2.0)
+        )
     } else {
         fmt_num(s.mean)
     }
@@ -66,7 +94,12 @@ fn diff_text(s: &Stat) -> Option<String> {
     let d = s.diff_mean.filter(|d| d.is_finite())?;
     Some(match (s.diff_low, s.diff_high) {
         (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
-            format!("{} (95% CI {} to {})", fmt_signed(d), fmt_signed(lo), fmt_signed(hi))
+            format!(
+                "{} (95% CI {} to {})",
+                fmt_signed(d),
+                fmt_signed(lo),
+                fmt_signed(hi)
+            )
         }
         _ => fmt_signed(d),
     })
@@ -74,7 +107,10 @@ fn diff_text(s: &Stat) -> Option<String> {
 
 /// "90d" → "90 days"; anything else as written.
 fn horizon_text(h: &str) -> String {
-    match h.strip_suffix('d').and_then(|n| n.trim().parse::<u64>().ok()) {
+    match h
+        .strip_suffix('d')
+        .and_then(|n| n.trim().parse::<u64>().ok())
+    {
         Some(1) => "1 day".to_string(),
         Some(n) => format!("{n} days"),
         None => h.to_string(),
@@ -82,7 +118,12 @@ fn horizon_text(h: &str) -> String {
 }
 
 fn constraint_text(c: &super::charts::input::ConstraintInfo) -> String {
-    format!("{} {} {}", metric_name(&c.metric).to_lowercase(), if c.at_most { "at most" } else { "at least" }, fmt_num(c.value))
+    format!(
+        "{} {} {}",
+        metric_name(&c.metric).to_lowercase(),
+        if c.at_most { "at most" } else { "at least" },
+        fmt_num(c.value)
+    )
 }
 
 /// `arm` or `arm at a=1, b=2` when there is a sweep.
@@ -97,14 +138,23 @@ fn setting(r: &Results, arm: usize, point: usize) -> String {
 fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     let m = &r.manifest;
     let mut b = Vec::new();
-    let heading = if m.question.is_empty() { format!("Results of {}", m.name) } else { m.question.clone() };
+    let heading = if m.question.is_empty() {
+        format!("Results of {}", m.name)
+    } else {
+        m.question.clone()
+    };
     b.push(Block::H1(heading));
     let mut byline = String::new();
     if !m.name.is_empty() {
         let _ = write!(byline, "Scenario `{}`", m.name);
     }
     if !m.version.is_empty() {
-        let _ = write!(byline, "{}blastsim {}", if byline.is_empty() { "" } else { ", " }, m.version);
+        let _ = write!(
+            byline,
+            "{}blastsim {}",
+            if byline.is_empty() { "" } else { ", " },
+            m.version
+        );
     }
     if !byline.is_empty() {
         b.push(Block::P(format!("{byline}.")));
@@ -124,7 +174,11 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
              losing on the other; anything above it is beaten outright."
                 .to_string(),
         ));
-        b.push(Block::Figure { name: f.name.clone(), caption: f.caption.clone(), svg: f.svg.clone() });
+        b.push(Block::Figure {
+            name: f.name.clone(),
+            caption: f.caption.clone(),
+            svg: f.svg.clone(),
+        });
     }
 
     b.push(Block::H2("The arms side by side".to_string()));
@@ -133,14 +187,26 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     b.push(Block::H2("The worst incident".to_string()));
     b.push(Block::P(worst_paragraph(r)));
     if let Some(f) = charts.get("graph") {
-        b.push(Block::Figure { name: f.name.clone(), caption: f.caption.clone(), svg: f.svg.clone() });
+        b.push(Block::Figure {
+            name: f.name.clone(),
+            caption: f.caption.clone(),
+            svg: f.svg.clone(),
+        });
     }
 
-    let rest: Vec<_> = charts.files.iter().filter(|c| c.name != "frontier" && c.name != "graph").collect();
+    let rest: Vec<_> = charts
+        .files
+        .iter()
+        .filter(|c| c.name != "frontier" && c.name != "graph")
+        .collect();
     if !rest.is_empty() || !charts.skipped.is_empty() {
         b.push(Block::H2("More charts".to_string()));
         for f in rest {
-            b.push(Block::Figure { name: f.name.clone(), caption: f.caption.clone(), svg: f.svg.clone() });
+            b.push(Block::Figure {
+                name: f.name.clone(),
+                caption: f.caption.clone(),
+                svg: f.svg.clone(),
+            });
         }
         if !charts.skipped.is_empty() {
             b.push(Block::P("Not drawn:".to_string()));
@@ -151,10 +217,15 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     b.push(Block::H2("Method and assumptions".to_string()));
     b.extend(method(r).into_iter().map(Block::P));
     if !m.sources.is_empty() {
-        b.push(Block::P("Sources the scenario's parameters are calibrated on:".to_string()));
+        b.push(Block::P(
+            "Sources the scenario's parameters are calibrated on:".to_string(),
+        ));
         b.push(Block::List(m.sources.clone()));
     } else {
-        b.push(Block::P("The scenario cites no calibration sources: treat its parameters as assumptions.".to_string()));
+        b.push(Block::P(
+            "The scenario cites no calibration sources: treat its parameters as assumptions."
+                .to_string(),
+        ));
     }
 
     b.push(Block::H2("Reproduce".to_string()));
@@ -175,7 +246,11 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
 fn headline(r: &Results) -> Vec<String> {
     let m = &r.manifest;
     let (vm, rm) = (&m.velocity, &m.risk);
-    let horizon = if m.horizon.is_empty() { String::new() } else { format!(" (one run = {})", horizon_text(&m.horizon)) };
+    let horizon = if m.horizon.is_empty() {
+        String::new()
+    } else {
+        format!(" (one run = {})", horizon_text(&m.horizon))
+    };
     let describe = |a: usize, p: usize| -> String {
         let mut s = String::new();
         if let Some(v) = r.summary.get(a, p, vm) {
@@ -217,14 +292,21 @@ fn headline(r: &Results) -> Vec<String> {
                     ));
                 }
             } else {
-                out.push(format!("This is the baseline arm: the alternatives did not beat it within the constraints."));
+                out.push(
+                    "This is the baseline arm: no alternative beat it within the constraints."
+                        .to_string(),
+                );
             }
             if !m.constraints.is_empty() {
                 let parts: Vec<String> = m
                     .constraints
                     .iter()
                     .map(|c| {
-                        let here = r.summary.mean(a, p, &c.metric).map(|v| format!(" (here {})", fmt_num(v))).unwrap_or_default();
+                        let here = r
+                            .summary
+                            .mean(a, p, &c.metric)
+                            .map(|v| format!(" (here {})", fmt_num(v)))
+                            .unwrap_or_default();
                         format!("{}{here}", constraint_text(c))
                     })
                     .collect();
@@ -241,13 +323,18 @@ fn headline(r: &Results) -> Vec<String> {
                 .iter()
                 .filter_map(|c| {
                     let v = r.summary.mean(a, p, &c.metric)?;
-                    (!c.met_by(v)).then(|| format!("{} (it has {})", constraint_text(c), fmt_num(v)))
+                    (!c.met_by(v))
+                        .then(|| format!("{} (it has {})", constraint_text(c), fmt_num(v)))
                 })
                 .collect();
             out.push(format!(
                 "**No setting met the constraints.** The closest is {}, which misses {}.",
                 setting(r, a, p),
-                if misses.is_empty() { "them narrowly".to_string() } else { misses.join("; ") }
+                if misses.is_empty() {
+                    "them narrowly".to_string()
+                } else {
+                    misses.join("; ")
+                }
             ));
             let d = describe(a, p);
             if !d.is_empty() {
@@ -271,7 +358,12 @@ fn scenario_lines(r: &Results) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let desc = m.arms.iter().find(|x| &x.name == a).map(|x| x.description.as_str()).unwrap_or("");
+            let desc = m
+                .arms
+                .iter()
+                .find(|x| &x.name == a)
+                .map(|x| x.description.as_str())
+                .unwrap_or("");
             let mut s = format!("**{a}**");
             if !desc.is_empty() {
                 let _ = write!(s, ": {desc}");
@@ -286,9 +378,16 @@ fn scenario_lines(r: &Results) -> Vec<String> {
     if m.axes.is_empty() {
         lines.push("No parameter was swept: each arm ran at one setting.".to_string());
     } else {
-        let axes: Vec<String> =
-            m.axes.iter().map(|a| format!("`{}` over {}", a.path, a.values.join(", "))).collect();
-        lines.push(format!("Swept: {} ({} settings per arm).", axes.join("; and "), r.points.len()));
+        let axes: Vec<String> = m
+            .axes
+            .iter()
+            .map(|a| format!("`{}` over {}", a.path, a.values.join(", ")))
+            .collect();
+        lines.push(format!(
+            "Swept: {} ({} settings per arm).",
+            axes.join("; and "),
+            r.points.len()
+        ));
     }
     let reps = r.replications();
     let mut runs = format!("{reps} replications of every arm and setting");
@@ -297,7 +396,10 @@ fn scenario_lines(r: &Results) -> Vec<String> {
         if done == t {
             let _ = write!(runs, ", {t} runs in all");
         } else {
-            let _ = write!(runs, ", {done} of {t} runs finished (the rest are missing from these numbers)");
+            let _ = write!(
+                runs,
+                ", {done} of {t} runs finished (the rest are missing from these numbers)"
+            );
         }
     }
     lines.push(format!("{runs}."));
@@ -327,10 +429,22 @@ fn arm_tables(r: &Results) -> Vec<Block> {
         "Mean ± half-width of the 95% confidence interval, over {} replications{}. \
          One run = {}.",
         r.replications(),
-        if at.is_empty() { String::new() } else { format!(", {at}") },
-        if r.manifest.horizon.is_empty() { "the scenario's horizon".to_string() } else { horizon_text(&r.manifest.horizon) }
+        if at.is_empty() {
+            String::new()
+        } else {
+            format!(", {at}")
+        },
+        if r.manifest.horizon.is_empty() {
+            "the scenario's horizon".to_string()
+        } else {
+            horizon_text(&r.manifest.horizon)
+        }
     )));
-    let metrics: Vec<(&str, &str)> = TABLE_METRICS.iter().copied().filter(|(m, _)| r.summary.has_metric(m)).collect();
+    let metrics: Vec<(&str, &str)> = TABLE_METRICS
+        .iter()
+        .copied()
+        .filter(|(m, _)| r.summary.has_metric(m))
+        .collect();
     let mut head = vec!["Arm".to_string()];
     head.extend(metrics.iter().map(|(_, h)| h.to_string()));
     let rows: Vec<Vec<String>> = r
@@ -339,18 +453,31 @@ fn arm_tables(r: &Results) -> Vec<Block> {
         .enumerate()
         .map(|(a, name)| {
             let mut row = vec![name.clone()];
-            row.extend(metrics.iter().map(|(m, _)| r.summary.get(a, p, m).map(plus_minus).unwrap_or_else(|| "n/a".to_string())));
+            row.extend(metrics.iter().map(|(m, _)| {
+                r.summary
+                    .get(a, p, m)
+                    .map(plus_minus)
+                    .unwrap_or_else(|| "n/a".to_string())
+            }));
             row
         })
         .collect();
-    out.push(Block::Table { head: head.clone(), rows });
+    out.push(Block::Table {
+        head: head.clone(),
+        rows,
+    });
 
     let base = r.baseline();
     let diff_rows: Vec<Vec<String>> = (0..r.arms.len())
         .filter(|&a| a != base)
         .map(|a| {
             let mut row = vec![r.arms[a].clone()];
-            row.extend(metrics.iter().map(|(m, _)| r.summary.get(a, p, m).and_then(diff_text).unwrap_or_else(|| "n/a".to_string())));
+            row.extend(metrics.iter().map(|(m, _)| {
+                r.summary
+                    .get(a, p, m)
+                    .and_then(diff_text)
+                    .unwrap_or_else(|| "n/a".to_string())
+            }));
             row
         })
         .filter(|row| row[1..].iter().any(|c| c != "n/a"))
@@ -361,24 +488,44 @@ fn arm_tables(r: &Results) -> Vec<Block> {
              policies). An interval that does not include 0 is a real difference at the 95% level.",
             r.arms[base]
         )));
-        out.push(Block::Table { head, rows: diff_rows });
+        out.push(Block::Table {
+            head,
+            rows: diff_rows,
+        });
     }
     out
 }
 
 fn worst_paragraph(r: &Results) -> String {
-    let Some(incidents) = &r.incidents else { return "incidents.csv is absent, so the worst incident cannot be described.".to_string() };
+    let Some(incidents) = &r.incidents else {
+        return "incidents.csv is absent, so the worst incident cannot be described.".to_string();
+    };
     let Some(w) = r.worst_incident() else {
         return "No incident happened in any run.".to_string();
     };
-    let article = |s: &str| if s.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = |s: &str| {
+        if s.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        }
+    };
     let author = if w.author_group.is_empty() || w.author_group == w.author_kind {
         format!("{} {}", article(&w.author_kind), w.author_kind)
     } else {
-        format!("{} {} (group `{}`)", article(&w.author_kind), w.author_kind, w.author_group)
+        format!(
+            "{} {} (group `{}`)",
+            article(&w.author_kind),
+            w.author_kind,
+            w.author_group
+        )
     };
     let severity = w.severity.replace('_', " ");
-    let at = if r.points.len() > 1 { format!(" at `{}`", r.point_label_short(w.point)) } else { String::new() };
+    let at = if r.points.len() > 1 {
+        format!(" at `{}`", r.point_label_short(w.point))
+    } else {
+        String::new()
+    };
     let mut s = format!(
         "Across all {} incidents in every run, the worst happened under **{}**{at} (run {}, replication {}). \
          {} {} change by {author}, with {} {severity} defect, hit `{}` on day {} and spread to {} services. \
@@ -396,7 +543,11 @@ fn worst_paragraph(r: &Results) -> String {
         fmt_pct(w.users_hit_peak),
     );
     if w.detected_h.is_finite() {
-        let _ = write!(s, "It was detected after {}", hours_text(w.detected_h - w.started_h));
+        let _ = write!(
+            s,
+            "It was detected after {}",
+            hours_text(w.detected_h - w.started_h)
+        );
         if w.duration_h.is_finite() {
             let _ = write!(s, " and took {} to restore", hours_text(w.duration_h));
         }
@@ -405,9 +556,17 @@ fn worst_paragraph(r: &Results) -> String {
         }
         s.push_str(". ");
     }
-    let _ = write!(s, "It cost {} user-impact minutes", fmt_num(w.user_impact_min));
+    let _ = write!(
+        s,
+        "It cost {} user-impact minutes",
+        fmt_num(w.user_impact_min)
+    );
     if w.user_impact_min > 0.0 {
-        let _ = write!(s, ", as if every user had been cut off for {} hours", fmt_num(w.user_impact_min / 60.0));
+        let _ = write!(
+            s,
+            ", as if every user had been cut off for {} hours",
+            fmt_num(w.user_impact_min / 60.0)
+        );
     }
     s.push('.');
     s
@@ -417,7 +576,11 @@ fn worst_paragraph(r: &Results) -> String {
 fn hours_text(h: f64) -> String {
     if h < 1.0 {
         let m = (h * 60.0).round().max(0.0) as i64;
-        if m == 1 { "1 minute".to_string() } else { format!("{m} minutes") }
+        if m == 1 {
+            "1 minute".to_string()
+        } else {
+            format!("{m} minutes")
+        }
     } else {
         format!("{} hours", fmt_num(h))
     }
@@ -425,7 +588,9 @@ fn hours_text(h: f64) -> String {
 
 fn capital(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn method(r: &Results) -> Vec<String> {
@@ -493,7 +658,11 @@ fn method(r: &Results) -> Vec<String> {
         ));
     }
     if !m.axes.is_empty() {
-        let paths: Vec<String> = m.axes.iter().map(|a| format!("`{}`", short_path(&a.path))).collect();
+        let paths: Vec<String> = m
+            .axes
+            .iter()
+            .map(|a| format!("`{}`", short_path(&a.path)))
+            .collect();
         out.push(format!(
             "**Assumptions.** The swept parameters ({}) are what the scenario leaves open; every other parameter \
              is fixed at the scenario's value. Parameters without a source below are modelling assumptions.",
@@ -527,15 +696,33 @@ fn to_markdown(blocks: &[Block]) -> String {
             }
             Block::Table { head, rows } => {
                 let cell = |c: &str| c.replace('|', "\\|");
-                let _ = writeln!(s, "| {} |", head.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "));
-                let _ = writeln!(s, "|{}", head.iter().enumerate().map(|(i, _)| if i == 0 { "---|" } else { "---:|" }).collect::<String>());
+                let _ = writeln!(
+                    s,
+                    "| {} |",
+                    head.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | ")
+                );
+                let _ = writeln!(
+                    s,
+                    "|{}",
+                    head.iter()
+                        .enumerate()
+                        .map(|(i, _)| if i == 0 { "---|" } else { "---:|" })
+                        .collect::<String>()
+                );
                 for row in rows {
-                    let _ = writeln!(s, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+                    let _ = writeln!(
+                        s,
+                        "| {} |",
+                        row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+                    );
                 }
                 s.push('\n');
             }
             Block::Figure { name, caption, .. } => {
-                let _ = writeln!(s, "![{caption}]({name}.svg)\n\n*{caption}.* ([PNG]({name}.png))\n");
+                let _ = writeln!(
+                    s,
+                    "![{caption}]({name}.svg)\n\n*{caption}.* ([PNG]({name}.png))\n"
+                );
             }
             Block::Code(t) => {
                 let _ = writeln!(s, "```sh\n{t}\n```\n");
@@ -546,7 +733,10 @@ fn to_markdown(blocks: &[Block]) -> String {
 }
 
 fn escape(t: &str) -> String {
-    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Escapes `t` and turns `**x**` into bold and `` `x` `` into code.
@@ -564,7 +754,12 @@ fn inline(t: &str) -> String {
             code = !code;
             rest = &rest[1..];
         } else {
-            let next = rest.char_indices().skip(1).find(|(_, c)| *c == '*' || *c == '`').map(|(i, _)| i).unwrap_or(rest.len());
+            let next = rest
+                .char_indices()
+                .skip(1)
+                .find(|(_, c)| *c == '*' || *c == '`')
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len());
             out.push_str(&escape(&rest[..next]));
             rest = &rest[next..];
         }

@@ -14,8 +14,14 @@ use rand::{RngExt, SeedableRng};
 const ARMS: [(&str, &str); 4] = [
     ("autonomous", "agents merge their own changes"),
     ("peer-review", "one peer approves every change"),
-    ("senior-signoff", "a senior signs off every AI-assisted change"),
-    ("risk-tiered", "two-person review for infra and destructive changes, 10% sampling of the rest"),
+    (
+        "senior-signoff",
+        "a senior signs off every AI-assisted change",
+    ),
+    (
+        "risk-tiered",
+        "two-person review for infra and destructive changes, 10% sampling of the rest",
+    ),
 ];
 const BASELINE: usize = 2;
 const REPS: usize = 20;
@@ -46,7 +52,9 @@ fn round3(v: f64) -> f64 {
 }
 
 fn fixture_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("report")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -83,12 +91,22 @@ struct Point {
 }
 
 fn points(spec: &Spec) -> Vec<Point> {
-    let mut out = vec![Point { label: "base".into(), values: vec![], g: 1.0, seniors: 8.0 }];
+    let mut out = vec![Point {
+        label: "base".into(),
+        values: vec![],
+        g: 1.0,
+        seniors: 8.0,
+    }];
     for (path, values) in &spec.axes {
         let mut next = Vec::new();
         for p in &out {
             for v in values {
-                let mut q = Point { label: String::new(), values: p.values.clone(), g: p.g, seniors: p.seniors };
+                let mut q = Point {
+                    label: String::new(),
+                    values: p.values.clone(),
+                    g: p.g,
+                    seniors: p.seniors,
+                };
                 q.values.push(v.to_string());
                 if *path == GUARD {
                     q.g = v.parse().unwrap();
@@ -102,7 +120,13 @@ fn points(spec: &Spec) -> Vec<Point> {
     }
     for p in &mut out {
         if !spec.axes.is_empty() {
-            p.label = spec.axes.iter().zip(&p.values).map(|((a, _), v)| format!("{a}={v}")).collect::<Vec<_>>().join(", ");
+            p.label = spec
+                .axes
+                .iter()
+                .zip(&p.values)
+                .map(|((a, _), v)| format!("{a}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
         }
     }
     out
@@ -115,29 +139,47 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
     let dir = fixture_dir(&format!("{}-{tag}", spec.name));
     let pts = points(spec);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let metrics = ["deploys_per_day", "lead_time_h_p50", "user_impact_min_total", "user_impact_min_p95", "incidents",
-        "senior_review_h_per_week", "blocks_false", "users_hit_max"];
+    let metrics = [
+        "deploys_per_day",
+        "lead_time_h_p50",
+        "user_impact_min_total",
+        "user_impact_min_p95",
+        "incidents",
+        "senior_review_h_per_week",
+        "blocks_false",
+        "users_hit_max",
+    ];
     let t = 2.093 / (REPS as f64).sqrt();
 
     // Means first, to find the frontier and the recommendation the way the experiments
     // layer does: highest deploys/day whose p95 impact is within the bound.
-    let means: Vec<Vec<BTreeMap<&str, f64>>> =
-        (0..ARMS.len()).map(|a| pts.iter().map(|p| model(a, p.g, p.seniors)).collect()).collect();
+    let means: Vec<Vec<BTreeMap<&str, f64>>> = (0..ARMS.len())
+        .map(|a| pts.iter().map(|p| model(a, p.g, p.seniors)).collect())
+        .collect();
     let mut rec: Option<(usize, usize)> = None;
     for a in 0..ARMS.len() {
         for (pi, _) in pts.iter().enumerate() {
             let m = &means[a][pi];
             let ok = round3(m["user_impact_min_p95"]) <= spec.p95_bound;
-            if ok && rec.is_none_or(|(ra, rp)| m["deploys_per_day"] > means[ra][rp]["deploys_per_day"]) {
+            if ok
+                && rec
+                    .is_none_or(|(ra, rp)| m["deploys_per_day"] > means[ra][rp]["deploys_per_day"])
+            {
                 rec = Some((a, pi));
             }
         }
     }
     let front = |a: usize, p: usize| {
-        let (v, k) = (means[a][p]["deploys_per_day"], means[a][p]["user_impact_min_total"]);
+        let (v, k) = (
+            means[a][p]["deploys_per_day"],
+            means[a][p]["user_impact_min_total"],
+        );
         !(0..ARMS.len()).any(|b| {
             (0..pts.len()).any(|q| {
-                let (v2, k2) = (means[b][q]["deploys_per_day"], means[b][q]["user_impact_min_total"]);
+                let (v2, k2) = (
+                    means[b][q]["deploys_per_day"],
+                    means[b][q]["user_impact_min_total"],
+                );
                 v2 >= v && k2 <= k && (v2 > v || k2 < k)
             })
         })
@@ -160,10 +202,19 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
                 } else {
                     let d = round3(mean - round3(means[BASELINE][pi][metric]));
                     let dhw = round3(hw * 0.45);
-                    format!("{d},{},{},{}", round3(d - dhw), round3(d + dhw), 0.2 + 0.01 * a as f64)
+                    format!(
+                        "{d},{},{},{}",
+                        round3(d - dhw),
+                        round3(d + dhw),
+                        0.2 + 0.01 * a as f64
+                    )
                 };
                 let vals: String = p.values.iter().map(|v| format!("{v},")).collect();
-                let label = if p.label.contains(',') { format!("\"{}\"", p.label) } else { p.label.clone() };
+                let label = if p.label.contains(',') {
+                    format!("\"{}\"", p.label)
+                } else {
+                    p.label.clone()
+                };
                 writeln!(
                     s,
                     "{arm},{pi},{label},{vals}{metric},{REPS},{mean},{sd},{lo},{hi},{mean},{},{},{diff},{},{}",
@@ -191,9 +242,13 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
                 for i in 0..n {
                     let class = classes[rng.random_range(0..4)];
                     let heavy = if class == "destructive" { 40.0 } else { 1.0 };
-                    let impact = round3(heavy * 20.0 * (rng.random::<f64>() * 4.0).exp() * (a as f64 * -0.2).exp());
+                    let impact = round3(
+                        heavy * 20.0 * (rng.random::<f64>() * 4.0).exp() * (a as f64 * -0.2).exp(),
+                    );
                     let start = round3(rng.random::<f64>() * DAYS as f64 * 24.0);
-                    let dur = round3(0.2 + rng.random::<f64>() * if class == "destructive" { 13.0 } else { 2.0 });
+                    let dur = round3(
+                        0.2 + rng.random::<f64>() * if class == "destructive" { 13.0 } else { 2.0 },
+                    );
                     writeln!(
                         inc,
                         "{run_id},{arm},{pi},{r},{i},c{run_id}-{i},{},{},{class},{},svc-{},{start},{},{},{dur},{},{},{impact},{}",
@@ -222,11 +277,29 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
         for (pi, _) in pts.iter().enumerate() {
             for day in 0..DAYS {
                 let weekend = day % 7 >= 5;
-                let deploys = if weekend { 0.2 } else { 1.0 } * means[a][pi]["deploys_per_day"] * (0.7 + 0.6 * rng.random::<f64>());
-                let incidents = if rng.random::<f64>() < 0.12 { rng.random_range(1..3) } else { 0 };
-                let hit = if incidents > 0 { round3(rng.random::<f64>() * 0.4) } else { 0.0 };
-                let trips = if a == 0 && rng.random::<f64>() < 0.1 { rng.random_range(1..4) } else { 0 };
-                let freeze = if (30..34).contains(&day) && a != 2 { 24.0 } else { 0.0 };
+                let deploys = if weekend { 0.2 } else { 1.0 }
+                    * means[a][pi]["deploys_per_day"]
+                    * (0.7 + 0.6 * rng.random::<f64>());
+                let incidents = if rng.random::<f64>() < 0.12 {
+                    rng.random_range(1..3)
+                } else {
+                    0
+                };
+                let hit = if incidents > 0 {
+                    round3(rng.random::<f64>() * 0.4)
+                } else {
+                    0.0
+                };
+                let trips = if a == 0 && rng.random::<f64>() < 0.1 {
+                    rng.random_range(1..4)
+                } else {
+                    0
+                };
+                let freeze = if (30..34).contains(&day) && a != 2 {
+                    24.0
+                } else {
+                    0.0
+                };
                 let kill = if incidents > 0 && a == 3 { 2.5 } else { 0.0 };
                 writeln!(
                     tl,
@@ -248,14 +321,25 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
             let depth = id * layers / spec.graph_nodes;
             let hit = id % 7 == 2 || id == 0;
             let w = round3(0.002 + rng.random::<f64>().powi(3) * 0.2);
-            writeln!(nodes, "{id},svc-{id},{w},{},{depth},{hit}", 1 + depth.min(2)).unwrap();
+            writeln!(
+                nodes,
+                "{id},svc-{id},{w},{},{depth},{hit}",
+                1 + depth.min(2)
+            )
+            .unwrap();
             if depth + 1 < layers {
                 let next_lo = (depth + 1) * spec.graph_nodes / layers;
                 let next_hi = (depth + 2) * spec.graph_nodes / layers;
                 for _ in 0..2 {
                     let to = rng.random_range(next_lo..next_hi);
                     let soft = rng.random::<f64>() < 0.4;
-                    writeln!(edges, "{id},{to},{},{}", if soft { "soft" } else { "hard" }, soft).unwrap();
+                    writeln!(
+                        edges,
+                        "{id},{to},{},{}",
+                        if soft { "soft" } else { "hard" },
+                        soft
+                    )
+                    .unwrap();
                 }
             }
         }
@@ -266,7 +350,7 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
     let axes: Vec<serde_json::Value> = spec
         .axes
         .iter()
-        .map(|(p, vs)| serde_json::json!({"path": p, "values": vs.iter().map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>()}))
+        .map(|(p, vs)| serde_json::json!({"path": p, "values": vs.iter().map(|v| serde_json::from_str::<serde_json::Value>(v).unwrap()).collect::<Vec<_>>()}))
         .collect();
     let manifest = serde_json::json!({
         "name": spec.name,
@@ -291,33 +375,58 @@ fn write_fixture(spec: &Spec, tag: &str) -> PathBuf {
         "wall_time_s": 12.5,
         "created": "2026-01-01T00:00:00Z",
     });
-    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
     dir
 }
 
 fn one_dim() -> Spec {
-    Spec { name: "one-dim", axes: vec![(GUARD, vec!["0.01", "0.02", "0.05", "0.1", "0.2", "1.0"])], p95_bound: 420.0, graph_nodes: 36 }
+    Spec {
+        name: "one-dim",
+        axes: vec![(GUARD, vec!["0.01", "0.02", "0.05", "0.1", "0.2", "1.0"])],
+        p95_bound: 420.0,
+        graph_nodes: 36,
+    }
 }
 
 fn two_dim() -> Spec {
     Spec {
         name: "two-dim",
-        axes: vec![(GUARD, vec!["0.01", "0.05", "0.2", "1.0"]), (SENIORS, vec!["4", "8", "16"])],
+        axes: vec![
+            (GUARD, vec!["0.01", "0.05", "0.2", "1.0"]),
+            (SENIORS, vec!["4", "8", "16"]),
+        ],
         p95_bound: 420.0,
         graph_nodes: 300,
     }
 }
 
 fn no_sweep(p95_bound: f64) -> Spec {
-    Spec { name: if p95_bound < 1.0 { "no-sweep-no-rec" } else { "no-sweep" }, axes: vec![], p95_bound, graph_nodes: 0 }
+    Spec {
+        name: if p95_bound < 1.0 {
+            "no-sweep-no-rec"
+        } else {
+            "no-sweep"
+        },
+        axes: vec![],
+        p95_bound,
+        graph_nodes: 0,
+    }
 }
 
 /// Every `<text>` of an SVG, after checking it parses as XML.
 fn svg_texts(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
-    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
     assert_eq!(doc.root_element().tag_name().name(), "svg");
-    doc.descendants().filter(|n| n.has_tag_name("text")).map(|n| n.text().unwrap_or("").to_string()).collect()
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect()
 }
 
 /// Checks the PNG's size and that it is not blank: distinct colours and inked pixels.
@@ -326,35 +435,65 @@ fn check_png(path: &Path) {
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1600, 1000), "{}", path.display());
+    assert_eq!(
+        (info.width, info.height),
+        (1600, 1000),
+        "{}",
+        path.display()
+    );
     let bpp = info.line_size / info.width as usize;
     let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(bpp).collect();
     let inked = px.iter().filter(|p| p[..3] != [255, 255, 255]).count();
     let colours: std::collections::BTreeSet<&[u8]> = px.iter().copied().collect();
-    assert!(inked > px.len() / 50, "{}: only {inked} non-white pixels", path.display());
-    assert!(colours.len() >= 8, "{}: only {} colours", path.display(), colours.len());
+    assert!(
+        inked > px.len() / 50,
+        "{}: only {inked} non-white pixels",
+        path.display()
+    );
+    assert!(
+        colours.len() >= 8,
+        "{}: only {} colours",
+        path.display(),
+        colours.len()
+    );
 }
 
 fn check_chart(dir: &Path, name: &str, labels: &[&str]) {
     let texts = svg_texts(&dir.join(format!("{name}.svg")));
     for l in labels {
-        assert!(texts.iter().any(|t| t.contains(l)), "{name}.svg has no label {l:?}; texts: {texts:?}");
+        assert!(
+            texts.iter().any(|t| t.contains(l)),
+            "{name}.svg has no label {l:?}; texts: {texts:?}"
+        );
     }
     check_png(&dir.join(format!("{name}.png")));
 }
 
-const SWEEPS: [&str; 6] =
-    ["deploys_per_day", "lead_time_h_p50", "user_impact_min_total", "incidents", "senior_review_h_per_week", "blocks_false"];
+const SWEEPS: [&str; 6] = [
+    "deploys_per_day",
+    "lead_time_h_p50",
+    "user_impact_min_total",
+    "incidents",
+    "senior_review_h_per_week",
+    "blocks_false",
+];
 
 #[test]
 fn one_dim_sweep_draws_every_chart_with_arm_labels() {
     let dir = write_fixture(&one_dim(), "t1");
     render(&dir).unwrap();
     let arms: Vec<&str> = ARMS.iter().map(|a| a.0).collect();
-    check_chart(&dir, "frontier", &[&arms[..], &["Recommended", "Pareto frontier"]].concat());
+    check_chart(
+        &dir,
+        "frontier",
+        &[&arms[..], &["Recommended", "Pareto frontier"]].concat(),
+    );
     for m in SWEEPS {
         check_chart(&dir, &format!("sweep_{m}"), &arms);
-        assert!(!dir.join(format!("heatmap_{m}.svg")).exists(), "a 1-D sweep has no heatmap");
+        assert!(
+            !dir.join(format!("heatmap_{m}.svg")).exists(),
+            "a 1-D sweep has no heatmap"
+        );
     }
     check_chart(&dir, "ccdf_impact", &arms);
     for a in arms.iter() {
@@ -382,13 +521,30 @@ fn two_dim_sweep_adds_heatmaps_and_draws_a_large_graph() {
 fn no_sweep_skips_sweep_charts_and_the_report_says_so() {
     let dir = write_fixture(&no_sweep(420.0), "t3");
     render(&dir).unwrap();
-    let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert!(!names.iter().any(|n| n.starts_with("sweep_") || n.starts_with("heatmap_")), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with("graph.")), "no graph tables, so no graph chart: {names:?}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("sweep_") || n.starts_with("heatmap_")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.starts_with("graph.")),
+        "no graph tables, so no graph chart: {names:?}"
+    );
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("No parameter was swept"), "{report}");
-    assert!(report.contains("sweep charts: the scenario sweeps no parameter"), "{report}");
-    assert!(report.contains("graph: graph_nodes.csv / graph_edges.csv are absent"), "{report}");
+    assert!(
+        report.contains("sweep charts: the scenario sweeps no parameter"),
+        "{report}"
+    );
+    assert!(
+        report.contains("graph: graph_nodes.csv / graph_edges.csv are absent"),
+        "{report}"
+    );
 }
 
 /// Reads summary.csv the plain way and returns, for the recommended row of `metric`, its
@@ -400,7 +556,10 @@ fn recommended_row(dir: &Path, metric: &str) -> Vec<String> {
     for row in r.records() {
         let row = row.unwrap();
         if &row[col("metric")] == metric && &row[col("recommended")] == "true" {
-            return ["mean", "ci95_low", "ci95_high", "paired_diff_mean"].iter().map(|c| row[col(c)].to_string()).collect();
+            return ["mean", "ci95_low", "ci95_high", "paired_diff_mean"]
+                .iter()
+                .map(|c| row[col(c)].to_string())
+                .collect();
         }
     }
     panic!("no recommended row for {metric}");
@@ -413,22 +572,43 @@ fn report_quotes_the_recommendation_as_summary_csv_has_it() {
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     // The fixture's rule picks risk-tiered (highest deploys/day with p95 within bound).
-    assert!(md.contains("Recommendation: **risk-tiered** at `blast_guard.max_predicted_users="), "{md}");
+    assert!(
+        md.contains("Recommendation: **risk-tiered** at `blast_guard.max_predicted_users="),
+        "{md}"
+    );
     assert!(html.contains("Recommendation: <strong>risk-tiered</strong>"));
     for metric in ["deploys_per_day", "user_impact_min_total"] {
         let row = recommended_row(&dir, metric);
         let nums: Vec<f64> = row.iter().map(|s| s.parse().unwrap()).collect();
-        let ci = format!("{} (95% CI {} to {})", fmt_num(nums[0]), fmt_num(nums[1]), fmt_num(nums[2]));
-        assert!(md.contains(&ci), "report.md lacks {ci:?} for {metric}:\n{md}");
+        let ci = format!(
+            "{} (95% CI {} to {})",
+            fmt_num(nums[0]),
+            fmt_num(nums[1]),
+            fmt_num(nums[2])
+        );
+        assert!(
+            md.contains(&ci),
+            "report.md lacks {ci:?} for {metric}:\n{md}"
+        );
         assert!(html.contains(&ci), "report.html lacks {ci:?} for {metric}");
         // Values under 1,000 must appear exactly as summary.csv writes them.
         for (raw, v) in row.iter().zip(&nums).take(3) {
             if v.abs() < 1000.0 {
-                assert!(md.contains(raw.as_str()), "report.md lacks {raw} ({metric})");
+                assert!(
+                    md.contains(raw.as_str()),
+                    "report.md lacks {raw} ({metric})"
+                );
             }
         }
-        let diff = format!("{}{}", if nums[3] > 0.0 { "+" } else { "" }, fmt_num(nums[3]));
-        assert!(md.contains(&diff), "report.md lacks the paired difference {diff} ({metric})");
+        let diff = format!(
+            "{}{}",
+            if nums[3] > 0.0 { "+" } else { "" },
+            fmt_num(nums[3])
+        );
+        assert!(
+            md.contains(&diff),
+            "report.md lacks the paired difference {diff} ({metric})"
+        );
     }
     // The rest of a leadership page.
     for needle in [
@@ -454,17 +634,38 @@ fn worst_incident_paragraph_names_the_biggest_row_of_incidents_csv() {
     for row in r.records() {
         let row = row.unwrap();
         let v: f64 = row[17].parse().unwrap();
-        if worst.as_ref().is_none_or(|w| v > w[17].parse::<f64>().unwrap()) {
+        if worst
+            .as_ref()
+            .is_none_or(|w| v > w[17].parse::<f64>().unwrap())
+        {
             worst = Some(row);
         }
     }
     let w = worst.unwrap();
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    let para = md.split("## The worst incident").nth(1).unwrap().split("\n\n").nth(1).unwrap();
+    let para = md
+        .split("## The worst incident")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .nth(1)
+        .unwrap();
     assert!(para.contains(&format!("under **{}**", &w[1])), "{para}");
-    assert!(para.contains(&format!("(run {}, replication {})", &w[0], &w[3])), "{para}");
-    assert!(para.contains(&format!("{} user-impact minutes", fmt_num(w[17].parse().unwrap()))), "{para}");
-    assert!(para.contains(&format!("spread to {} services", &w[15])), "{para}");
+    assert!(
+        para.contains(&format!("(run {}, replication {})", &w[0], &w[3])),
+        "{para}"
+    );
+    assert!(
+        para.contains(&format!(
+            "{} user-impact minutes",
+            fmt_num(w[17].parse().unwrap())
+        )),
+        "{para}"
+    );
+    assert!(
+        para.contains(&format!("spread to {} services", &w[15])),
+        "{para}"
+    );
     assert!(para.contains(&format!("by {}", &w[18])), "{para}");
 }
 
@@ -475,12 +676,25 @@ fn no_setting_meeting_the_constraints_is_said_and_the_closest_named() {
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("**No setting met the constraints.**"), "{md}");
     // Closest by relative shortfall on p95 impact: the arm with the lowest p95 in the model.
-    let p95: Vec<f64> = (0..ARMS.len()).map(|a| round3(model(a, 1.0, 8.0)["user_impact_min_p95"])).collect();
-    let best = (0..ARMS.len()).min_by(|&a, &b| p95[a].total_cmp(&p95[b])).unwrap();
-    assert!(md.contains(&format!("The closest is **{}**", ARMS[best].0)), "{md}");
-    assert!(md.contains(&format!("(it has {})", fmt_num(p95[best]))), "{md}");
+    let p95: Vec<f64> = (0..ARMS.len())
+        .map(|a| round3(model(a, 1.0, 8.0)["user_impact_min_p95"]))
+        .collect();
+    let best = (0..ARMS.len())
+        .min_by(|&a, &b| p95[a].total_cmp(&p95[b]))
+        .unwrap();
+    assert!(
+        md.contains(&format!("The closest is **{}**", ARMS[best].0)),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("(it has {})", fmt_num(p95[best]))),
+        "{md}"
+    );
     let frontier = svg_texts(&dir.join("frontier.svg"));
-    assert!(!frontier.iter().any(|t| t.starts_with("Recommended:")), "nothing is recommended: {frontier:?}");
+    assert!(
+        !frontier.iter().any(|t| t.starts_with("Recommended:")),
+        "nothing is recommended: {frontier:?}"
+    );
 }
 
 fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -491,7 +705,12 @@ fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let n = e.file_name().to_string_lossy().into_owned();
             n.ends_with(".svg") || n.ends_with(".png") || n.starts_with("report.")
         })
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -504,17 +723,34 @@ fn plot_from_the_csvs_alone_gives_the_same_bytes_as_render() {
 
     // A copy of the inputs only, redrawn by the command line.
     let copy = fixture_dir("one-dim-plot");
-    for f in ["manifest.json", "summary.csv", "incidents.csv", "timeline.csv", "graph_nodes.csv", "graph_edges.csv"] {
+    for f in [
+        "manifest.json",
+        "summary.csv",
+        "incidents.csv",
+        "timeline.csv",
+        "graph_nodes.csv",
+        "graph_edges.csv",
+    ] {
         std::fs::copy(dir.join(f), copy.join(f)).unwrap();
     }
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_blastsim")).arg("plot").arg(&copy).status().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .arg("plot")
+        .arg(&copy)
+        .status()
+        .unwrap();
     assert_eq!(status.code(), Some(0));
     let second = outputs(&copy);
-    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
     for (name, bytes) in &first {
         // The report names its own folder in the `blastsim plot DIR` line; nothing else differs.
         let other = if name.starts_with("report.") {
-            String::from_utf8(second[name].clone()).unwrap().replace(&copy.display().to_string(), &dir.display().to_string()).into_bytes()
+            String::from_utf8(second[name].clone())
+                .unwrap()
+                .replace(&copy.display().to_string(), &dir.display().to_string())
+                .into_bytes()
         } else {
             second[name].clone()
         };
@@ -528,10 +764,17 @@ fn plot_from_the_csvs_alone_gives_the_same_bytes_as_render() {
 #[test]
 fn plot_on_a_folder_without_results_exits_2_with_a_clear_message() {
     let dir = fixture_dir("empty");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_blastsim")).arg("plot").arg(&dir).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .arg("plot")
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not a results folder: missing manifest.json and summary.csv"), "{err}");
+    assert!(
+        err.contains("not a results folder: missing manifest.json and summary.csv"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -546,7 +789,13 @@ fn a_malformed_summary_is_an_error_with_file_line_and_column() {
     lines[2] = cells.join(",");
     std::fs::write(dir.join("summary.csv"), lines.join("\n") + "\n").unwrap();
     let err = format!("{:#}", render(&dir).unwrap_err());
-    assert!(err.contains(&format!("summary.csv:3:{}: column `mean`: `lots` is not a number", mean + 1)), "{err}");
+    assert!(
+        err.contains(&format!(
+            "summary.csv:3:{}: column `mean`: `lots` is not a number",
+            mean + 1
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -555,10 +804,21 @@ fn html_report_is_self_contained_with_inline_svg() {
     render(&dir).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     for banned in ["<script", "<link", "<img", "src=", "@import", "url("] {
-        assert!(!html.contains(banned), "report.html should need no other file, but has {banned:?}");
+        assert!(
+            !html.contains(banned),
+            "report.html should need no other file, but has {banned:?}"
+        );
     }
-    let svgs: Vec<&str> = html.split("<svg").skip(1).map(|s| s.split("</svg>").next().unwrap()).collect();
-    assert!(svgs.len() >= 12, "expected every chart inline, found {}", svgs.len());
+    let svgs: Vec<&str> = html
+        .split("<svg")
+        .skip(1)
+        .map(|s| s.split("</svg>").next().unwrap())
+        .collect();
+    assert!(
+        svgs.len() >= 12,
+        "expected every chart inline, found {}",
+        svgs.len()
+    );
     for s in svgs {
         let xml = format!("<svg{s}</svg>");
         roxmltree::Document::parse(&xml).expect("an inline SVG parses as XML");
@@ -572,6 +832,8 @@ fn numbers_are_shown_with_about_three_significant_digits() {
         (-0.0, "0"),
         (0.012345, "0.0123"),
         (0.5, "0.500"),
+        (2.0, "2"),
+        (44.0, "44"),
         (4.126, "4.13"),
         (41.26, "41.3"),
         (-41.26, "-41.3"),

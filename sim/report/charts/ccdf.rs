@@ -21,12 +21,16 @@ pub(super) struct Ccdf<'a> {
 impl<'a> Ccdf<'a> {
     /// Collects the data, or says why there is no chart.
     pub(super) fn new(r: &'a Results) -> Result<Self, String> {
-        let Some(incidents) = &r.incidents else { return Err("incidents.csv is absent".to_string()) };
+        let Some(incidents) = &r.incidents else {
+            return Err("incidents.csv is absent".to_string());
+        };
         let p = r.focus_point();
         let mut impacts = vec![Vec::new(); r.arms.len()];
         let mut zeros = vec![0; r.arms.len()];
         for i in incidents.iter().filter(|i| i.point == p) {
-            let Some(a) = r.arm_index(&i.arm) else { continue };
+            let Some(a) = r.arm_index(&i.arm) else {
+                continue;
+            };
             if i.user_impact_min > 0.0 && i.user_impact_min.is_finite() {
                 impacts[a].push(i.user_impact_min);
             } else {
@@ -34,7 +38,10 @@ impl<'a> Ccdf<'a> {
             }
         }
         if impacts.iter().all(Vec::is_empty) {
-            return Err(format!("no incident with user impact above zero at {}", r.point_label_short(p)));
+            return Err(format!(
+                "no incident with user impact above zero at {}",
+                r.point_label_short(p)
+            ));
         }
         for v in &mut impacts {
             v.sort_by(f64::total_cmp);
@@ -47,7 +54,11 @@ impl<'a> Ccdf<'a> {
         format!(
             "Share of incidents at least as bad as x user-impact minutes (log-log), one line per arm, \
              pooled over all replications{}",
-            if at.is_empty() { String::new() } else { format!(" {at}") }
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(" {at}")
+            }
         )
     }
 }
@@ -79,7 +90,11 @@ impl Chart for Ccdf<'_> {
         let subtitle = format!(
             "Share of incidents at least as bad as x, log-log; {} replications pooled{}.",
             r.replications(),
-            if at.is_empty() { String::new() } else { format!(" {at}") }
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(" {at}")
+            }
         );
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
 
@@ -122,14 +137,21 @@ impl Chart for Ccdf<'_> {
                     chart.draw_series(LineSeries::new(line.clone(), stroke))?;
                 }
                 Some((d, g)) => {
-                    chart.draw_series(std::iter::once(DashedPathElement::new(line.clone(), d, g, stroke)))?;
+                    chart.draw_series(std::iter::once(DashedPathElement::new(
+                        line.clone(),
+                        d,
+                        g,
+                        stroke,
+                    )))?;
                 }
             }
             // A few markers per line (not one per incident) so arms are told apart
             // without burying the line; the last one marks the worst incident.
             let n = v.len();
             let every = n.div_ceil(6).max(1);
-            let marks = (0..n).filter(|i| i % every == 0 || *i == n - 1).map(|i| (v[i], (n - i) as f64 / n as f64));
+            let marks = (0..n)
+                .filter(|i| i % every == 0 || *i == n - 1)
+                .map(|i| (v[i], (n - i) as f64 / n as f64));
             for p in marks {
                 style::draw_marker(chart.plotting_area(), st.marker, &p, st.color, 9)?;
             }

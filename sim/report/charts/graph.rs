@@ -62,14 +62,30 @@ fn layout(g: &GraphData) -> (Vec<Vec<usize>>, Vec<usize>) {
         nbr[b].push(a);
     }
     for sweep in 0..4 {
-        let order: Vec<usize> = if sweep % 2 == 0 { (1..depth_n).collect() } else { (0..depth_n.saturating_sub(1)).rev().collect() };
+        let order: Vec<usize> = if sweep % 2 == 0 {
+            (1..depth_n).collect()
+        } else {
+            (0..depth_n.saturating_sub(1)).rev().collect()
+        };
         for c in order {
-            let reference = if sweep % 2 == 0 { c.wrapping_sub(1) } else { c + 1 };
+            let reference = if sweep % 2 == 0 {
+                c.wrapping_sub(1)
+            } else {
+                c + 1
+            };
             let mut keyed: Vec<(f64, usize, usize)> = columns[c]
                 .iter()
                 .map(|&i| {
-                    let ns: Vec<f64> = nbr[i].iter().filter(|&&j| g.nodes[j].depth == reference).map(|&j| row[j]).collect();
-                    let key = if ns.is_empty() { row[i] } else { ns.iter().sum::<f64>() / ns.len() as f64 };
+                    let ns: Vec<f64> = nbr[i]
+                        .iter()
+                        .filter(|&&j| g.nodes[j].depth == reference)
+                        .map(|&j| row[j])
+                        .collect();
+                    let key = if ns.is_empty() {
+                        row[i]
+                    } else {
+                        ns.iter().sum::<f64>() / ns.len() as f64
+                    };
                     (key, g.nodes[i].id, i)
                 })
                 .collect();
@@ -100,15 +116,29 @@ impl Chart for GraphChart<'_> {
                 w.arm,
                 style::fmt_pct(w.users_hit_peak)
             ),
-            None => format!("{} services by depth. No incident was recorded.", g.nodes.len()),
+            None => format!(
+                "{} services by depth. No incident was recorded.",
+                g.nodes.len()
+            ),
         };
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
         let (w, h) = plot.dim_in_pixel();
         let (left, right, top, bottom) = (70.0, w as f64 - 150.0, 70.0, h as f64 - 30.0);
         let ncol = columns.len().max(1);
-        let col_x = |c: usize| if ncol == 1 { (left + right) / 2.0 } else { left + (right - left) * c as f64 / (ncol - 1) as f64 };
+        let col_x = |c: usize| {
+            if ncol == 1 {
+                (left + right) / 2.0
+            } else {
+                left + (right - left) * c as f64 / (ncol - 1) as f64
+            }
+        };
 
-        let wmax = g.nodes.iter().map(|n| n.weight).fold(0.0, f64::max).max(1e-12);
+        let wmax = g
+            .nodes
+            .iter()
+            .map(|n| n.weight)
+            .fold(0.0, f64::max)
+            .max(1e-12);
         let mut xy = vec![(0i32, 0i32); g.nodes.len()];
         let mut radius = vec![4i32; g.nodes.len()];
         for (c, col) in columns.iter().enumerate() {
@@ -117,7 +147,8 @@ impl Chart for GraphChart<'_> {
             for (k, &i) in col.iter().enumerate() {
                 xy[i] = (col_x(c) as i32, (top + gap * (k as f64 + 0.5)) as i32);
                 // Area proportional to weight: radius by square root.
-                radius[i] = (3.0 + (rmax - 3.0) * (g.nodes[i].weight / wmax).max(0.0).sqrt()).round() as i32;
+                radius[i] = (3.0 + (rmax - 3.0) * (g.nodes[i].weight / wmax).max(0.0).sqrt())
+                    .round() as i32;
             }
             plot.draw(&Text::new(
                 format!("depth {c}"),
@@ -128,9 +159,17 @@ impl Chart for GraphChart<'_> {
 
         let is_hit = |id: usize| g.nodes[pos_of_id[id]].hit_in_worst;
         for pass in [false, true] {
-            for e in g.edges.iter().filter(|e| (is_hit(e.from) && is_hit(e.to)) == pass) {
+            for e in g
+                .edges
+                .iter()
+                .filter(|e| (is_hit(e.from) && is_hit(e.to)) == pass)
+            {
                 let (a, b) = (xy[pos_of_id[e.from]], xy[pos_of_id[e.to]]);
-                let s = if pass { style::ALERT.stroke_width(3) } else { style::GREY.mix(0.35).stroke_width(1) };
+                let s = if pass {
+                    style::ALERT.stroke_width(3)
+                } else {
+                    style::GREY.mix(0.35).stroke_width(1)
+                };
                 if e.kind == "soft" {
                     plot.draw(&DashedPathElement::new(vec![a, b], 7, 6, s))?;
                 } else {
@@ -139,19 +178,31 @@ impl Chart for GraphChart<'_> {
             }
         }
         for (i, n) in g.nodes.iter().enumerate() {
-            let (fill, edge) = if n.hit_in_worst { (style::ALERT, BLACK) } else { (CALM, style::GREY) };
+            let (fill, edge) = if n.hit_in_worst {
+                (style::ALERT, BLACK)
+            } else {
+                (CALM, style::GREY)
+            };
             plot.draw(&Circle::new(xy[i], radius[i], fill.filled()))?;
             plot.draw(&Circle::new(xy[i], radius[i], edge.stroke_width(1)))?;
         }
         // Names: all when few, else only the hit ones when those are few.
         let label_all = g.nodes.len() <= 40;
         if label_all || hit <= 25 {
-            for (i, n) in g.nodes.iter().enumerate().filter(|(_, n)| label_all || n.hit_in_worst) {
+            for (i, n) in g
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| label_all || n.hit_in_worst)
+            {
                 let (x, y) = xy[i];
                 plot.draw(&Text::new(
                     n.name.clone(),
                     (x + radius[i] + 5, y),
-                    style::left_middle(style::text(style::TICK_PX - 7, if n.hit_in_worst { BLACK } else { style::GREY })),
+                    style::left_middle(style::text(
+                        style::TICK_PX - 7,
+                        if n.hit_in_worst { BLACK } else { style::GREY },
+                    )),
                 ))?;
             }
         }

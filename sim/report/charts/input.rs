@@ -112,12 +112,20 @@ pub struct ConstraintInfo {
 impl ConstraintInfo {
     /// Whether `mean` meets the bound.
     pub fn met_by(&self, mean: f64) -> bool {
-        if self.at_most { mean <= self.value } else { mean >= self.value }
+        if self.at_most {
+            mean <= self.value
+        } else {
+            mean >= self.value
+        }
     }
 
     /// How far `mean` is past the bound, relative to the bound (0 when met).
     pub fn relative_violation(&self, mean: f64) -> f64 {
-        let past = if self.at_most { mean - self.value } else { self.value - mean };
+        let past = if self.at_most {
+            mean - self.value
+        } else {
+            self.value - mean
+        };
         past.max(0.0) / self.value.abs().max(1e-9)
     }
 }
@@ -323,12 +331,22 @@ impl Results {
         let (summary, points) = read_summary(&dir.join("summary.csv"), &manifest, &mut arms)?;
         let incidents = optional(dir, "incidents.csv", read_incidents)?;
         let timeline = optional(dir, "timeline.csv", read_timeline)?;
-        let graph = if dir.join("graph_nodes.csv").is_file() && dir.join("graph_edges.csv").is_file() {
-            Some(read_graph(dir)?)
-        } else {
-            None
-        };
-        Ok(Results { dir: dir.to_path_buf(), manifest, arms, points, summary, incidents, timeline, graph })
+        let graph =
+            if dir.join("graph_nodes.csv").is_file() && dir.join("graph_edges.csv").is_file() {
+                Some(read_graph(dir)?)
+            } else {
+                None
+            };
+        Ok(Results {
+            dir: dir.to_path_buf(),
+            manifest,
+            arms,
+            points,
+            summary,
+            incidents,
+            timeline,
+            graph,
+        })
     }
 
     /// Index of the arm called `name`.
@@ -343,7 +361,11 @@ impl Results {
 
     /// The baseline arm's index (the manifest's, else the first arm).
     pub fn baseline(&self) -> usize {
-        self.manifest.baseline.as_deref().and_then(|b| self.arm_index(b)).unwrap_or(0)
+        self.manifest
+            .baseline
+            .as_deref()
+            .and_then(|b| self.arm_index(b))
+            .unwrap_or(0)
     }
 
     /// The recommended (arm index, point index), if any.
@@ -353,7 +375,10 @@ impl Results {
             return Some((self.arm_index(arm)?, self.point_index(label)?));
         }
         // An older manifest without the key: fall back to summary.csv's column.
-        self.summary.iter().find(|(_, s)| s.recommended).map(|((a, p, _), _)| (*a, *p))
+        self.summary
+            .iter()
+            .find(|(_, s)| s.recommended)
+            .map(|((a, p, _), _)| (*a, *p))
     }
 
     /// The point the per-point views (CCDF, timeline, arm table) show: the recommended
@@ -369,29 +394,42 @@ fn optional<T>(
     read: fn(&Path) -> anyhow::Result<T>,
 ) -> anyhow::Result<Option<T>> {
     let path = dir.join(file);
-    if path.is_file() { read(&path).map(Some) } else { Ok(None) }
+    if path.is_file() {
+        read(&path).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // manifest.json
 
 fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!("{}:{}:{}: {}", path.display(), e.line(), e.column(), e)
-    })?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {}", path.display(), e.line(), e.column(), e))?;
     let file = path.display();
-    let Some(obj) = v.as_object() else { bail!("{file}: expected a JSON object") };
+    let Some(obj) = v.as_object() else {
+        bail!("{file}: expected a JSON object")
+    };
     let text_of = |key: &str| obj.get(key).map(display).unwrap_or_default();
     let arms = match obj.get("arms") {
         Some(Value::Array(items)) => items
             .iter()
             .map(|a| match a {
-                Value::String(s) => Ok(ArmInfo { name: s.clone(), description: String::new() }),
+                Value::String(s) => Ok(ArmInfo {
+                    name: s.clone(),
+                    description: String::new(),
+                }),
                 Value::Object(o) => Ok(ArmInfo {
-                    name: o.get("name").map(display).filter(|s| !s.is_empty()).ok_or_else(|| {
-                        anyhow::anyhow!("{file}: an entry of `arms` has no `name`")
-                    })?,
+                    name: o
+                        .get("name")
+                        .map(display)
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("{file}: an entry of `arms` has no `name`")
+                        })?,
                     description: o.get("description").map(display).unwrap_or_default(),
                 }),
                 _ => bail!("{file}: `arms` entries must be objects with a `name`"),
@@ -414,7 +452,11 @@ fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
     };
     let objectives = obj.get("objectives");
     let objective = |key: &str, default: &str| {
-        objectives.and_then(|o| o.get(key)).map(display).filter(|s| !s.is_empty()).unwrap_or_else(|| default.to_string())
+        objectives
+            .and_then(|o| o.get(key))
+            .map(display)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| default.to_string())
     };
     let constraints = match objectives.and_then(|o| o.get("constraints")) {
         Some(Value::Array(cs)) => cs
@@ -487,7 +529,11 @@ fn source_text(v: &Value) -> String {
                 .filter_map(|k| o.get(*k).map(display))
                 .filter(|s| !s.is_empty())
                 .collect();
-            if parts.is_empty() { v.to_string() } else { parts.join(" — ") }
+            if parts.is_empty() {
+                v.to_string()
+            } else {
+                parts.join(" — ")
+            }
         }
         other => display(other),
     }
@@ -525,7 +571,11 @@ impl Table {
             let line = record.position().map(|p| p.line()).unwrap_or(0);
             rows.push((line, record));
         }
-        Ok(Table { file, headers, rows })
+        Ok(Table {
+            file,
+            headers,
+            rows,
+        })
     }
 
     /// The index of column `name`, or an error listing the columns there are.
@@ -550,7 +600,13 @@ impl Table {
     /// A number; a blank cell is an error.
     fn f64(&self, row: &(u64, csv::StringRecord), col: usize) -> anyhow::Result<f64> {
         self.opt_f64(row, col)?.ok_or_else(|| {
-            anyhow::anyhow!("{}:{}:{}: column `{}` is empty", self.file, row.0, col + 1, self.headers[col])
+            anyhow::anyhow!(
+                "{}:{}:{}: column `{}` is empty",
+                self.file,
+                row.0,
+                col + 1,
+                self.headers[col]
+            )
         })
     }
 
@@ -605,14 +661,41 @@ fn read_summary(
     arms: &mut Vec<String>,
 ) -> anyhow::Result<(Summary, Vec<PointInfo>)> {
     let t = Table::read(path)?;
-    let [arm, point, label, metric, n, mean, sd, lo, hi, p50, p95, max] = [
-        "arm", "point", "point_label", "metric", "n", "mean", "sd", "ci95_low", "ci95_high", "p50", "p95", "max",
+    let [
+        arm,
+        point,
+        label,
+        metric,
+        n,
+        mean,
+        sd,
+        lo,
+        hi,
+        p50,
+        p95,
+        max,
+    ] = [
+        "arm",
+        "point",
+        "point_label",
+        "metric",
+        "n",
+        "mean",
+        "sd",
+        "ci95_low",
+        "ci95_high",
+        "p50",
+        "p95",
+        "max",
     ]
     .map(|c| t.col(c));
     let (arm, point, label, metric, n, mean) = (arm?, point?, label?, metric?, n?, mean?);
     let (sd, lo, hi, p50, p95, max) = (sd?, lo?, hi?, p50?, p95?, max?);
-    let axis_cols: Vec<usize> =
-        manifest.axes.iter().map(|a| t.col(&a.path)).collect::<anyhow::Result<_>>()?;
+    let axis_cols: Vec<usize> = manifest
+        .axes
+        .iter()
+        .map(|a| t.col(&a.path))
+        .collect::<anyhow::Result<_>>()?;
     let [dm, dl, dh, pvr, front, rec] = [
         "paired_diff_mean",
         "paired_diff_ci95_low",
@@ -684,9 +767,25 @@ fn read_incidents(path: &Path) -> anyhow::Result<Vec<IncidentRow>> {
     let t = Table::read(path)?;
     let c = |name: &str| t.col(name);
     let cols = [
-        "run_id", "arm", "point", "replication", "incident", "change_id", "author_group", "author_kind",
-        "class", "severity", "origin", "started_h", "detected_h", "restored_h", "duration_h",
-        "services_hit", "users_hit_peak", "user_impact_min", "recovery",
+        "run_id",
+        "arm",
+        "point",
+        "replication",
+        "incident",
+        "change_id",
+        "author_group",
+        "author_kind",
+        "class",
+        "severity",
+        "origin",
+        "started_h",
+        "detected_h",
+        "restored_h",
+        "duration_h",
+        "services_hit",
+        "users_hit_peak",
+        "user_impact_min",
+        "recovery",
     ]
     .map(c);
     let mut k = [0usize; 19];
@@ -724,8 +823,16 @@ fn read_incidents(path: &Path) -> anyhow::Result<Vec<IncidentRow>> {
 fn read_timeline(path: &Path) -> anyhow::Result<Vec<TimelineRow>> {
     let t = Table::read(path)?;
     let names = [
-        "arm", "point", "day", "deploys", "incidents", "users_hit_max", "user_impact_min",
-        "breaker_trips", "freeze_h", "kill_switch_h",
+        "arm",
+        "point",
+        "day",
+        "deploys",
+        "incidents",
+        "users_hit_max",
+        "user_impact_min",
+        "breaker_trips",
+        "freeze_h",
+        "kill_switch_h",
     ];
     let mut k = [0usize; 10];
     for (i, name) in names.into_iter().enumerate() {
@@ -776,9 +883,19 @@ fn read_graph(dir: &Path) -> anyhow::Result<GraphData> {
     let known: std::collections::BTreeSet<usize> = nodes.iter().map(|n| n.id).collect();
     let mut edges = Vec::with_capacity(e.rows.len());
     for r in &e.rows {
-        let edge = EdgeRow { from: e.usize(r, from)?, to: e.usize(r, to)?, kind: e.str(r, kind) };
+        let edge = EdgeRow {
+            from: e.usize(r, from)?,
+            to: e.usize(r, to)?,
+            kind: e.str(r, kind),
+        };
         if !known.contains(&edge.from) || !known.contains(&edge.to) {
-            bail!("{}:{}:1: edge {} -> {} names a service graph_nodes.csv does not have", e.file, r.0, edge.from, edge.to);
+            bail!(
+                "{}:{}:1: edge {} -> {} names a service graph_nodes.csv does not have",
+                e.file,
+                r.0,
+                edge.from,
+                edge.to
+            );
         }
         edges.push(edge);
     }
@@ -792,7 +909,10 @@ impl Results {
         let mut out = Vec::new();
         for a in 0..self.arms.len() {
             for p in &self.points {
-                if let (Some(sv), Some(sk)) = (self.summary.get(a, p.index, v), self.summary.get(a, p.index, k)) {
+                if let (Some(sv), Some(sk)) = (
+                    self.summary.get(a, p.index, v),
+                    self.summary.get(a, p.index, k),
+                ) {
                     out.push((a, p.index, sv, sk));
                 }
             }
@@ -804,8 +924,11 @@ impl Results {
     /// no row is flagged, the settings no other setting beats on both objectives.
     pub fn frontier(&self) -> Vec<(usize, usize)> {
         let pts = self.objective_points();
-        let flagged: Vec<(usize, usize)> =
-            pts.iter().filter(|(_, _, v, k)| v.on_frontier || k.on_frontier).map(|(a, p, ..)| (*a, *p)).collect();
+        let flagged: Vec<(usize, usize)> = pts
+            .iter()
+            .filter(|(_, _, v, k)| v.on_frontier || k.on_frontier)
+            .map(|(a, p, ..)| (*a, *p))
+            .collect();
         if !flagged.is_empty() {
             return flagged;
         }
@@ -861,7 +984,11 @@ impl Results {
     /// A point's label with shortened paths.
     pub fn point_label_short(&self, point: usize) -> String {
         match self.points.iter().find(|p| p.index == point) {
-            Some(p) => crate::report::charts::style::short_point_label(&self.manifest.axes, &p.values, &p.label),
+            Some(p) => crate::report::charts::style::short_point_label(
+                &self.manifest.axes,
+                &p.values,
+                &p.label,
+            ),
             None => format!("point {point}"),
         }
     }

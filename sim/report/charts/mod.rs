@@ -76,11 +76,14 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
     save(dir, "frontier", f.caption(), &f, &mut out)?;
 
     if r.manifest.axes.is_empty() || r.points.len() < 2 {
-        out.skipped.push("sweep charts: the scenario sweeps no parameter".to_string());
+        out.skipped
+            .push("sweep charts: the scenario sweeps no parameter".to_string());
     } else {
         for metric in SWEEP_METRICS {
             if !r.summary.has_metric(metric) {
-                out.skipped.push(format!("sweep_{metric}: summary.csv has no `{metric}` rows"));
+                out.skipped.push(format!(
+                    "sweep_{metric}: summary.csv has no `{metric}` rows"
+                ));
                 continue;
             }
             let s = sweep::Sweep::new(r, metric);
@@ -98,15 +101,26 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
     }
 
     match &r.timeline {
-        None => out.skipped.push("timelines: timeline.csv is absent".to_string()),
+        None => out
+            .skipped
+            .push("timelines: timeline.csv is absent".to_string()),
         Some(rows) => {
             for (i, arm) in r.arms.iter().enumerate() {
                 let t = timeline::Timeline::new(r, rows, i);
                 if t.is_empty() {
-                    out.skipped.push(format!("timeline_{}: timeline.csv has no days for this arm", style::slug(arm)));
+                    out.skipped.push(format!(
+                        "timeline_{}: timeline.csv has no days for this arm",
+                        style::slug(arm)
+                    ));
                     continue;
                 }
-                save(dir, &format!("timeline_{}", style::slug(arm)), t.caption(), &t, &mut out)?;
+                save(
+                    dir,
+                    &format!("timeline_{}", style::slug(arm)),
+                    t.caption(),
+                    &t,
+                    &mut out,
+                )?;
             }
         }
     }
@@ -125,7 +139,13 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
 
 /// Draws `chart` to `<name>.svg` and `<name>.png`, each written to a temporary file and
 /// renamed, so a reader never sees half a chart.
-fn save<C: Chart>(dir: &Path, name: &str, caption: String, chart: &C, out: &mut Charts) -> anyhow::Result<()> {
+fn save<C: Chart>(
+    dir: &Path,
+    name: &str,
+    caption: String,
+    chart: &C,
+    out: &mut Charts,
+) -> anyhow::Result<()> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, style::SIZE).into_drawing_area();
@@ -145,7 +165,12 @@ fn save<C: Chart>(dir: &Path, name: &str, caption: String, chart: &C, out: &mut 
         root.present()?;
     }
     let dest = dir.join(format!("{name}.png"));
-    std::fs::rename(&tmp, &dest).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", dest.display()))?;
-    out.files.push(ChartFile { name: name.to_string(), caption, svg });
+    std::fs::rename(&tmp, &dest)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", dest.display()))?;
+    out.files.push(ChartFile {
+        name: name.to_string(),
+        caption,
+        svg,
+    });
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! dash, so arms stay apart in greyscale print), the title block, the legend panel beside
 //! the plot (so a legend never covers data), and how numbers and metric names are shown.
 
-use plotters::coord::Shift;
 use plotters::coord::CoordTranslate;
+use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -65,17 +65,44 @@ pub struct ArmStyle {
 /// readers) ordered so neighbours differ in lightness; marker and dash differ too, so a
 /// greyscale print still tells arms apart.
 pub fn arm_style(i: usize) -> ArmStyle {
-    const TABLE: [(RGBColor, Option<(u32, u32)>, Marker); 7] = [
-        (RGBColor(0, 114, 178), None, Marker::Circle),
-        (RGBColor(213, 94, 0), Some((22, 10)), Marker::Triangle),
-        (RGBColor(0, 158, 115), Some((6, 7)), Marker::Square),
-        (RGBColor(204, 121, 167), Some((30, 8)), Marker::Cross),
-        (RGBColor(230, 159, 0), Some((12, 12)), Marker::Ring),
-        (RGBColor(86, 180, 233), Some((3, 6)), Marker::Box),
-        (RGBColor(0, 0, 0), Some((18, 5)), Marker::Delta),
+    const TABLE: [ArmStyle; 7] = [
+        ArmStyle {
+            color: RGBColor(0, 114, 178),
+            dash: None,
+            marker: Marker::Circle,
+        },
+        ArmStyle {
+            color: RGBColor(213, 94, 0),
+            dash: Some((22, 10)),
+            marker: Marker::Triangle,
+        },
+        ArmStyle {
+            color: RGBColor(0, 158, 115),
+            dash: Some((6, 7)),
+            marker: Marker::Square,
+        },
+        ArmStyle {
+            color: RGBColor(204, 121, 167),
+            dash: Some((30, 8)),
+            marker: Marker::Cross,
+        },
+        ArmStyle {
+            color: RGBColor(230, 159, 0),
+            dash: Some((12, 12)),
+            marker: Marker::Ring,
+        },
+        ArmStyle {
+            color: RGBColor(86, 180, 233),
+            dash: Some((3, 6)),
+            marker: Marker::Box,
+        },
+        ArmStyle {
+            color: RGBColor(0, 0, 0),
+            dash: Some((18, 5)),
+            marker: Marker::Delta,
+        },
     ];
-    let (color, dash, marker) = TABLE[i % TABLE.len()];
-    ArmStyle { color, dash, marker }
+    TABLE[i % TABLE.len()]
 }
 
 /// Draws a marker of shape `m`, `r` pixels in radius, at `at` in `area`'s coordinates.
@@ -118,7 +145,10 @@ where
 
 /// Regular text of `px` pixels.
 pub fn text(px: u32, color: RGBColor) -> TextStyle<'static> {
-    TextStyle { color: color.to_backend_color(), ..TextStyle::from((super::super::font::FAMILY, px).into_font()) }
+    TextStyle {
+        color: color.to_backend_color(),
+        ..TextStyle::from((super::super::font::FAMILY, px).into_font())
+    }
 }
 
 /// Bold text of `px` pixels.
@@ -140,8 +170,16 @@ where
     DB::ErrorType: 'static,
 {
     let (head, body) = root.split_vertically(TITLE_H);
-    head.draw(&Text::new(title.to_string(), (36, 22), bold(TITLE_PX, BLACK)))?;
-    head.draw(&Text::new(subtitle.to_string(), (36, 74), text(LABEL_PX - 2, GREY)))?;
+    head.draw(&Text::new(
+        title.to_string(),
+        (36, 22),
+        bold(TITLE_PX, BLACK),
+    ))?;
+    head.draw(&Text::new(
+        subtitle.to_string(),
+        (36, 74),
+        text(LABEL_PX - 2, GREY),
+    ))?;
     let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_W);
     Ok((plot, legend))
 }
@@ -164,7 +202,10 @@ pub enum LegendItem {
 }
 
 /// Draws a legend down the panel `area`, top first.
-pub fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, items: &[LegendItem]) -> anyhow::Result<()>
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[LegendItem],
+) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -176,9 +217,10 @@ where
         let (label, style) = match item {
             LegendItem::Heading(t) => (t.clone(), bold(TICK_PX, BLACK)),
             LegendItem::Note(t) => (t.clone(), text(TICK_PX - 4, GREY)),
-            LegendItem::Arm(_, t) | LegendItem::Line(.., t) | LegendItem::Swatch(.., t) | LegendItem::Mark(.., t) => {
-                (t.clone(), text(TICK_PX, BLACK))
-            }
+            LegendItem::Arm(_, t)
+            | LegendItem::Line(.., t)
+            | LegendItem::Swatch(.., t)
+            | LegendItem::Mark(.., t) => (t.clone(), text(TICK_PX, BLACK)),
         };
         match item {
             LegendItem::Arm(i, _) => {
@@ -189,14 +231,21 @@ where
             LegendItem::Line(c, dash, w, _) => sample_line(area, (x0, mid(y)), 56, *c, *dash, *w)?,
             LegendItem::Swatch(c, alpha, _) => {
                 let top = y + 2;
-                area.draw(&Rectangle::new([(x0, top), (x0 + 56, top + TICK_PX as i32 - 2)], c.mix(*alpha).filled()))?;
+                area.draw(&Rectangle::new(
+                    [(x0, top), (x0 + 56, top + TICK_PX as i32 - 2)],
+                    c.mix(*alpha).filled(),
+                ))?;
             }
             LegendItem::Mark(m, c, _) => {
                 draw_marker(area, *m, &(x0 + 28, mid(y)), *c, 10)?;
             }
             LegendItem::Heading(_) | LegendItem::Note(_) => {}
         }
-        let indent = if matches!(item, LegendItem::Heading(_) | LegendItem::Note(_)) { x0 } else { label_x };
+        let indent = if matches!(item, LegendItem::Heading(_) | LegendItem::Note(_)) {
+            x0
+        } else {
+            label_x
+        };
         let width = area.dim_in_pixel().0 as i32 - indent - 10;
         for line in wrap(area, &label, &style, width) {
             area.draw(&Text::new(line, (indent, y), style.clone()))?;
@@ -221,7 +270,12 @@ where
     let style = color.stroke_width(width);
     match dash {
         None => area.draw(&PathElement::new(vec![(x, y), (x + len, y)], style))?,
-        Some((d, g)) => area.draw(&DashedPathElement::new(vec![(x, y), (x + len, y)], d, g, style))?,
+        Some((d, g)) => area.draw(&DashedPathElement::new(
+            vec![(x, y), (x + len, y)],
+            d,
+            g,
+            style,
+        ))?,
     }
     Ok(())
 }
@@ -233,11 +287,19 @@ pub fn wrap<DB: DrawingBackend>(
     style: &TextStyle,
     width: i32,
 ) -> Vec<String> {
-    let fits = |s: &str| area.estimate_text_size(s, style).map(|(w, _)| w as i32 <= width).unwrap_or(true);
+    let fits = |s: &str| {
+        area.estimate_text_size(s, style)
+            .map(|(w, _)| w as i32 <= width)
+            .unwrap_or(true)
+    };
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
-        let cand = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
+        let cand = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
         if cur.is_empty() || fits(&cand) {
             cur = cand;
         } else {
@@ -273,6 +335,7 @@ pub fn fmt_num(v: f64) -> String {
         return "n/a".to_string();
     }
     let a = v.abs();
+    let whole = v == v.trunc();
     let s = if a >= 100.0 {
         let r = v.round();
         let digits = format!("{}", r.abs() as u64);
@@ -284,6 +347,9 @@ pub fn fmt_num(v: f64) -> String {
             out.push(ch);
         }
         if r < 0.0 { format!("-{out}") } else { out }
+    } else if whole {
+        // Counts and round values read as "44", not "44.0".
+        format!("{}", v as i64)
     } else if a >= 10.0 {
         format!("{v:.1}")
     } else if a >= 1.0 {
@@ -295,13 +361,24 @@ pub fn fmt_num(v: f64) -> String {
         format!("{v:.decimals$}")
     };
     // "-0.0" and friends read as noise.
-    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.' || c == ',') { "0".to_string() } else { s }
+    if s.trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.' || c == ',')
+    {
+        "0".to_string()
+    } else {
+        s
+    }
 }
 
 /// A signed number: "+1.23" or "-1.23".
 pub fn fmt_signed(v: f64) -> String {
     let s = fmt_num(v);
-    if v > 0.0 && s != "0" { format!("+{s}") } else { s }
+    if v > 0.0 && s != "0" {
+        format!("+{s}")
+    } else {
+        s
+    }
 }
 
 /// A share (0..1) as a percentage: "12.5%".
@@ -311,8 +388,16 @@ pub fn fmt_pct(share: f64) -> String {
 
 /// A tick label: like [`fmt_num`] but without the separator on 4-digit numbers.
 pub fn fmt_tick(v: &f64) -> String {
+    // Round ticks ("20", not "20.0") when the tick is a whole number.
+    if v.abs() >= 1.0 && (v - v.round()).abs() < 1e-9 * v.abs().max(1.0) {
+        return format!("{}", v.round() as i64);
+    }
     let s = fmt_num(*v);
-    if v.abs() < 10_000.0 { s.replace(',', "") } else { s }
+    if v.abs() < 10_000.0 {
+        s.replace(',', "")
+    } else {
+        s
+    }
 }
 
 /// A metric's name for people, with its unit in brackets.
@@ -377,7 +462,13 @@ fn capitalise(s: &str) -> String {
 pub fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     if s.is_empty() { "arm".to_string() } else { s }
 }
@@ -389,7 +480,11 @@ pub fn short_path(path: &str) -> String {
 }
 
 /// "a=1, b=2" with shortened paths, or the label as is when it is not of that form.
-pub fn short_point_label(axes: &[super::input::AxisInfo], values: &[String], label: &str) -> String {
+pub fn short_point_label(
+    axes: &[super::input::AxisInfo],
+    values: &[String],
+    label: &str,
+) -> String {
     if axes.is_empty() || axes.len() != values.len() {
         return label.to_string();
     }
@@ -403,11 +498,22 @@ pub fn short_point_label(axes: &[super::input::AxisInfo], values: &[String], lab
 /// An axis range around [lo, hi] with 8% headroom each side; never empty. With
 /// `from_zero`, a non-negative range starts at 0 so bars and magnitudes read honestly.
 pub fn padded(lo: f64, hi: f64, from_zero: bool) -> (f64, f64) {
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() && lo <= hi { (lo, hi) } else { (0.0, 1.0) };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() && lo <= hi {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let lo = if from_zero && lo > 0.0 { 0.0 } else { lo };
     if hi - lo < 1e-9 {
         let pad = if hi.abs() > 1e-9 { hi.abs() * 0.1 } else { 1.0 };
-        return (if from_zero && lo >= 0.0 { 0.0 } else { lo - pad }, hi + pad);
+        return (
+            if from_zero && lo >= 0.0 {
+                0.0
+            } else {
+                lo - pad
+            },
+            hi + pad,
+        );
     }
     let pad = (hi - lo) * 0.08;
     let low = if from_zero && lo >= 0.0 { lo } else { lo - pad };

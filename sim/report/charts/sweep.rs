@@ -18,23 +18,35 @@ use super::style::{self, LegendItem};
 fn value_index(axis: &AxisInfo, value: &str) -> Option<usize> {
     axis.values.iter().position(|v| v == value).or_else(|| {
         let x: f64 = value.trim().parse().ok()?;
-        axis.values.iter().position(|v| v.trim().parse::<f64>().ok() == Some(x))
+        axis.values
+            .iter()
+            .position(|v| v.trim().parse::<f64>().ok() == Some(x))
     })
 }
 
 /// The points whose axes other than `free` equal the focus point's, as (point, position
 /// of each free axis).
 fn slice(r: &Results, free: &[usize]) -> Vec<(usize, Vec<usize>)> {
-    let focus = r.points.iter().find(|p| p.index == r.focus_point()).or(r.points.first());
-    let Some(focus) = focus else { return Vec::new() };
+    let focus = r
+        .points
+        .iter()
+        .find(|p| p.index == r.focus_point())
+        .or(r.points.first());
+    let Some(focus) = focus else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for p in &r.points {
-        let fixed_ok = (0..r.manifest.axes.len()).filter(|k| !free.contains(k)).all(|k| p.values.get(k) == focus.values.get(k));
+        let fixed_ok = (0..r.manifest.axes.len())
+            .filter(|k| !free.contains(k))
+            .all(|k| p.values.get(k) == focus.values.get(k));
         if !fixed_ok {
             continue;
         }
-        let pos: Option<Vec<usize>> =
-            free.iter().map(|&k| value_index(&r.manifest.axes[k], p.values.get(k)?)).collect();
+        let pos: Option<Vec<usize>> = free
+            .iter()
+            .map(|&k| value_index(&r.manifest.axes[k], p.values.get(k)?))
+            .collect();
         if let Some(pos) = pos {
             out.push((p.index, pos));
         }
@@ -44,23 +56,43 @@ fn slice(r: &Results, free: &[usize]) -> Vec<(usize, Vec<usize>)> {
 
 /// "senior.count = 8" for every axis not in `free`.
 fn fixed_text(r: &Results, free: &[usize]) -> String {
-    let focus = r.points.iter().find(|p| p.index == r.focus_point()).or(r.points.first());
-    let Some(focus) = focus else { return String::new() };
+    let focus = r
+        .points
+        .iter()
+        .find(|p| p.index == r.focus_point())
+        .or(r.points.first());
+    let Some(focus) = focus else {
+        return String::new();
+    };
     let parts: Vec<String> = r
         .manifest
         .axes
         .iter()
         .enumerate()
         .filter(|(k, _)| !free.contains(k))
-        .map(|(k, a)| format!("{} = {}", style::short_path(&a.path), focus.values.get(k).map(String::as_str).unwrap_or("?")))
+        .map(|(k, a)| {
+            format!(
+                "{} = {}",
+                style::short_path(&a.path),
+                focus.values.get(k).map(String::as_str).unwrap_or("?")
+            )
+        })
         .collect();
-    if parts.is_empty() { String::new() } else { format!(" Held fixed: {}.", parts.join(", ")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" Held fixed: {}.", parts.join(", "))
+    }
 }
 
 fn ordinal_labels(axis: &AxisInfo) -> impl Fn(&f64) -> String + '_ {
     move |x: &f64| {
         let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 { axis.values.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+        if (x - i).abs() < 1e-6 && i >= 0.0 {
+            axis.values.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
     }
 }
 
@@ -91,7 +123,11 @@ impl Chart for Sweep<'_> {
         let r = self.r;
         let axis = &r.manifest.axes[0];
         let pts = slice(r, &[0]);
-        let title = format!("{} as {} varies", style::metric_name(self.metric), style::short_path(&axis.path));
+        let title = format!(
+            "{} as {} varies",
+            style::metric_name(self.metric),
+            style::short_path(&axis.path)
+        );
         let subtitle = format!(
             "Lines: mean of {} replications per arm; shaded: 95% CI.{}",
             r.replications(),
@@ -106,8 +142,16 @@ impl Chart for Sweep<'_> {
                     .iter()
                     .filter_map(|(p, pos)| {
                         let st = r.summary.get(a, *p, self.metric)?;
-                        let lo = if st.ci_low.is_finite() { st.ci_low } else { st.mean };
-                        let hi = if st.ci_high.is_finite() { st.ci_high } else { st.mean };
+                        let lo = if st.ci_low.is_finite() {
+                            st.ci_low
+                        } else {
+                            st.mean
+                        };
+                        let hi = if st.ci_high.is_finite() {
+                            st.ci_high
+                        } else {
+                            st.mean
+                        };
                         Some((pos[0] as f64, st.mean, lo, hi))
                     })
                     .collect();
@@ -149,7 +193,10 @@ impl Chart for Sweep<'_> {
                 let st = style::arm_style(a);
                 let mut band: Vec<(f64, f64)> = s.iter().map(|(x, _, _, hi)| (*x, *hi)).collect();
                 band.extend(s.iter().rev().map(|(x, _, lo, _)| (*x, *lo)));
-                chart.draw_series(std::iter::once(Polygon::new(band, st.color.mix(0.14).filled())))?;
+                chart.draw_series(std::iter::once(Polygon::new(
+                    band,
+                    st.color.mix(0.14).filled(),
+                )))?;
             }
         }
         for (a, s) in series.iter().enumerate() {
@@ -161,7 +208,12 @@ impl Chart for Sweep<'_> {
                     chart.draw_series(LineSeries::new(line.clone(), stroke))?;
                 }
                 Some((d, g)) => {
-                    chart.draw_series(std::iter::once(DashedPathElement::new(line.clone(), d, g, stroke)))?;
+                    chart.draw_series(std::iter::once(DashedPathElement::new(
+                        line.clone(),
+                        d,
+                        g,
+                        stroke,
+                    )))?;
                 }
             }
             for p in &line {
@@ -170,8 +222,15 @@ impl Chart for Sweep<'_> {
         }
 
         let mut items = vec![LegendItem::Heading("Arms".to_string())];
-        items.extend(r.arms.iter().enumerate().map(|(i, a)| LegendItem::Arm(i, a.clone())));
-        items.push(LegendItem::Note("Shaded bands: 95% confidence intervals of the mean.".to_string()));
+        items.extend(
+            r.arms
+                .iter()
+                .enumerate()
+                .map(|(i, a)| LegendItem::Arm(i, a.clone())),
+        );
+        items.push(LegendItem::Note(
+            "Shaded bands: 95% confidence intervals of the mean.".to_string(),
+        ));
         style::legend(&legend, &items)?;
         Ok(())
     }
@@ -201,9 +260,18 @@ impl<'a> Heatmap<'a> {
 /// Viridis, sampled at five stops: lightness rises monotonically, so the scale still
 /// reads in greyscale.
 fn colormap(t: f64) -> RGBColor {
-    const STOPS: [(f64, f64, f64); 5] =
-        [(68.0, 1.0, 84.0), (59.0, 82.0, 139.0), (33.0, 145.0, 140.0), (94.0, 201.0, 98.0), (253.0, 231.0, 37.0)];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 } * (STOPS.len() - 1) as f64;
+    const STOPS: [(f64, f64, f64); 5] = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    } * (STOPS.len() - 1) as f64;
     let i = (t.floor() as usize).min(STOPS.len() - 2);
     let f = t - i as f64;
     let (a, b) = (STOPS[i], STOPS[i + 1]);
@@ -238,7 +306,13 @@ impl Chart for Heatmap<'_> {
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
 
         let cells: Vec<Vec<(usize, usize, f64)>> = (0..r.arms.len())
-            .map(|a| pts.iter().filter_map(|(p, pos)| Some((pos[0], pos[1], r.summary.mean(a, *p, self.metric)?))).collect())
+            .map(|a| {
+                pts.iter()
+                    .filter_map(|(p, pos)| {
+                        Some((pos[0], pos[1], r.summary.mean(a, *p, self.metric)?))
+                    })
+                    .collect()
+            })
             .collect();
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for (.., v) in cells.iter().flatten() {
@@ -280,7 +354,10 @@ impl Chart for Heatmap<'_> {
             for &(i, j, v) in &cells[a] {
                 let c = colormap((v - lo) / span);
                 let (x, y) = (i as f64, j as f64);
-                chart.draw_series(std::iter::once(Rectangle::new([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)], c.filled())))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+                    c.filled(),
+                )))?;
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
                     WHITE.stroke_width(2),
@@ -305,19 +382,32 @@ impl Chart for Heatmap<'_> {
         }
 
         // Colour bar in the legend panel.
-        style::legend(&legend, &[LegendItem::Heading(style::metric_unit(self.metric))])?;
+        style::legend(
+            &legend,
+            &[LegendItem::Heading(style::metric_unit(self.metric))],
+        )?;
         let (bx, by, bw, bh) = (24, 90, 44, 520);
         let steps = 100;
         for s in 0..steps {
             let t = 1.0 - s as f64 / steps as f64;
             let y = by + s * bh / steps;
-            legend.draw(&Rectangle::new([(bx, y), (bx + bw, y + bh / steps + 1)], colormap(t).filled()))?;
+            legend.draw(&Rectangle::new(
+                [(bx, y), (bx + bw, y + bh / steps + 1)],
+                colormap(t).filled(),
+            ))?;
         }
-        legend.draw(&Rectangle::new([(bx, by), (bx + bw, by + bh)], style::INK.stroke_width(1)))?;
+        legend.draw(&Rectangle::new(
+            [(bx, by), (bx + bw, by + bh)],
+            style::INK.stroke_width(1),
+        ))?;
         for q in 0..=4 {
             let t = q as f64 / 4.0;
             let y = by + ((1.0 - t) * bh as f64) as i32;
-            legend.draw(&Text::new(style::fmt_num(lo + t * span), (bx + bw + 12, y), style::left_middle(style::text(style::TICK_PX, BLACK))))?;
+            legend.draw(&Text::new(
+                style::fmt_num(lo + t * span),
+                (bx + bw + 12, y),
+                style::left_middle(style::text(style::TICK_PX, BLACK)),
+            ))?;
         }
         let mut note_y = by + bh + 40;
         let notes: Vec<String> = if rec.is_some() {
@@ -326,8 +416,17 @@ impl Chart for Heatmap<'_> {
             Vec::new()
         };
         for n in notes {
-            for line in style::wrap(&legend, &n, &style::text(style::TICK_PX - 4, style::GREY), 320) {
-                legend.draw(&Text::new(line, (bx - 8, note_y), style::text(style::TICK_PX - 4, style::GREY)))?;
+            for line in style::wrap(
+                &legend,
+                &n,
+                &style::text(style::TICK_PX - 4, style::GREY),
+                320,
+            ) {
+                legend.draw(&Text::new(
+                    line,
+                    (bx - 8, note_y),
+                    style::text(style::TICK_PX - 4, style::GREY),
+                ))?;
                 note_y += 26;
             }
         }

@@ -23,7 +23,10 @@ pub(super) struct Timeline<'a> {
 impl<'a> Timeline<'a> {
     pub(super) fn new(r: &'a Results, rows: &'a [TimelineRow], arm: usize) -> Self {
         let p = r.focus_point();
-        let mut days: Vec<&TimelineRow> = rows.iter().filter(|t| t.point == p && t.arm == r.arms[arm]).collect();
+        let mut days: Vec<&TimelineRow> = rows
+            .iter()
+            .filter(|t| t.point == p && t.arm == r.arms[arm])
+            .collect();
         days.sort_by(|a, b| a.day.total_cmp(&b.day));
         Timeline { r, arm, days }
     }
@@ -53,7 +56,11 @@ impl Chart for Timeline<'_> {
         let title = format!("{arm}: one simulated run, day by day");
         let subtitle = format!(
             "Replication 0{}. Top: changes deployed per day. Bottom: incidents.",
-            if at.is_empty() { String::new() } else { format!(" {at}") }
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(" {at}")
+            }
         );
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
         let (ph, _) = (plot.dim_in_pixel().1, ());
@@ -83,19 +90,31 @@ impl Chart for Timeline<'_> {
         // Freeze: a full-height band, darker the more of the day was frozen.
         up.draw_series(self.days.iter().filter(|d| d.freeze_h > 0.0).map(|d| {
             let alpha = 0.15 + 0.35 * (d.freeze_h / 24.0).min(1.0);
-            Rectangle::new([(d.day - 0.5, 0.0), (d.day + 0.5, y1)], FREEZE.mix(alpha).filled())
+            Rectangle::new(
+                [(d.day - 0.5, 0.0), (d.day + 0.5, y1)],
+                FREEZE.mix(alpha).filled(),
+            )
         }))?;
         // Kill switch: a strip along the bottom, so it differs from freezes by shape too.
-        up.draw_series(
-            self.days
-                .iter()
-                .filter(|d| d.kill_switch_h > 0.0)
-                .map(|d| Rectangle::new([(d.day - 0.5, 0.0), (d.day + 0.5, y1 * 0.05)], KILL.filled())),
-        )?;
-        up.draw_series(LineSeries::new(self.days.iter().map(|d| (d.day, d.deploys)), st.color.stroke_width(3)))?;
+        up.draw_series(self.days.iter().filter(|d| d.kill_switch_h > 0.0).map(|d| {
+            Rectangle::new(
+                [(d.day - 0.5, 0.0), (d.day + 0.5, y1 * 0.05)],
+                KILL.filled(),
+            )
+        }))?;
+        up.draw_series(LineSeries::new(
+            self.days.iter().map(|d| (d.day, d.deploys)),
+            st.color.stroke_width(3),
+        ))?;
         // Breaker trips: a marker near the top, with the count when more than one.
         for d in self.days.iter().filter(|d| d.breaker_trips > 0.0) {
-            style::draw_marker(up.plotting_area(), Marker::Triangle, &(d.day, y1 * 0.93), style::INK, 8)?;
+            style::draw_marker(
+                up.plotting_area(),
+                Marker::Triangle,
+                &(d.day, y1 * 0.93),
+                style::INK,
+                8,
+            )?;
             if d.breaker_trips > 1.0 {
                 up.draw_series(std::iter::once(Text::new(
                     format!("{}", d.breaker_trips as u64),
@@ -106,8 +125,15 @@ impl Chart for Timeline<'_> {
         }
 
         let hits: Vec<&&TimelineRow> = self.days.iter().filter(|d| d.incidents > 0.0).collect();
-        let hmax = hits.iter().map(|d| d.users_hit_max * 100.0).fold(0.0, f64::max);
-        let h1 = if hmax > 0.0 { (hmax * 1.25).min(100.0).max(hmax * 1.05) } else { 5.0 };
+        let hmax = hits
+            .iter()
+            .map(|d| d.users_hit_max * 100.0)
+            .fold(0.0, f64::max);
+        let h1 = if hmax > 0.0 {
+            (hmax * 1.25).min(100.0).max(hmax * 1.05)
+        } else {
+            5.0
+        };
         let mut down = ChartBuilder::on(&bottom)
             .margin(20)
             .margin_right(40)
@@ -128,7 +154,10 @@ impl Chart for Timeline<'_> {
         // A floor of 1.5% of the axis keeps a near-zero incident visible as a sliver.
         down.draw_series(hits.iter().map(|d| {
             let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
-            Rectangle::new([(d.day - 0.4, 0.0), (d.day + 0.4, h)], style::ALERT.filled())
+            Rectangle::new(
+                [(d.day - 0.4, 0.0), (d.day + 0.4, h)],
+                style::ALERT.filled(),
+            )
         }))?;
         for d in hits.iter().filter(|d| d.incidents > 1.0) {
             let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
@@ -150,10 +179,26 @@ impl Chart for Timeline<'_> {
         let mut items = vec![
             LegendItem::Heading(arm.clone()),
             LegendItem::Line(st.color, None, 3, "Deploys per day".to_string()),
-            LegendItem::Swatch(style::ALERT, 1.0, "Incident (height: peak % of users hit; ×n: several that day)".to_string()),
-            LegendItem::Mark(Marker::Triangle, style::INK, "Per-agent breaker trip (number: trips that day)".to_string()),
-            LegendItem::Swatch(FREEZE, 0.4, "Error-budget freeze (darker: more of the day)".to_string()),
-            LegendItem::Swatch(KILL, 1.0, "Kill switch on (strip at the bottom)".to_string()),
+            LegendItem::Swatch(
+                style::ALERT,
+                1.0,
+                "Incident (height: peak % of users hit; ×n: several that day)".to_string(),
+            ),
+            LegendItem::Mark(
+                Marker::Triangle,
+                style::INK,
+                "Per-agent breaker trip (number: trips that day)".to_string(),
+            ),
+            LegendItem::Swatch(
+                FREEZE,
+                0.4,
+                "Error-budget freeze (darker: more of the day)".to_string(),
+            ),
+            LegendItem::Swatch(
+                KILL,
+                1.0,
+                "Kill switch on (strip at the bottom)".to_string(),
+            ),
             LegendItem::Heading("Run totals".to_string()),
         ];
         items.push(LegendItem::Note(format!(
