@@ -170,16 +170,33 @@ where
     DB::ErrorType: 'static,
 {
     let (head, body) = root.split_vertically(TITLE_H);
-    head.draw(&Text::new(
-        title.to_string(),
-        (36, 22),
-        bold(TITLE_PX, BLACK),
-    ))?;
-    head.draw(&Text::new(
-        subtitle.to_string(),
-        (36, 74),
-        text(LABEL_PX - 2, GREY),
-    ))?;
+    let room = SIZE.0 as i32 - 36 - 24;
+    // A long title shrinks (down to 28 px) rather than run off the edge.
+    let mut px = TITLE_PX;
+    while px > 28
+        && head
+            .estimate_text_size(title, &bold(px, BLACK))
+            .map(|(w, _)| w as i32 > room)
+            .unwrap_or(false)
+    {
+        px -= 2;
+    }
+    head.draw(&Text::new(title.to_string(), (36, 22), bold(px, BLACK)))?;
+    // A long subtitle wraps onto a second, smaller line.
+    let one = text(LABEL_PX - 2, GREY);
+    let lines = wrap(&head, subtitle, &one, room);
+    if lines.len() <= 1 {
+        head.draw(&Text::new(subtitle.to_string(), (36, 74), one))?;
+    } else {
+        let small = text(LABEL_PX - 6, GREY);
+        for (k, line) in wrap(&head, subtitle, &small, room)
+            .into_iter()
+            .take(2)
+            .enumerate()
+        {
+            head.draw(&Text::new(line, (36, 66 + 24 * k as i32), small.clone()))?;
+        }
+    }
     let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_W);
     Ok((plot, legend))
 }

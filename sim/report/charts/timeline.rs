@@ -159,11 +159,21 @@ impl Chart for Timeline<'_> {
                 style::ALERT.filled(),
             )
         }))?;
+        // Labels of neighbouring days would collide on a long run: alternate their height.
+        let day_px = (bottom.dim_in_pixel().0 as f64 - 180.0) / (x1 - x0);
+        let min_gap = (34.0 / day_px.max(1.0)).ceil();
+        let (mut last, mut level) = (f64::NEG_INFINITY, 0.0);
         for d in hits.iter().filter(|d| d.incidents > 1.0) {
+            level = if d.day - last < min_gap {
+                1.0 - level
+            } else {
+                0.0
+            };
+            last = d.day;
             let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
             down.draw_series(std::iter::once(Text::new(
                 format!("×{}", d.incidents as u64),
-                (d.day, (h + h1 * 0.07).min(h1 * 0.96)),
+                (d.day, (h + h1 * (0.07 + 0.1 * level)).min(h1 * 0.96)),
                 style::centred(style::text(style::TICK_PX - 6, style::INK)),
             )))?;
         }
