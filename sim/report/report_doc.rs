@@ -76,17 +76,18 @@ fn with_ci(s: &Stat) -> String {
     }
 }
 
-/// "41.3 ± 1.6": the mean and the half-width of its 95% CI.
+/// "41.3 ± 1.6": the mean and the half-width of its 95% CI, both to the precision the
+/// half-width warrants (two significant digits of it), so the columns read evenly.
 fn plus_minus(s: &Stat) -> String {
-    if s.ci_low.is_finite() && s.ci_high.is_finite() {
-        format!(
-            "{} ± {}",
-            fmt_num(s.mean),
-            fmt_num((s.ci_high - s.ci_low) / 2.0)
-        )
-    } else {
-        fmt_num(s.mean)
+    if !(s.ci_low.is_finite() && s.ci_high.is_finite()) {
+        return fmt_num(s.mean);
     }
+    let hw = (s.ci_high - s.ci_low) / 2.0;
+    if hw >= 10.0 || hw <= 0.0 {
+        return format!("{} ± {}", fmt_num(s.mean.round()), fmt_num(hw.round()));
+    }
+    let d = (1 - hw.log10().floor() as i32).clamp(0, 4) as usize;
+    format!("{:.d$} ± {:.d$}", s.mean, hw)
 }
 
 /// "+12.1 (95% CI 10.2 to 14.0)" for a paired difference, if the row has one.
