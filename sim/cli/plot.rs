@@ -1,7 +1,9 @@
-//! `blastsim plot`.
+//! `blastsim plot DIR`: redraw the charts and the report of a results folder from its CSV
+//! files and manifest alone.
 
-/// Runs the subcommand.
+/// Runs the subcommand. A folder that is not a results folder is bad input (exit 2, via
+/// the error path of `dispatch`).
 pub fn execute(args: super::PlotArgs) -> anyhow::Result<u8> {
-    let _ = args;
-    anyhow::bail!("'blastsim plot' is not built yet: it needs the model, which has not landed")
+    crate::report::render(&args.dir)?;
+    Ok(super::EXIT_OK)
 }

@@ -2,5 +2,6 @@
 
 mod breaker;
 mod graph;
+mod report;
 mod support;
 mod world;

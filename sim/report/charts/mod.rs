@@ -1,0 +1,176 @@
+//! Every chart of a results folder, each drawn once by backend-generic code and saved as
+//! SVG and PNG (1600×1000).
+//!
+//! - `frontier`: velocity against blast radius, CI error bars, Pareto frontier, the
+//!   recommendation;
+//! - `sweep_<metric>` / `heatmap_<metric>`: key metrics against the swept parameters;
+//! - `ccdf_impact`: the tail of per-incident user impact, log-log;
+//! - `timeline_<arm>`: one simulated run day by day;
+//! - `graph`: the dependency graph with the worst incident's blast radius.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub mod input;
+pub mod style;
+
+mod ccdf;
+mod frontier;
+mod graph;
+mod sweep;
+mod timeline;
+
+use input::Results;
+
+/// A chart written to disk.
+#[derive(Clone, Debug)]
+pub struct ChartFile {
+    /// File stem: `<name>.svg` and `<name>.png`.
+    pub name: String,
+    /// One sentence on what it shows, for the report.
+    pub caption: String,
+    /// The SVG text (the report inlines it).
+    pub svg: String,
+}
+
+/// What `draw_all` produced.
+#[derive(Clone, Debug, Default)]
+pub struct Charts {
+    /// Charts written, in report order.
+    pub files: Vec<ChartFile>,
+    /// Charts not drawn, each with the reason (the report says so).
+    pub skipped: Vec<String>,
+}
+
+impl Charts {
+    /// The chart called `name`, if it was drawn.
+    pub fn get(&self, name: &str) -> Option<&ChartFile> {
+        self.files.iter().find(|c| c.name == name)
+    }
+}
+
+/// One chart: drawing code that works on any plotters backend.
+trait Chart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// The metrics that get a sweep chart, in report order.
+pub const SWEEP_METRICS: [&str; 6] = [
+    "deploys_per_day",
+    "lead_time_h_p50",
+    "user_impact_min_total",
+    "incidents",
+    "senior_review_h_per_week",
+    "blocks_false",
+];
+
+/// Draws every chart the data allows into `dir`.
+pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
+    crate::report::font::register()?;
+    let mut out = Charts::default();
+    let f = frontier::Frontier::new(r);
+    save(dir, "frontier", f.caption(), &f, &mut out)?;
+
+    if r.manifest.axes.is_empty() || r.points.len() < 2 {
+        out.skipped
+            .push("sweep charts: the scenario sweeps no parameter".to_string());
+    } else {
+        for metric in SWEEP_METRICS {
+            if !r.summary.has_metric(metric) {
+                out.skipped.push(format!(
+                    "sweep_{metric}: summary.csv has no `{metric}` rows"
+                ));
+                continue;
+            }
+            let s = sweep::Sweep::new(r, metric);
+            save(dir, &format!("sweep_{metric}"), s.caption(), &s, &mut out)?;
+            if r.manifest.axes.len() >= 2 {
+                let h = sweep::Heatmap::new(r, metric);
+                save(dir, &format!("heatmap_{metric}"), h.caption(), &h, &mut out)?;
+            }
+        }
+    }
+
+    match ccdf::Ccdf::new(r) {
+        Ok(c) => save(dir, "ccdf_impact", c.caption(), &c, &mut out)?,
+        Err(why) => out.skipped.push(format!("ccdf_impact: {why}")),
+    }
+
+    match &r.timeline {
+        None => out
+            .skipped
+            .push("timelines: timeline.csv is absent".to_string()),
+        Some(rows) => {
+            for (i, arm) in r.arms.iter().enumerate() {
+                let t = timeline::Timeline::new(r, rows, i);
+                if t.is_empty() {
+                    out.skipped.push(format!(
+                        "timeline_{}: timeline.csv has no days for this arm",
+                        style::slug(arm)
+                    ));
+                    continue;
+                }
+                save(
+                    dir,
+                    &format!("timeline_{}", style::slug(arm)),
+                    t.caption(),
+                    &t,
+                    &mut out,
+                )?;
+            }
+        }
+    }
+
+    match &r.graph {
+        None => out.skipped.push(
+            "graph: graph_nodes.csv / graph_edges.csv are absent (not written for very large graphs)".to_string(),
+        ),
+        Some(g) => {
+            let c = graph::GraphChart::new(r, g);
+            save(dir, "graph", c.caption(), &c, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Draws `chart` to `<name>.svg` and `<name>.png`, each written to a temporary file and
+/// renamed, so a reader never sees half a chart.
+fn save<C: Chart>(
+    dir: &Path,
+    name: &str,
+    caption: String,
+    chart: &C,
+    out: &mut Charts,
+) -> anyhow::Result<()> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, style::SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    super::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+
+    // The bitmap encoder picks the format from the extension, so the temporary name
+    // keeps `.png` at the end.
+    let tmp = dir.join(format!(".{name}.tmp.png"));
+    {
+        let root = BitMapBackend::new(&tmp, style::SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    let dest = dir.join(format!("{name}.png"));
+    std::fs::rename(&tmp, &dest)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", dest.display()))?;
+    out.files.push(ChartFile {
+        name: name.to_string(),
+        caption,
+        svg,
+    });
+    Ok(())
+}

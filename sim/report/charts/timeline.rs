@@ -1,0 +1,225 @@
+//! One simulated run, day by day (replication 0 at the focus point), for one arm: deploys
+//! per day on top, incidents below as bars as tall as the peak share of users they hit,
+//! with breaker trips, error-budget freezes and kill-switch time marked.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::Chart;
+use super::input::{Results, TimelineRow};
+use super::style::{self, LegendItem, Marker};
+
+/// Error-budget freeze shading.
+const FREEZE: RGBColor = RGBColor(86, 180, 233);
+/// Kill-switch strip.
+const KILL: RGBColor = RGBColor(230, 159, 0);
+
+pub(super) struct Timeline<'a> {
+    r: &'a Results,
+    arm: usize,
+    days: Vec<&'a TimelineRow>,
+}
+
+impl<'a> Timeline<'a> {
+    pub(super) fn new(r: &'a Results, rows: &'a [TimelineRow], arm: usize) -> Self {
+        let p = r.focus_point();
+        let mut days: Vec<&TimelineRow> = rows
+            .iter()
+            .filter(|t| t.point == p && t.arm == r.arms[arm])
+            .collect();
+        days.sort_by(|a, b| a.day.total_cmp(&b.day));
+        Timeline { r, arm, days }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    pub(super) fn caption(&self) -> String {
+        format!(
+            "One simulated run of {} day by day: deploys per day, incidents (bar height = peak share of users hit), \
+             breaker trips, freezes and kill-switch time",
+            self.r.arms[self.arm]
+        )
+    }
+}
+
+impl Chart for Timeline<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let r = self.r;
+        let st = style::arm_style(self.arm);
+        let arm = &r.arms[self.arm];
+        let at = r.focus_description();
+        let title = format!("{arm}: one simulated run, day by day");
+        let subtitle = format!(
+            "Replication 0{}. Top: changes deployed per day. Bottom: incidents.",
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(" {at}")
+            }
+        );
+        let (plot, legend) = style::frame(root, &title, &subtitle)?;
+        let (ph, _) = (plot.dim_in_pixel().1, ());
+        let (top, bottom) = plot.split_vertically(ph * 56 / 100);
+
+        let last_day = self.days.last().map(|d| d.day).unwrap_or(0.0);
+        let (x0, x1) = (-0.5, last_day + 0.5);
+        let dmax = self.days.iter().map(|d| d.deploys).fold(0.0, f64::max);
+        let y1 = if dmax > 0.0 { dmax * 1.22 } else { 1.0 };
+
+        let mut up = ChartBuilder::on(&top)
+            .margin(20)
+            .margin_right(40)
+            .x_label_area_size(50)
+            .y_label_area_size(140)
+            .build_cartesian_2d(x0..x1, 0.0..y1)?;
+        up.configure_mesh()
+            .y_desc("Deploys (changes/day)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&style::fmt_tick)
+            .y_labels(6)
+            .label_style(style::text(style::TICK_PX, style::INK))
+            .axis_desc_style(style::text(style::LABEL_PX, BLACK))
+            .bold_line_style(style::LIGHT.mix(0.7))
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+        // Freeze: a full-height band, darker the more of the day was frozen.
+        up.draw_series(self.days.iter().filter(|d| d.freeze_h > 0.0).map(|d| {
+            let alpha = 0.15 + 0.35 * (d.freeze_h / 24.0).min(1.0);
+            Rectangle::new(
+                [(d.day - 0.5, 0.0), (d.day + 0.5, y1)],
+                FREEZE.mix(alpha).filled(),
+            )
+        }))?;
+        // Kill switch: a strip along the bottom, so it differs from freezes by shape too.
+        up.draw_series(self.days.iter().filter(|d| d.kill_switch_h > 0.0).map(|d| {
+            Rectangle::new(
+                [(d.day - 0.5, 0.0), (d.day + 0.5, y1 * 0.05)],
+                KILL.filled(),
+            )
+        }))?;
+        up.draw_series(LineSeries::new(
+            self.days.iter().map(|d| (d.day, d.deploys)),
+            st.color.stroke_width(3),
+        ))?;
+        // Breaker trips: a marker near the top, with the count when more than one.
+        for d in self.days.iter().filter(|d| d.breaker_trips > 0.0) {
+            style::draw_marker(
+                up.plotting_area(),
+                Marker::Triangle,
+                &(d.day, y1 * 0.93),
+                style::INK,
+                8,
+            )?;
+            if d.breaker_trips > 1.0 {
+                up.draw_series(std::iter::once(Text::new(
+                    format!("{}", d.breaker_trips as u64),
+                    (d.day, y1 * 0.86),
+                    style::centred(style::text(style::TICK_PX - 6, style::INK)),
+                )))?;
+            }
+        }
+
+        let hits: Vec<&&TimelineRow> = self.days.iter().filter(|d| d.incidents > 0.0).collect();
+        let hmax = hits
+            .iter()
+            .map(|d| d.users_hit_max * 100.0)
+            .fold(0.0, f64::max);
+        let h1 = if hmax > 0.0 {
+            (hmax * 1.25).min(100.0).max(hmax * 1.05)
+        } else {
+            5.0
+        };
+        let mut down = ChartBuilder::on(&bottom)
+            .margin(20)
+            .margin_right(40)
+            .x_label_area_size(90)
+            .y_label_area_size(140)
+            .build_cartesian_2d(x0..x1, 0.0..h1)?;
+        down.configure_mesh()
+            .x_desc("Simulated day")
+            .y_desc("Peak users hit (%)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&style::fmt_tick)
+            .y_labels(5)
+            .label_style(style::text(style::TICK_PX, style::INK))
+            .axis_desc_style(style::text(style::LABEL_PX, BLACK))
+            .bold_line_style(style::LIGHT.mix(0.7))
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+        // A floor of 1.5% of the axis keeps a near-zero incident visible as a sliver.
+        down.draw_series(hits.iter().map(|d| {
+            let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
+            Rectangle::new(
+                [(d.day - 0.4, 0.0), (d.day + 0.4, h)],
+                style::ALERT.filled(),
+            )
+        }))?;
+        // Labels of neighbouring days would collide on a long run: alternate their height.
+        let day_px = (bottom.dim_in_pixel().0 as f64 - 180.0) / (x1 - x0);
+        let min_gap = (34.0 / day_px.max(1.0)).ceil();
+        let (mut last, mut level) = (f64::NEG_INFINITY, 0.0);
+        for d in hits.iter().filter(|d| d.incidents > 1.0) {
+            level = if d.day - last < min_gap {
+                1.0 - level
+            } else {
+                0.0
+            };
+            last = d.day;
+            let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
+            down.draw_series(std::iter::once(Text::new(
+                format!("×{}", d.incidents as u64),
+                (d.day, (h + h1 * (0.07 + 0.1 * level)).min(h1 * 0.96)),
+                style::centred(style::text(style::TICK_PX - 6, style::INK)),
+            )))?;
+        }
+        if hits.is_empty() {
+            down.draw_series(std::iter::once(Text::new(
+                "No incidents in this run".to_string(),
+                (last_day / 2.0, h1 / 2.0),
+                style::centred(style::text(style::LABEL_PX, style::GREY)),
+            )))?;
+        }
+
+        let sum = |f: fn(&TimelineRow) -> f64| self.days.iter().map(|d| f(d)).sum::<f64>();
+        let mut items = vec![
+            LegendItem::Heading(arm.clone()),
+            LegendItem::Line(st.color, None, 3, "Deploys per day".to_string()),
+            LegendItem::Swatch(
+                style::ALERT,
+                1.0,
+                "Incident (height: peak % of users hit; ×n: several that day)".to_string(),
+            ),
+            LegendItem::Mark(
+                Marker::Triangle,
+                style::INK,
+                "Per-agent breaker trip (number: trips that day)".to_string(),
+            ),
+            LegendItem::Swatch(
+                FREEZE,
+                0.4,
+                "Error-budget freeze (darker: more of the day)".to_string(),
+            ),
+            LegendItem::Swatch(
+                KILL,
+                1.0,
+                "Kill switch on (strip at the bottom)".to_string(),
+            ),
+            LegendItem::Heading("Run totals".to_string()),
+        ];
+        items.push(LegendItem::Note(format!(
+            "{} deploys, {} incidents, {} breaker trips, {} h frozen, {} h kill switch",
+            style::fmt_num(sum(|d| d.deploys)),
+            style::fmt_num(sum(|d| d.incidents)),
+            style::fmt_num(sum(|d| d.breaker_trips)),
+            style::fmt_num(sum(|d| d.freeze_h)),
+            style::fmt_num(sum(|d| d.kill_switch_h)),
+        )));
+        style::legend(&legend, &items)?;
+        Ok(())
+    }
+}
