@@ -305,7 +305,7 @@ pub struct RawDetectionTable {
     pub destructive: Option<Loc<f64>>,
 }
 
-/// Schema-only twin of `RawDetection` (the parser is a hand-written visitor).
+/// A probability for every action class, or a table per class with an optional `default`.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
@@ -928,6 +928,8 @@ pub struct RawArm {
 }
 
 /// A sweep axis: a list of values, `{ values = [...] }` or `{ from, to, step }`.
+// Parsed once per axis; boxing the range would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum RawAxis {
     /// Explicit values.

@@ -204,7 +204,7 @@ fn range(
     use toml::Value as V;
     let at = |v: toml::Value| Loc(toml::Spanned::new(span.clone(), v));
     let count = |lo: f64, hi: f64, st: f64| -> Result<usize, ScenarioError> {
-        if !(st > 0.0) || !st.is_finite() {
+        if st.is_nan() || st <= 0.0 || !st.is_finite() {
             return Err(cx.err_at_loc(step, "the step must be greater than 0"));
         }
         if hi < lo {

@@ -578,26 +578,29 @@ fn graph(
     if let Some((_, _, g)) = env.graphs.iter().find(|(s, o, _)| *s == spec && *o == opts) {
         return Ok(Arc::clone(g));
     }
-    let g = topology::build(&spec, &opts).map_err(|e| {
-        if let (TopologySpec::File { path, text, .. }, true) = (&spec, e.line > 0) {
-            // The topology module locates its own errors; show them in its file.
-            ScenarioError::Invalid(Located::at_line_col(
-                Path::new(path),
-                text,
-                e.line,
-                e.column,
-                e.message.clone(),
-            ))
-        } else {
-            cx.err_at(t, format!("cannot build the topology: {}", e.message))
-        }
-    })?;
+    let g = topology::build(&spec, &opts).map_err(|e| topology_error(cx, t.span(), &spec, &e))?;
     if g.is_empty() {
         return Err(cx.err_at(t, "the topology has no services"));
     }
     let g = Arc::new(g);
     env.graphs.push((spec, opts, Arc::clone(&g)));
     Ok(g)
+}
+
+/// A topology error: located in the topology file when it came from one (the topology
+/// module knows line and column there), otherwise at the scenario's `topology` value.
+fn topology_error(
+    cx: Ctx<'_>,
+    span: Range<usize>,
+    spec: &TopologySpec,
+    e: &topology::TopologyError,
+) -> ScenarioError {
+    match spec {
+        TopologySpec::File { path, text, .. } if e.line > 0 => ScenarioError::Invalid(
+            Located::at_line_col(Path::new(path), text, e.line, e.column, e.message.clone()),
+        ),
+        _ => cx.err(span, format!("cannot build the topology: {}", e.message)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1655,7 +1658,7 @@ fn check_reviewers(
         let name = &policy.name;
         let problem = match rule.require {
             Requirement::None => None,
-            Requirement::Sample(p) if p == 0.0 => None,
+            Requirement::Sample(0.0) => None,
             Requirement::Peer | Requirement::Sample(_) if total == 0 => Some(format!(
                 "policy `{name}` requires reviews, but there are no [[reviewers]]"
             )),
@@ -1735,4 +1738,61 @@ pub(crate) fn objectives(cx: Ctx<'_>, raw: Option<&RawObjectives>) -> R<Objectiv
         });
     }
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The topology builder is another module's; this checks that its located errors reach
+    // the user in its file, with its line and column and the offending line quoted.
+    #[test]
+    fn topology_file_errors_keep_their_own_location() {
+        let scenario = "x = 1\ntopology = { file = \"g.csv\" }\n";
+        let cx = Ctx {
+            file: Path::new("dir/s.toml"),
+            text: scenario,
+        };
+        let spec = TopologySpec::File {
+            path: "dir/g.csv".into(),
+            format: FileFormat::Csv,
+            text: "a,b\nc,d,sideways\n".into(),
+        };
+        let e = topology::TopologyError {
+            file: "dir/g.csv".into(),
+            line: 2,
+            column: 5,
+            message: "unknown edge kind `sideways`".into(),
+        };
+        let err = topology_error(cx, 17..26, &spec, &e);
+        assert_eq!(err.file(), Path::new("dir/g.csv"));
+        assert_eq!((err.line(), err.column()), (2, 5));
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("dir/g.csv:2:5: unknown edge kind"),
+            "{shown}"
+        );
+        assert!(shown.contains("2 | c,d,sideways"), "{shown}");
+
+        // A generator error has no file location: it points at the scenario's value.
+        let gen_spec = TopologySpec::AlibabaLike { services: 0 };
+        let e = topology::TopologyError {
+            file: "alibaba_like".into(),
+            line: 0,
+            column: 0,
+            message: "services must be at least 1".into(),
+        };
+        let err = topology_error(cx, 17..26, &gen_spec, &e);
+        assert_eq!((err.line(), err.column()), (2, 12));
+        assert!(err.message().contains("services must be at least 1"));
+    }
+
+    #[test]
+    fn unknown_name_lists_valid_names_and_the_nearest() {
+        let m = unknown_name("seniority", "senoir", &["junior", "senior"]);
+        assert_eq!(
+            m,
+            "unknown seniority `senoir` (did you mean `senior`?); expected `junior` or `senior`"
+        );
+    }
 }
