@@ -818,19 +818,19 @@ pub struct RawBlastGuard {
     pub humans_too: Option<bool>,
 }
 
-/// `rate_limit = { per_agent = { rate = "20/h", burst = 5 } }`.
+/// `rate_limit = { per_agent = "20/h" }` or `{ per_agent = { rate = "20/h", burst = 5 } }`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
     /// Bucket per agent.
     #[serde(default)]
-    pub per_agent: Option<RawTokenRate>,
+    pub per_agent: Option<Loc<TokenRateText>>,
     /// Bucket per target service.
     #[serde(default)]
-    pub per_service: Option<RawTokenRate>,
+    pub per_service: Option<Loc<TokenRateText>>,
 }
 
-/// `{ rate = "20/h", burst = 5 }`.
+/// `"20/h"` (burst = 20) or `{ rate = "20/h", burst = 5 }`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTokenRate {
@@ -839,6 +839,51 @@ pub struct RawTokenRate {
     /// Bucket capacity (default: N).
     #[serde(default)]
     pub burst: Option<Loc<u32>>,
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TokenRateSchema {
+    Rate(String),
+    Table(RawTokenRate),
+}
+
+/// A token rate written as a bare string or a table.
+#[derive(Clone, Debug)]
+pub struct TokenRateText(pub RawTokenRate);
+
+impl<'de> Deserialize<'de> for TokenRateText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TokenRateText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a rate such as \"20/h\" or { rate = \"20/h\", burst = 5 }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TokenRateText, E> {
+                // The span of a bare string is recovered by the enclosing `Loc`.
+                Ok(TokenRateText(RawTokenRate {
+                    rate: Loc(Spanned::new(0..0, v.to_string())),
+                    burst: None,
+                }))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TokenRateText, A::Error> {
+                RawTokenRate::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(TokenRateText)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for TokenRateText {
+    fn schema_name() -> Cow<'static, str> {
+        "TokenRate".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        TokenRateSchema::json_schema(generator)
+    }
 }
 
 /// `error_budget = { slo = 0.999, windows = [{ long = "1h", short = "5m", burn_rate = 14.4 }] }`.
@@ -945,19 +990,6 @@ pub enum RawAxis {
     },
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AxisTable {
-    #[serde(default)]
-    values: Option<Vec<Loc<toml::Value>>>,
-    #[serde(default)]
-    from: Option<Loc<toml::Value>>,
-    #[serde(default)]
-    to: Option<Loc<toml::Value>>,
-    #[serde(default)]
-    step: Option<Loc<toml::Value>>,
-}
-
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
@@ -985,21 +1017,29 @@ impl<'de> Deserialize<'de> for RawAxis {
                 Vec::<Loc<toml::Value>>::deserialize(de::value::SeqAccessDeserializer::new(seq))
                     .map(RawAxis::Values)
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawAxis, A::Error> {
-                let t = AxisTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                match t {
-                    AxisTable {
-                        values: Some(v),
-                        from: None,
-                        to: None,
-                        step: None,
-                    } => Ok(RawAxis::Values(v)),
-                    AxisTable {
-                        values: None,
-                        from: Some(from),
-                        to: Some(to),
-                        step: Some(step),
-                    } => Ok(RawAxis::Range { from, to, step }),
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAxis, A::Error> {
+                // Read by hand rather than with deny_unknown_fields so that an unquoted
+                // dotted path (which TOML turns into nested tables) gets a useful hint.
+                let (mut values, mut from, mut to, mut step) = (None, None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "values" => values = Some(map.next_value::<Vec<Loc<toml::Value>>>()?),
+                        "from" => from = Some(map.next_value::<Loc<toml::Value>>()?),
+                        "to" => to = Some(map.next_value::<Loc<toml::Value>>()?),
+                        "step" => step = Some(map.next_value::<Loc<toml::Value>>()?),
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "unknown field `{other}` in a sweep axis, expected `values`, `from`, `to` or `step`; \
+                                 if this is part of a dotted path, quote the whole path: \"a.b.c\" = [...]"
+                            )));
+                        }
+                    }
+                }
+                match (values, from, to, step) {
+                    (Some(v), None, None, None) => Ok(RawAxis::Values(v)),
+                    (None, Some(from), Some(to), Some(step)) => {
+                        Ok(RawAxis::Range { from, to, step })
+                    }
                     _ => Err(de::Error::custom(
                         "expected either `values = [...]` or all of `from`, `to` and `step`",
                     )),

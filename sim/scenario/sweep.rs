@@ -223,7 +223,17 @@ fn range(
     match (from.get(), to.get(), step.get()) {
         (V::Integer(a), V::Integer(b), V::Integer(s)) => {
             let n = count(*a as f64, *b as f64, *s as f64)?;
-            Ok((0..n as i64).map(|i| at(V::Integer(a + i * s))).collect())
+            (0..n as i64)
+                .map(|i| {
+                    i.checked_mul(*s)
+                        .and_then(|d| a.checked_add(d))
+                        .filter(|v| v <= b)
+                        .map(|v| at(V::Integer(v)))
+                        .ok_or_else(|| {
+                            cx.err(span.clone(), "the range does not fit in 64-bit integers")
+                        })
+                })
+                .collect()
         }
         (V::String(a), V::String(b), V::String(s)) => {
             let p = |v: &Loc<toml::Value>, t: &str| {
@@ -231,11 +241,11 @@ fn range(
             };
             let (a, b, s) = (p(from, a)?, p(to, b)?, p(step, s)?);
             let n = count(a.as_ms() as f64, b.as_ms() as f64, s.as_ms() as f64)?;
+            // Saturating: float rounding of huge spans must not overflow.
             Ok((0..n as u64)
                 .map(|i| {
-                    at(V::String(
-                        SimDuration(a.as_ms() + i * s.as_ms()).to_string(),
-                    ))
+                    let ms = a.as_ms().saturating_add(i.saturating_mul(s.as_ms()));
+                    at(V::String(SimDuration(ms.min(b.as_ms())).to_string()))
                 })
                 .collect())
         }

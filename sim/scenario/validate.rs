@@ -274,7 +274,7 @@ fn clock(cx: Ctx<'_>, v: &Loc<String>) -> R<u32> {
     let (h, m) = v.get().split_once(':').ok_or_else(bad)?;
     let h: u32 = h.trim().parse().map_err(|_| bad())?;
     let m: u32 = m.trim().parse().map_err(|_| bad())?;
-    if m >= 60 || h * 60 + m > 24 * 60 {
+    if h > 24 || m >= 60 || h * 60 + m > 24 * 60 {
         return Err(bad());
     }
     Ok(h * 60 + m)
@@ -1174,11 +1174,18 @@ fn blast_guard(cx: Ctx<'_>, g: &Loc<RawBlastGuard>) -> R<BlastGuardConfig> {
 }
 
 /// Parses "20/h", "100/d", "5/30m" into tokens per period.
-fn token_rate(cx: Ctx<'_>, t: &RawTokenRate) -> R<TokenRate> {
-    let s = t.rate.get().trim();
+fn token_rate(cx: Ctx<'_>, outer: &Loc<TokenRateText>) -> R<TokenRate> {
+    let t = &outer.get().0;
+    // A bare string carries no span of its own: use the value's.
+    let rate = if t.rate.span() == (0..0) {
+        Loc(toml::Spanned::new(outer.span(), t.rate.get().clone()))
+    } else {
+        t.rate.clone()
+    };
+    let s = rate.get().trim();
     let bad = |why: &str| {
         cx.err_at(
-            &t.rate,
+            &rate,
             format!("invalid rate {s:?}: {why}; expected \"N/period\" such as \"20/h\", \"100/d\" or \"5/30m\""),
         )
     };

@@ -800,3 +800,157 @@ fn validate_binary_exits_2_with_a_located_error_and_writes_nothing() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn unquoted_dotted_sweep_path_gets_a_hint() {
+    let t = format!("{MINI}\n[sweep]\nauthors.bots.count = [1, 2]\n");
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        1,
+        &[
+            "unknown field `bots` in a sweep axis",
+            "quote the whole path",
+        ],
+    );
+}
+
+#[test]
+fn breakers_vs_signoff_sweeps_guard_and_preset_breaker() {
+    use blastsim::model::config::BreakerWindow;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/breakers-vs-signoff.toml");
+    let s = scenario::load(&path).unwrap();
+    let all = s
+        .arms
+        .iter()
+        .position(|a| a.name == "peer+all-breakers")
+        .unwrap();
+    assert_eq!(s.arms[s.baseline_arm].name, "peer-review");
+    assert_eq!(s.axes[1].values, ["0.25", "0.5", "0.75"]);
+    for p in 0..s.points.len() {
+        let w = s.world(all, p);
+        let guard = w.breakers.blast_guard.unwrap();
+        let agent = w.breakers.agent.unwrap();
+        assert_eq!(
+            guard.max_predicted_users,
+            [0.01, 0.02, 0.05, 0.10, 0.20][p / 3]
+        );
+        assert_eq!(agent.failure_rate, [0.25, 0.5, 0.75][p % 3]);
+        // The rest of the agent breaker still comes from its preset.
+        assert_eq!(agent.window, BreakerWindow::Count(20));
+        assert_eq!(agent.min_actions, 5);
+        // Re-validated points reuse the one graph.
+        assert!(std::sync::Arc::ptr_eq(
+            &w.infra.graph,
+            &s.world(0, 0).infra.graph
+        ));
+    }
+}
+
+#[test]
+fn sweep_a_duration_inside_a_distribution() {
+    use blastsim::model::dist::DurationDist;
+    let t = format!(
+        "{MINI}\n[sweep]\n\"infrastructure.rebuild.lognormal.median\" = {{ from = \"6h\", to = \"12h\", step = \"3h\" }}\n"
+    );
+    let s = parse(&t).unwrap();
+    assert_eq!(s.axes[0].values, ["6h", "9h", "12h"]);
+    match &s.world(1, 1).incidents.rebuild {
+        DurationDist::Lognormal { median, sigma } => {
+            assert_eq!(*median, SimDuration::from_hours(9));
+            assert_eq!(*sigma, 0.5);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn rate_limits_as_strings_or_tables() {
+    let t = edit(
+        "blast_guard = { max_predicted_users = 0.1 }",
+        "blast_guard = { max_predicted_users = 0.1 }\nrate_limit = { per_agent = \"20/h\", per_service = { rate = \"5/30m\", burst = 2 } }",
+    )
+    .replace("breakers = [\"blast_guard\"]", "breakers = [\"blast_guard\", \"rate_limit\"]");
+    let s = parse(&t).unwrap();
+    let r = s.world(1, 0).breakers.rate_limit.unwrap();
+    let a = r.per_agent.unwrap();
+    assert_eq!(
+        (a.tokens, a.per, a.burst),
+        (20, SimDuration::from_hours(1), 20)
+    );
+    let v = r.per_service.unwrap();
+    assert_eq!(
+        (v.tokens, v.per, v.burst),
+        (5, SimDuration::from_mins(30), 2)
+    );
+    let bad = edit(
+        "blast_guard = { max_predicted_users = 0.1 }",
+        "blast_guard = { max_predicted_users = 0.1 }\nrate_limit = { per_agent = \"20 per hour\" }",
+    );
+    check_err(
+        &bad,
+        "dir/s.toml",
+        39,
+        28,
+        &["invalid rate \"20 per hour\"", "\"20/h\""],
+    );
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::{MINI, parse};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+        // Any edit of a valid file is either valid or a located error: never a panic, and
+        // the location is inside the file.
+        #[test]
+        fn edits_never_panic_and_errors_stay_in_the_file(
+            start in 0usize..MINI.len(),
+            len in 0usize..12,
+            insert in "[a-z0-9_ .=\"\\[\\]{},:-]{0,12}",
+        ) {
+            let mut start = start;
+            while !MINI.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + len).min(MINI.len());
+            while !MINI.is_char_boundary(end) {
+                end -= 1;
+            }
+            let text = format!("{}{}{}", &MINI[..start], insert, &MINI[end..]);
+            if let Err(e) = parse(&text) {
+                let lines = text.lines().count().max(1);
+                prop_assert!(e.line() >= 1 && e.line() <= lines + 1, "{e}");
+                prop_assert!(e.column() >= 1, "{e}");
+                prop_assert!(!e.message().is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn absurd_ranges_are_errors_not_panics() {
+    let t = format!(
+        "{MINI}\n[sweep]\n\"authors.bots.count\" = {{ from = -9223372036854775807, to = 9223372036854775807, step = 9223372036854775807 }}\n"
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        24,
+        &["does not fit in 64-bit integers"],
+    );
+    let t = format!(
+        "{MINI}\n[sweep]\n\"authors.bots.count\" = {{ from = 1, to = 100000, step = 1 }}\n"
+    );
+    check_err(&t, "dir/s.toml", 50, 24, &["at most 10000"]);
+    let t = edit(
+        "permissions = [\"code\", \"config\"]",
+        "permissions = [\"code\", \"config\"]\nhours = { start = \"99999999:00\", end = \"17:00\" }",
+    );
+    check_err(&t, "dir/s.toml", 25, 19, &["invalid time of day"]);
+}
