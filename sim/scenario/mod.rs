@@ -92,7 +92,8 @@ pub struct Scenario {
     pub question: String,
     /// The file it came from.
     pub path: PathBuf,
-    /// Hex digest of the scenario text and every file it references.
+    /// Hex digest (FNV-1a 64, 16 hex digits) of the scenario text and every file it
+    /// references, folded with any command-line override (see `with_overrides`).
     pub hash: String,
     /// Master seed.
     pub seed: u64,
