@@ -3,7 +3,9 @@
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "scenarios/baseline.toml".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "scenarios/baseline.toml".into());
     let scenario = blastsim::scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(2)

@@ -16,6 +16,13 @@ use crate::metrics::trace::{BreakerKind, BreakerState, TraceEvent};
 use crate::model::config::{AuthorKind, Invariants};
 use crate::model::graph::ServiceId;
 
+/// Records a value in an auto-resizing histogram. (`saturating_record` would clamp to
+/// the histogram's current range, which starts tiny: a wrong-quantile bug.)
+fn record(h: &mut Histogram<u64>, value: u64) {
+    h.record(value)
+        .expect("an auto-resizing histogram records any u64");
+}
+
 /// The value below which a share `q` of `sorted` lies (nearest rank); 0 for no data.
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -140,7 +147,7 @@ impl Collector {
                 queue_len,
                 ..
             } => {
-                self.review_wait.saturating_record(waited_ms);
+                record(&mut self.review_wait, waited_ms);
                 self.review_wait_sum_ms += waited_ms as f64;
                 if rushed {
                     self.s.reviews_rushed += 1.0;
@@ -195,7 +202,7 @@ impl Collector {
                     AuthorKind::Agent => self.deployed_agent += 1,
                     AuthorKind::Human => self.deployed_human += 1,
                 }
-                self.lead_time.saturating_record(lead_time_ms);
+                record(&mut self.lead_time, lead_time_ms);
                 self.lead_time_sum_ms += lead_time_ms as f64;
                 self.day(t).deploys += 1;
             }

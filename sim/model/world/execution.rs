@@ -1,7 +1,6 @@
 //! Execution and deployment: the breaker gate, direct deployment and staged waves.
 
-use crate::engine::time::MS_PER_HOUR;
-use crate::engine::{Scheduler, SimDuration};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::metrics::{BreakerKind, TraceEvent};
 use crate::model::change::{Phase, draw};
 use crate::model::config::{ActionClass, DeployConfig};
@@ -31,7 +30,7 @@ impl<T: Tracer> World<'_, T> {
         };
         let (id, defective) = (c.id, c.defective);
         let (verdict, transition) = self.gate.check(now, &action);
-        self.emit_transition(now, transition);
+        self.emit_transition(transition, sched);
         match verdict {
             Verdict::Pass { flagged } => {
                 let c = &mut self.changes[slot as usize];
@@ -48,19 +47,27 @@ impl<T: Tracer> World<'_, T> {
                     );
                 }
                 if flagged {
-                    self.report_outcome(slot, Outcome::Flagged, now);
+                    self.report_outcome(slot, Outcome::Flagged, sched);
                 }
                 self.deploy(slot, sched);
             }
             Verdict::Hold { breaker, until } => {
+                // A hold is counted once per change, when it first stops it: the block is
+                // a fact about the change, however many breakers it then waits behind.
                 let c = &mut self.changes[slot as usize];
+                let first = c.held_since.is_none();
                 c.held_since.get_or_insert(now);
-                let first = c.held_by != Some(breaker);
                 c.held_by = Some(breaker);
-                // Re-check at least hourly: a hold can end early (an incident closes).
-                let retry = until
-                    .min(now + SimDuration::from_ms(MS_PER_HOUR))
-                    .max(now + SimDuration(1));
+                let generation = c.generation;
+                // Halts that cover every agent at once (kill switch, freeze) park the change
+                // and re-check once for all of them; per-agent holds retry per change.
+                let fleet_wide =
+                    matches!(breaker, BreakerKind::KillSwitch | BreakerKind::ErrorBudget);
+                if fleet_wide && until != SimTime::NEVER {
+                    self.recheck_at(until.max(now + SimDuration(1)), sched);
+                }
+                let retry = (!fleet_wide && until != SimTime::NEVER)
+                    .then(|| until.max(now + SimDuration(1)));
                 if first {
                     self.emit(
                         now,
@@ -68,12 +75,24 @@ impl<T: Tracer> World<'_, T> {
                             change: id,
                             breaker,
                             defective,
-                            retry_at_ms: Some(retry.as_ms()),
+                            retry_at_ms: retry.map(SimTime::as_ms),
                             escalated: false,
                         },
                     );
                 }
-                sched.at(retry, Event::Execute { slot });
+                let agent =
+                    self.authors[self.changes[slot as usize].task.author as usize].agent_index;
+                match (retry, agent) {
+                    (Some(_), Some(agent)) if breaker == BreakerKind::Agent => {
+                        self.park_for_agent(agent, slot, until, sched);
+                    }
+                    (Some(at), _) => {
+                        sched.at(at, Event::Execute { slot });
+                    }
+                    // Released when the halt lifts (an incident closes, a freeze ends):
+                    // parked instead of polled.
+                    (None, _) => self.parked.push((slot, generation)),
+                }
             }
             Verdict::Drop => {
                 self.emit(
@@ -183,7 +202,7 @@ impl<T: Tracer> World<'_, T> {
             self.changes[slot as usize].phase = Phase::Done;
             return;
         }
-        self.report_outcome(slot, Outcome::Success, now);
+        self.report_outcome(slot, Outcome::Success, sched);
         let c = &self.changes[slot as usize];
         let success = c.u[draw::SUCCESS] < self.cfg.authors[c.task.group as usize].task_success;
         if success {

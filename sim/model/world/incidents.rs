@@ -1,6 +1,6 @@
 //! Incidents: starting a fault, detection, responders, repair and restoration.
 
-use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::engine::{Scheduler, SimDuration};
 use crate::metrics::{CascadeHit, TraceEvent};
 use crate::model::cascade::CascadeParams;
 use crate::model::change::{Phase, purpose};
@@ -110,10 +110,10 @@ impl<T: Tracer> World<'_, T> {
         }
         self.emit(now, TraceEvent::IncidentDetected { incident: n });
         self.gate.incident_opened(now, n, agent, users);
-        self.tick_breakers(now);
+        self.tick_breakers(sched);
         if let Some(a) = agent {
             let t = self.gate.record(now, a, Outcome::Incident);
-            self.emit_transition(now, t);
+            self.emit_transition(t, sched);
         }
         // The author learns the attempt failed.
         self.attempt_failed(slot, Failure::Incident, sched);
@@ -178,7 +178,8 @@ impl<T: Tracer> World<'_, T> {
         }
     }
 
-    pub(super) fn on_restored(&mut self, n: u32, now: SimTime) {
+    pub(super) fn on_restored(&mut self, n: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
         let inc = &mut self.incidents.incidents[n as usize];
         inc.restored = true;
         let (impact, agent) = (inc.user_impact_min, inc.agent);
@@ -195,6 +196,6 @@ impl<T: Tracer> World<'_, T> {
             },
         );
         self.gate.incident_closed(now, n, agent);
-        self.tick_breakers(now);
+        self.tick_breakers(sched);
     }
 }

@@ -138,6 +138,14 @@ pub enum Event {
     },
     /// Hourly re-evaluation of time-based breakers (error-budget freeze, kill switch).
     BreakerTick,
+    /// An agent's breaker may let actions through again: wake its parked changes.
+    AgentRecheck {
+        /// Agent index.
+        agent: u32,
+    },
+    /// A one-off re-evaluation when a halt may lift (the freeze's next check, the end of a
+    /// kill-switch halt).
+    Recheck,
     /// A fault starts or ends.
     Fault {
         /// Fault index.
@@ -174,6 +182,12 @@ pub struct World<'a, T: Tracer> {
     defect_multiplier: Vec<f64>,
     escalation_multiplier: Vec<f64>,
     horizon: SimTime,
+    /// Changes held by a fleet-wide halt (kill switch, freeze): (slot, generation).
+    parked: Vec<(u32, u32)>,
+    /// Per agent, changes waiting behind its open breaker, oldest first.
+    agent_parked: Vec<std::collections::VecDeque<(u32, u32)>>,
+    /// Times at which a `Recheck` is already scheduled.
+    rechecks: std::collections::BTreeSet<u64>,
 }
 
 impl<'a, T: Tracer> World<'a, T> {
@@ -222,6 +236,9 @@ impl<'a, T: Tracer> World<'a, T> {
             defect_multiplier: vec![1.0; groups],
             escalation_multiplier: vec![1.0; groups],
             horizon: SimTime::ZERO + cfg.horizon,
+            parked: Vec::new(),
+            agent_parked: vec![std::collections::VecDeque::new(); agents as usize],
+            rechecks: std::collections::BTreeSet::new(),
         }
     }
 
@@ -397,7 +414,7 @@ impl<'a, T: Tracer> World<'a, T> {
         let granted = ClassSet(group.permissions.0 | self.extra_permissions[g].0);
         if !granted.contains(task.class) {
             self.emit(now, TraceEvent::Refused { change: id });
-            self.report_outcome(slot, Outcome::Refused, now);
+            self.report_outcome(slot, Outcome::Refused, sched);
             self.attempt_failed(slot, Failure::Refused, sched);
             self.release(slot);
             return;
@@ -479,11 +496,20 @@ impl<T: Tracer> Model for World<'_, T> {
             Event::WaveDone { slot, wave } => self.on_wave_done(slot, wave, sched),
             Event::Detect { incident } => self.on_detect(incident, sched),
             Event::OriginRepaired { incident } => self.on_origin_repaired(incident, sched),
-            Event::Restored { incident } => self.on_restored(incident, sched.now()),
+            Event::Restored { incident } => self.on_restored(incident, sched),
             Event::BreakerTick => {
-                let now = sched.now();
-                self.tick_breakers(now);
+                self.tick_breakers(sched);
                 sched.after(SimDuration::from_ms(MS_PER_HOUR), Event::BreakerTick);
+            }
+            Event::AgentRecheck { agent } => {
+                // The open period is over: the breaker half-opens on the next permit and
+                // allows a few trials; wake that many (a later transition wakes the rest).
+                let trials = self.cfg.breakers.agent.map_or(1, |a| a.half_open_trials) as usize;
+                self.wake_agent(agent, trials, sched);
+            }
+            Event::Recheck => {
+                self.rechecks.remove(&sched.now().as_ms());
+                self.tick_breakers(sched);
             }
             Event::Fault { fault, on } => self.on_fault(fault, on, sched),
         }
@@ -506,8 +532,11 @@ pub fn simulate_traced<T: Tracer>(world: &WorldConfig, seed: Seed, tracer: T) ->
     let stop = sim.run_until(horizon, world.events_max);
     let events = sim.events();
     let fingerprint = sim.fingerprint();
+    {
+        let (model, sched) = sim.parts();
+        model.finish(sched);
+    }
     let mut model = sim.into_model();
-    model.finish();
     model.emit(horizon, TraceEvent::RunEnded { events });
     let worst = model.incidents.worst.1.iter().map(|h| h.service).collect();
     model.collector.finish(stop, fingerprint, worst)

@@ -191,7 +191,7 @@ impl<T: Tracer> World<'_, T> {
         if phase == Phase::Reviewing {
             if !approved {
                 self.emit(now, TraceEvent::Rejected { change: id });
-                self.report_outcome(busy.slot, Outcome::Rejected, now);
+                self.report_outcome(busy.slot, Outcome::Rejected, sched);
                 self.attempt_failed(busy.slot, Failure::Rejected, sched);
                 self.release(busy.slot);
             } else {

@@ -1,30 +1,81 @@
 //! Tasks and faults: breaker outcomes, failed attempts (retry, escalation, abandonment),
 //! injected faults and the end-of-run bookkeeping.
 
-use crate::engine::{Scheduler, SimTime};
-use crate::metrics::TraceEvent;
-use crate::model::change::{draw, purpose};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::metrics::{BreakerState, TraceEvent};
+use crate::model::change::{Phase, draw, purpose};
 use crate::model::config::{AuthorKind, ClassSet, FaultKind};
 use crate::model::gate::{Outcome, Transition};
 
 use super::{Event, Failure, Tracer, World};
 
 impl<T: Tracer> World<'_, T> {
-    pub(super) fn emit_transition(&mut self, now: SimTime, transition: Transition) {
-        if let Some((agent, state, open_until_ms)) = transition {
-            self.emit(
-                now,
-                TraceEvent::AgentBreaker {
-                    agent,
-                    state,
-                    open_until_ms,
-                },
+    /// Reports a per-agent breaker transition, and lets that agent's parked changes try
+    /// again: all of them when the breaker closes, otherwise at the end of the new open
+    /// period.
+    pub(super) fn emit_transition(&mut self, transition: Transition, sched: &mut Scheduler<Event>) {
+        let Some((agent, state, open_until_ms)) = transition else {
+            return;
+        };
+        let now = sched.now();
+        self.emit(
+            now,
+            TraceEvent::AgentBreaker {
+                agent,
+                state,
+                open_until_ms,
+            },
+        );
+        match state {
+            BreakerState::Closed => self.wake_agent(agent, usize::MAX, sched),
+            BreakerState::Open => {
+                if let Some(until) = open_until_ms {
+                    sched.at(SimTime(until), Event::AgentRecheck { agent });
+                }
+            }
+            BreakerState::HalfOpen => {}
+        }
+    }
+
+    /// Parks a change of `agent` behind its open breaker until `until`.
+    pub(super) fn park_for_agent(
+        &mut self,
+        agent: u32,
+        slot: u32,
+        until: SimTime,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let generation = self.changes[slot as usize].generation;
+        let parked = &mut self.agent_parked[agent as usize];
+        parked.push_back((slot, generation));
+        if parked.len() == 1 && until != SimTime::NEVER {
+            sched.at(
+                until.max(sched.now() + SimDuration(1)),
+                Event::AgentRecheck { agent },
             );
         }
     }
 
+    /// Lets up to `count` of an agent's parked changes (oldest first) pass the gate again.
+    pub(super) fn wake_agent(&mut self, agent: u32, count: usize, sched: &mut Scheduler<Event>) {
+        let parked = &mut self.agent_parked[agent as usize];
+        let n = count.min(parked.len());
+        for (slot, generation) in parked.drain(..n).collect::<Vec<_>>() {
+            let c = &self.changes[slot as usize];
+            if c.generation == generation && c.phase == Phase::Executing {
+                sched.at(sched.now(), Event::Execute { slot });
+            }
+        }
+    }
+
     /// Reports an agent action's outcome to its breaker, once per action.
-    pub(super) fn report_outcome(&mut self, slot: u32, outcome: Outcome, now: SimTime) {
+    pub(super) fn report_outcome(
+        &mut self,
+        slot: u32,
+        outcome: Outcome,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let now = sched.now();
         let c = &mut self.changes[slot as usize];
         if c.outcome_recorded {
             return;
@@ -32,17 +83,39 @@ impl<T: Tracer> World<'_, T> {
         c.outcome_recorded = true;
         if let Some(agent) = self.authors[c.task.author as usize].agent_index {
             let t = self.gate.record(now, agent, outcome);
-            self.emit_transition(now, t);
+            self.emit_transition(t, sched);
         }
     }
 
-    pub(super) fn tick_breakers(&mut self, now: SimTime) {
+    /// Re-evaluates the time-based breakers; when one lifts, parked changes try again.
+    pub(super) fn tick_breakers(&mut self, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
         let (freeze, kill) = self.gate.tick(now);
         if let Some(on) = freeze {
             self.emit(now, TraceEvent::Freeze { on });
         }
         if let Some(on) = kill {
             self.emit(now, TraceEvent::KillSwitch { on });
+        }
+        if freeze == Some(false) || kill == Some(false) {
+            self.unpark(sched);
+        }
+    }
+
+    /// Makes sure the breakers are re-evaluated at `at` (one event per distinct time).
+    pub(super) fn recheck_at(&mut self, at: SimTime, sched: &mut Scheduler<Event>) {
+        if self.rechecks.insert(at.as_ms()) {
+            sched.at(at, Event::Recheck);
+        }
+    }
+
+    /// Schedules every parked change to pass the gate again now.
+    pub(super) fn unpark(&mut self, sched: &mut Scheduler<Event>) {
+        for (slot, generation) in std::mem::take(&mut self.parked) {
+            let c = &self.changes[slot as usize];
+            if c.generation == generation && c.phase == Phase::Executing {
+                sched.at(sched.now(), Event::Execute { slot });
+            }
         }
     }
 
@@ -172,7 +245,7 @@ impl<T: Tracer> World<'_, T> {
 
     /// Closes the books: incidents still open at the horizon count with their impact so
     /// far, cut at the horizon.
-    pub(super) fn finish(&mut self) {
+    pub(super) fn finish(&mut self, sched: &mut Scheduler<Event>) {
         let now = self.horizon;
         let step = self.cfg.incidents.restart_step;
         for n in 0..self.incidents.incidents.len() {
@@ -188,7 +261,7 @@ impl<T: Tracer> World<'_, T> {
                 inc.blast(self.graph, now, step).user_impact_min
             };
             self.incidents.incidents[n].user_impact_min = impact;
-            self.on_restored(n as u32, now);
+            self.on_restored(n as u32, sched);
         }
     }
 }
