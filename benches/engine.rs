@@ -12,21 +12,25 @@ use blastsim::engine::Seed;
 use blastsim::engine::hold::{hold_baseline, hold_engine};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-/// Events dispatched per measured iteration.
-const EVENTS: u64 = 100_000;
+/// Events dispatched per measured iteration, at least: 10 K, so that scheduling the K
+/// initial events stays a small part of each iteration.
+const EVENTS_MIN: u64 = 100_000;
 /// Mean delay of a rescheduled event, in milliseconds.
 const MEAN_MS: f64 = 1_000.0;
 
 fn hold(c: &mut Criterion) {
     let mut group = c.benchmark_group("hold");
-    group.throughput(Throughput::Elements(EVENTS));
     for pending in [100u32, 1_000, 100_000] {
+        let events = EVENTS_MIN.max(10 * pending as u64);
+        group.throughput(Throughput::Elements(events));
         group.bench_with_input(BenchmarkId::new("engine", pending), &pending, |b, &k| {
-            b.iter(|| hold_engine(black_box(Seed(1)), k, EVENTS, MEAN_MS))
+            b.iter(|| hold_engine(black_box(Seed(1)), k, events, MEAN_MS))
         });
-        group.bench_with_input(BenchmarkId::new("binary_heap", pending), &pending, |b, &k| {
-            b.iter(|| hold_baseline(black_box(Seed(1)), k, EVENTS, MEAN_MS))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("binary_heap", pending),
+            &pending,
+            |b, &k| b.iter(|| hold_baseline(black_box(Seed(1)), k, events, MEAN_MS)),
+        );
     }
     group.finish();
 }

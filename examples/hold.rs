@@ -10,8 +10,8 @@
 
 use std::time::Instant;
 
-use blastsim::engine::hold::{HoldOutcome, hold_baseline, hold_engine};
 use blastsim::engine::Seed;
+use blastsim::engine::hold::{HoldOutcome, hold_baseline, hold_engine};
 use clap::Parser;
 
 /// Command-line flags.
@@ -49,11 +49,17 @@ fn report(name: &str, outcome: HoldOutcome, seconds: f64) {
 fn main() {
     let args = Args::parse();
     if !(args.mean_ms.is_finite() && args.mean_ms > 0.0) {
-        eprintln!("error: --mean-ms must be a positive number, got {}", args.mean_ms);
+        eprintln!(
+            "error: --mean-ms must be a positive number, got {}",
+            args.mean_ms
+        );
         std::process::exit(2);
     }
     let seed = Seed(args.seed);
-    println!("hold: pending {} events {} seed {}", args.pending, args.events, args.seed);
+    println!(
+        "hold: pending {} events {} seed {}",
+        args.pending, args.events, args.seed
+    );
 
     let started = Instant::now();
     let engine = hold_engine(seed, args.pending, args.events, args.mean_ms);

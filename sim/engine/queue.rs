@@ -20,13 +20,15 @@
 //!
 //! Cancellation is lazy: `cancel` records the key's `seq` in `cancelled`, and the entry is
 //! dropped when it reaches the front, so cancelling never searches the heap. The queue is
-//! *monotone* (nothing is scheduled before the last popped time; the `Scheduler` clamps to
-//! now), so pops come out in increasing key order and a key is still pending exactly when
-//! `seq < next_seq` and it is greater than the last popped key. `cancel` records only such
-//! keys, and popping a cancelled entry removes its record, so `cancelled` never holds more
-//! than the entries still in the heap: cancelling an already-popped or already-cancelled
-//! key, however often, grows nothing. The cost is one `is_empty` check per pop while
-//! nothing is cancelled, and `O(log c)` per pop while `c` cancellations are outstanding.
+//! *monotone*: nothing is scheduled before [`EventQueue::floor`], the time of the last
+//! removed entry (the `Scheduler` guarantees it by clamping to now). So entries leave in
+//! increasing key order, and a key is still in the heap exactly when it was issued since
+//! the heap last ran empty and it is greater than the last removed key. `cancel` records
+//! only such keys, and dropping a cancelled entry removes its record, so `cancelled` never
+//! holds more than the entries still in the heap: cancelling an already-popped or
+//! already-cancelled key, however often, grows nothing. The cost is one `is_empty` check
+//! per pop while nothing is cancelled, and `O(log c)` per pop while `c` cancellations are
+//! outstanding.
 
 use std::collections::BTreeSet;
 
@@ -83,8 +85,13 @@ pub struct EventQueue<E> {
     next_seq: u64,
     /// Sequence numbers of cancelled entries still in the heap.
     cancelled: BTreeSet<u64>,
-    /// The order of the last popped key, live or cancelled; `None` before the first pop.
-    popped_last: Option<u128>,
+    /// The order of the last removed key, live or cancelled; `None` before the first
+    /// removal and whenever the heap has run empty since.
+    removed_last: Option<u128>,
+    /// Every seq below this has left the heap (set when the heap runs empty).
+    seq_floor: u64,
+    /// The time of the last live event popped.
+    live_time: u64,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -102,24 +109,28 @@ impl<E> EventQueue<E> {
             free: Vec::new(),
             next_seq: 0,
             cancelled: BTreeSet::new(),
-            popped_last: None,
+            removed_last: None,
+            seq_floor: 0,
+            live_time: 0,
         }
     }
 
     /// Schedules `event` at `time` and returns its key.
     ///
-    /// `time` must not be before the last popped time (the queue is monotone; the
+    /// `time` must not be before [`floor`](Self::floor) (the queue is monotone; the
     /// `Scheduler` guarantees it by clamping to now). Breaking that, or holding more than
     /// [`PENDING_MAX`] entries, is a bug in the caller and panics.
     pub fn schedule(&mut self, time: SimTime, event: E) -> EventKey {
-        if let Some(last) = self.popped_last {
-            assert!(
-                time.0 >= (last >> 64) as u64,
-                "event queue: scheduled at {time}, before the last popped time"
-            );
-        }
+        assert!(
+            time >= self.floor(),
+            "event queue: scheduled at {time}, before the floor {}",
+            self.floor()
+        );
         let seq = self.next_seq;
-        assert!(seq < SCHEDULED_MAX, "event queue: more than 2^40 events scheduled");
+        assert!(
+            seq < SCHEDULED_MAX,
+            "event queue: more than 2^40 events scheduled"
+        );
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -146,13 +157,13 @@ impl<E> EventQueue<E> {
     ///
     /// `key` must come from `schedule` on this queue.
     pub fn cancel(&mut self, key: EventKey) -> bool {
-        if key.seq >= self.next_seq {
+        if key.seq >= self.next_seq || key.seq < self.seq_floor {
             return false;
         }
         // The smallest tag with this seq: any slot compares greater, so a key equal to the
-        // last popped one is caught by `<=`.
+        // last removed one is caught by `<=`.
         let order = ((key.time.0 as u128) << 64) | (key.seq << SLOT_BITS) as u128;
-        if self.popped_last.is_some_and(|last| order <= last) {
+        if self.removed_last.is_some_and(|last| order <= last) {
             return false;
         }
         self.cancelled.insert(key.seq)
@@ -169,14 +180,21 @@ impl<E> EventQueue<E> {
     pub fn pop_at_or_before(&mut self, horizon: SimTime) -> Option<(EventKey, E)> {
         loop {
             let &front = self.heap.first()?;
-            // A cancelled entry past the horizon stays put, so the last popped time never
-            // passes the horizon (where the clock stops and may schedule again).
+            // A cancelled entry past the horizon stays put, so the floor never passes the
+            // horizon (where the clock stops and may schedule again).
             if front.time > horizon.0 {
                 return None;
             }
             let cancelled = !self.cancelled.is_empty() && self.cancelled.remove(&front.seq());
             self.pop_front();
-            self.popped_last = Some(front.order());
+            self.removed_last = Some(front.order());
+            if self.heap.is_empty() {
+                // Nothing is pending, so every key issued so far is dead, and the floor
+                // can fall back to the last live time (a run that ends `Exhausted` keeps
+                // its clock there, after dropping cancelled timers that were due later).
+                self.seq_floor = self.next_seq;
+                self.removed_last = None;
+            }
             let slot = front.slot();
             let event = self.slots[slot].take();
             self.free.push(slot as u32);
@@ -184,11 +202,24 @@ impl<E> EventQueue<E> {
                 continue;
             }
             let event = event.expect("event queue: a heap key points at an empty slot");
+            self.live_time = front.time;
             let key = EventKey {
                 time: SimTime(front.time),
                 seq: front.seq(),
             };
             return Some((key, event));
+        }
+    }
+
+    /// The earliest time `schedule` accepts: the time of the last entry removed, live or
+    /// cancelled, or of the last live event once the heap has run empty.
+    ///
+    /// Only a `pop_at_or_before` that returns `None` can leave it past the last live
+    /// event's time (by dropping cancelled entries up to its horizon).
+    pub fn floor(&self) -> SimTime {
+        match self.removed_last {
+            Some(order) => SimTime((order >> 64) as u64),
+            None => SimTime(self.live_time),
         }
     }
 
@@ -255,8 +286,16 @@ impl<E> EventQueue<E> {
             let first = 4 * i + 1;
             let best = if first + 4 <= n {
                 let c = &heap[first..first + 4];
-                let (a, b) = if c[1].order() < c[0].order() { (1, c[1]) } else { (0, c[0]) };
-                let (d, e) = if c[3].order() < c[2].order() { (3, c[3]) } else { (2, c[2]) };
+                let (a, b) = if c[1].order() < c[0].order() {
+                    (1, c[1])
+                } else {
+                    (0, c[0])
+                };
+                let (d, e) = if c[3].order() < c[2].order() {
+                    (3, c[3])
+                } else {
+                    (2, c[2])
+                };
                 let at = if e.order() < b.order() { d } else { a };
                 first + at
             } else if first < n {
