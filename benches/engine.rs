@@ -23,6 +23,8 @@ fn hold(c: &mut Criterion) {
     for pending in [100u32, 1_000, 100_000] {
         let events = EVENTS_MIN.max(10 * pending as u64);
         group.throughput(Throughput::Elements(events));
+        // One iteration at K = 10^5 takes ~0.1 s; ten samples keep the run short.
+        group.sample_size(if pending >= 100_000 { 10 } else { 50 });
         group.bench_with_input(BenchmarkId::new("engine", pending), &pending, |b, &k| {
             b.iter(|| hold_engine(black_box(Seed(1)), k, events, MEAN_MS))
         });
