@@ -22,8 +22,9 @@
 //! dropped when it reaches the front, so cancelling never searches the heap. The queue is
 //! *monotone*: nothing is scheduled before [`EventQueue::floor`], the time of the last
 //! removed entry (the `Scheduler` guarantees it by clamping to now). So entries leave in
-//! increasing key order, and a key is still in the heap exactly when it was issued since
-//! the heap last ran empty and it is greater than the last removed key. `cancel` records
+//! increasing key order, and a key is still in the heap exactly when it was issued after
+//! the last wholesale drop of cancelled entries and it is greater than the last removed
+//! key. `cancel` records
 //! only such keys, and dropping a cancelled entry removes its record, so `cancelled` never
 //! holds more than the entries still in the heap: cancelling an already-popped or
 //! already-cancelled key, however often, grows nothing. The cost is one `is_empty` check
@@ -86,9 +87,9 @@ pub struct EventQueue<E> {
     /// Sequence numbers of cancelled entries still in the heap.
     cancelled: BTreeSet<u64>,
     /// The order of the last removed key, live or cancelled; `None` before the first
-    /// removal and whenever the heap has run empty since.
+    /// removal and after `clear_cancelled`.
     removed_last: Option<u128>,
-    /// Every seq below this has left the heap (set when the heap runs empty).
+    /// Every seq below this has left the heap (set by `clear_cancelled`).
     seq_floor: u64,
     /// The time of the last live event popped.
     live_time: u64,
@@ -179,6 +180,12 @@ impl<E> EventQueue<E> {
     /// Cancelled entries at the front are dropped on the way.
     pub fn pop_at_or_before(&mut self, horizon: SimTime) -> Option<(EventKey, E)> {
         loop {
+            if !self.heap.is_empty() && self.cancelled.len() == self.heap.len() {
+                // Everything left is cancelled: drop it all now, so "nothing live is left"
+                // is an empty queue (a run stops `Exhausted`, not `Horizon`), and the floor
+                // falls back to the last live time, where such a run keeps its clock.
+                self.clear_cancelled();
+            }
             let &front = self.heap.first()?;
             // A cancelled entry past the horizon stays put, so the floor never passes the
             // horizon (where the clock stops and may schedule again).
@@ -188,13 +195,6 @@ impl<E> EventQueue<E> {
             let cancelled = !self.cancelled.is_empty() && self.cancelled.remove(&front.seq());
             self.pop_front();
             self.removed_last = Some(front.order());
-            if self.heap.is_empty() {
-                // Nothing is pending, so every key issued so far is dead, and the floor
-                // can fall back to the last live time (a run that ends `Exhausted` keeps
-                // its clock there, after dropping cancelled timers that were due later).
-                self.seq_floor = self.next_seq;
-                self.removed_last = None;
-            }
             let slot = front.slot();
             let event = self.slots[slot].take();
             self.free.push(slot as u32);
@@ -212,7 +212,7 @@ impl<E> EventQueue<E> {
     }
 
     /// The earliest time `schedule` accepts: the time of the last entry removed, live or
-    /// cancelled, or of the last live event once the heap has run empty.
+    /// cancelled, or of the last live event once only cancelled entries were left.
     ///
     /// Only a `pop_at_or_before` that returns `None` can leave it past the last live
     /// event's time (by dropping cancelled entries up to its horizon).
@@ -246,6 +246,17 @@ impl<E> EventQueue<E> {
     /// Events scheduled over the queue's life, which is also the next `seq`.
     pub fn scheduled_total(&self) -> u64 {
         self.next_seq
+    }
+
+    /// Drops every entry, all of which are cancelled.
+    fn clear_cancelled(&mut self) {
+        debug_assert_eq!(self.cancelled.len(), self.heap.len());
+        self.heap.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.cancelled.clear();
+        self.seq_floor = self.next_seq;
+        self.removed_last = None;
     }
 
     /// Sifts `key` up from a new leaf.

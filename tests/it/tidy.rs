@@ -95,12 +95,13 @@ fn violations(files: &[Source]) -> Vec<String> {
             .next()
             .and_then(|c| c.as_os_str().to_str());
         let module = module.map(|m| m.trim_end_matches(".rs")).unwrap_or("");
-        for (scope, banned, why) in RULES {
-            if !scope.is_empty() && !scope.contains(&module) {
+        for (n, line) in (1..).zip(file.text.lines()) {
+            if line.trim_start().starts_with("//") {
                 continue;
             }
-            for (n, line) in (1..).zip(file.text.lines()) {
-                if !line.trim_start().starts_with("//") && line.contains(banned) {
+            for (scope, banned, why) in RULES {
+                let applies = scope.is_empty() || scope.contains(&module);
+                if applies && line.contains(banned) {
                     found.push(format!("{}:{n}: `{banned}`: {why}", shown.display()));
                 }
             }
