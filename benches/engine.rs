@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the event engine: the hold model at K = 10^2, 10^3 and 10^5
 //! pending events, the engine beside a plain `BinaryHeap<Reverse<(u64, u64)>>` loop doing
-//! the same draws, in the same run, so the ratio is read side by side.
+//! the same draws, in the same run, so the ratio is read side by side; and the hold model
+//! with a cancelled timeout per firing, to price cancellation.
 //!
 //! ```text
 //! cargo bench --bench engine -- --measurement-time 3
@@ -9,7 +10,7 @@
 use std::hint::black_box;
 
 use blastsim::engine::Seed;
-use blastsim::engine::hold::{hold_baseline, hold_engine};
+use blastsim::engine::hold::{hold_baseline, hold_engine, hold_engine_timeouts};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// Events dispatched per measured iteration, at least: 10 K, so that scheduling the K
@@ -37,5 +38,16 @@ fn hold(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold);
+/// The price of cancellation: every firing cancels a timeout (K = 10^3).
+fn hold_timeouts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hold_timeouts");
+    group.throughput(Throughput::Elements(EVENTS_MIN));
+    group.sample_size(50);
+    group.bench_function("engine/1000", |b| {
+        b.iter(|| hold_engine_timeouts(black_box(Seed(1)), 1_000, EVENTS_MIN, MEAN_MS))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hold, hold_timeouts);
 criterion_main!(benches);

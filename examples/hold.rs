@@ -6,12 +6,13 @@
 //! ```
 //!
 //! `--baseline` also runs the same draws through a plain `BinaryHeap<Reverse<(u64, u64)>>`
-//! loop, so both numbers come from one command on one machine state.
+//! loop, so both numbers come from one command on one machine state. `--timeouts` also
+//! runs a variant in which every firing cancels a timeout, to price cancellation.
 
 use std::time::Instant;
 
 use blastsim::engine::Seed;
-use blastsim::engine::hold::{HoldOutcome, hold_baseline, hold_engine};
+use blastsim::engine::hold::{HoldOutcome, hold_baseline, hold_engine, hold_engine_timeouts};
 use clap::Parser;
 
 /// Command-line flags.
@@ -33,6 +34,9 @@ struct Args {
     /// Also run the plain `BinaryHeap` loop on the same draws.
     #[arg(long)]
     baseline: bool,
+    /// Also run the variant where every firing re-arms a timeout and cancels the old one.
+    #[arg(long)]
+    timeouts: bool,
 }
 
 fn report(name: &str, outcome: HoldOutcome, seconds: f64) {
@@ -66,6 +70,12 @@ fn main() {
     let engine_s = started.elapsed().as_secs_f64();
     report("engine", engine, engine_s);
     println!("engine fingerprint {:016x}", engine.fingerprint);
+
+    if args.timeouts {
+        let started = Instant::now();
+        let timeouts = hold_engine_timeouts(seed, args.pending, args.events, args.mean_ms);
+        report("timeouts", timeouts, started.elapsed().as_secs_f64());
+    }
 
     if args.baseline {
         let started = Instant::now();

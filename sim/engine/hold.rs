@@ -7,6 +7,9 @@
 //! runs the same draws through a bare `BinaryHeap<Reverse<(time, seq)>>` loop. Both break
 //! ties by seq, so given the same seed they dispatch the same event times and end at the
 //! same simulated time: the comparison is like for like.
+//!
+//! [`hold_engine_timeouts`] prices cancellation: each firing also arms a timeout far ahead
+//! and cancels the token's previous one, so half of all scheduled events are cancelled.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -14,6 +17,7 @@ use std::collections::BinaryHeap;
 use rand::RngExt;
 use rand_distr::Exp1;
 
+use crate::engine::queue::EventKey;
 use crate::engine::rng::{Seed, StreamRng};
 use crate::engine::sim::{Model, Scheduler, Simulation};
 use crate::engine::time::{SimDuration, SimTime};
@@ -30,6 +34,8 @@ pub struct HoldOutcome {
     pub end: SimTime,
     /// The engine's fingerprint (0 for the baseline, which keeps none).
     pub fingerprint: u64,
+    /// Entries left in the queue, cancelled ones included.
+    pub pending: usize,
 }
 
 /// One pending token; the payload is carried so the engine pays for a real payload.
@@ -81,6 +87,7 @@ pub fn hold_engine(seed: Seed, pending: u32, events: u64, mean_ms: f64) -> HoldO
         events: sim.events(),
         end: sim.now(),
         fingerprint: sim.fingerprint(),
+        pending: sim.pending(),
     }
 }
 
@@ -108,5 +115,68 @@ pub fn hold_baseline(seed: Seed, pending: u32, events: u64, mean_ms: f64) -> Hol
         events: done,
         end: SimTime(now),
         fingerprint: 0,
+        pending: heap.len(),
+    }
+}
+
+/// An event of the timeout variant.
+#[derive(Clone, Copy, Debug, Hash)]
+pub enum TimedToken {
+    /// The token fires and reschedules itself.
+    Fire(u32),
+    /// The token's timeout ran out (rare: the timeout is 20 means ahead).
+    Timeout(u32),
+}
+
+/// The hold model where every firing re-arms a per-token timeout, cancelling the old one.
+pub struct HoldTimeouts {
+    hold: Hold,
+    timeouts: Vec<Option<EventKey>>,
+    /// Timeouts that ran out instead of being cancelled.
+    pub timeouts_fired: u64,
+}
+
+impl Model for HoldTimeouts {
+    type Event = TimedToken;
+
+    #[inline(always)]
+    fn handle(&mut self, event: TimedToken, sched: &mut Scheduler<TimedToken>) {
+        match event {
+            TimedToken::Fire(token) => {
+                let delay = SimDuration::from_ms(self.hold.delay_ms());
+                sched.after(delay, TimedToken::Fire(token));
+                if let Some(old) = self.timeouts[token as usize].take() {
+                    sched.cancel(old);
+                }
+                let patience = SimDuration::from_ms_f64(20.0 * self.hold.mean_ms);
+                let key = sched.after(patience, TimedToken::Timeout(token));
+                self.timeouts[token as usize] = Some(key);
+            }
+            TimedToken::Timeout(token) => {
+                self.timeouts[token as usize] = None;
+                self.timeouts_fired += 1;
+            }
+        }
+    }
+}
+
+/// The hold model with timeouts: `events` counts firings and timeouts alike.
+pub fn hold_engine_timeouts(seed: Seed, pending: u32, events: u64, mean_ms: f64) -> HoldOutcome {
+    let model = HoldTimeouts {
+        hold: Hold::new(seed, mean_ms),
+        timeouts: vec![None; pending as usize],
+        timeouts_fired: 0,
+    };
+    let mut sim = Simulation::new(model);
+    for token in 0..pending {
+        let delay = sim.model.hold.delay_ms();
+        sim.scheduler().at(SimTime(delay), TimedToken::Fire(token));
+    }
+    sim.run_until(SimTime::NEVER, events);
+    HoldOutcome {
+        events: sim.events(),
+        end: sim.now(),
+        fingerprint: sim.fingerprint(),
+        pending: sim.pending(),
     }
 }

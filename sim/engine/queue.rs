@@ -30,6 +30,12 @@
 //! already-cancelled key, however often, grows nothing. The cost is one `is_empty` check
 //! per pop while nothing is cancelled, and `O(log c)` per pop while `c` cancellations are
 //! outstanding.
+//!
+//! The trade-off of lazy deletion: a cancelled entry (and its payload) stays until its due
+//! time reaches the front, so a model that cancels timers far in the future holds about
+//! (cancellations per unit of time) x (timer length) dead entries, bounded and level, not
+//! growing (tested by `hold_with_timeouts_keeps_the_queue_bounded`). When only cancelled
+//! entries are left they are dropped at once.
 
 use std::collections::BTreeSet;
 

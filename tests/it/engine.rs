@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::hash::Hasher;
 
-use blastsim::engine::hold::{hold_baseline, hold_engine};
+use blastsim::engine::hold::{hold_baseline, hold_engine, hold_engine_timeouts};
 use blastsim::engine::{
     EventKey, EventQueue, Fingerprint, Model, Scheduler, Seed, SimDuration, SimTime, Simulation,
     StopReason,
@@ -458,8 +458,37 @@ fn hold_engine_matches_the_binary_heap_baseline() {
         let baseline = hold_baseline(Seed(3), pending, events, 1_000.0);
         assert_eq!(engine.events, events);
         assert_eq!(engine.end, baseline.end, "K = {pending}");
+        assert_eq!(
+            (engine.pending, baseline.pending),
+            (pending as usize, pending as usize)
+        );
         assert_eq!(hold_engine(Seed(3), pending, events, 1_000.0), engine);
     }
+}
+
+/// With a timeout 20 means ahead re-armed and the old one cancelled at every firing, each
+/// token has about 20 cancelled timeouts waiting to reach the front (lazy deletion holds
+/// an entry until its due time), so the queue levels off near 21 K and stays there.
+#[test]
+fn hold_with_timeouts_keeps_the_queue_bounded() {
+    let k = 100;
+    let early = hold_engine_timeouts(Seed(5), k, 50_000, 1_000.0);
+    let late = hold_engine_timeouts(Seed(5), k, 400_000, 1_000.0);
+    assert_eq!((early.events, late.events), (50_000, 400_000));
+    for run in [early, late] {
+        assert!(
+            run.pending <= 25 * k as usize,
+            "queue grew to {}",
+            run.pending
+        );
+    }
+    assert!(
+        late.pending * 10 <= early.pending * 12,
+        "{} then {}",
+        early.pending,
+        late.pending
+    );
+    assert_eq!(hold_engine_timeouts(Seed(5), k, 50_000, 1_000.0), early);
 }
 
 // ---------------------------------------------------------------------------------------
