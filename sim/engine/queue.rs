@@ -18,26 +18,18 @@
 //!
 //! # Cancellation, and why it cannot leak
 //!
-//! Cancellation is lazy: `cancel` records the key's `seq` in `cancelled`, and the entry is
-//! dropped when it reaches the front, so cancelling never searches the heap. The queue is
-//! *monotone*: nothing is scheduled before [`EventQueue::floor`], the time of the last
-//! removed entry (the `Scheduler` guarantees it by clamping to now). So entries leave in
-//! increasing key order, and a key is still in the heap exactly when it was issued after
-//! the last wholesale drop of cancelled entries and it is greater than the last removed
-//! key. `cancel` records
-//! only such keys, and dropping a cancelled entry removes its record, so `cancelled` never
-//! holds more than the entries still in the heap: cancelling an already-popped or
-//! already-cancelled key, however often, grows nothing. The cost is one `is_empty` check
-//! per pop while nothing is cancelled, and `O(log c)` per pop while `c` cancellations are
-//! outstanding.
+//! Every key names its slot, and every slot remembers the seq of its occupant, so `cancel`
+//! goes straight to the entry in O(1) (no heap search, no set): it drops the payload at
+//! once and leaves a tombstone (the slot with no payload) that is skipped and freed when
+//! its 16-byte heap key reaches the front. A key whose slot no longer holds its seq (the
+//! event ran, or was cancelled and dropped, and the slot was reused) is refused, so
+//! cancelling stale keys, however often, changes nothing.
 //!
-//! The trade-off of lazy deletion: a cancelled entry (and its payload) stays until its due
-//! time reaches the front, so a model that cancels timers far in the future holds about
-//! (cancellations per unit of time) x (timer length) dead entries, bounded and level, not
-//! growing (tested by `hold_with_timeouts_keeps_the_queue_bounded`). When only cancelled
-//! entries are left they are dropped at once.
-
-use std::collections::BTreeSet;
+//! The trade-off of lazy deletion: a tombstone stays until its due time reaches the front,
+//! so a model that cancels timers far in the future holds about (cancellations per unit of
+//! time) x (timer length) of them: bounded and level, not growing (tested by
+//! `hold_with_timeouts_keeps_the_queue_bounded`). When only tombstones are left they are
+//! all dropped at once.
 
 use crate::engine::time::SimTime;
 
@@ -48,15 +40,24 @@ pub struct EventKey {
     pub time: SimTime,
     /// Its insertion sequence number: 0 for the first event scheduled, then 1, 2, ...
     pub seq: u64,
+    /// Where the queue keeps the payload, so `cancel` finds it without a search.
+    slot: u32,
 }
 
 /// Bits of a heap tag that locate the payload; the rest is the sequence number.
 const SLOT_BITS: u32 = 24;
-/// Most entries (live or cancelled-but-not-yet-dropped) the queue holds at once: 16.7 M.
+/// Most entries (live events and tombstones) the queue holds at once: 16.7 M.
 pub const PENDING_MAX: usize = 1 << SLOT_BITS;
 /// Most events one queue schedules over its life: 1.1e12, about 30 hours at 10 M/s.
 pub const SCHEDULED_MAX: u64 = 1 << (64 - SLOT_BITS);
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Where a payload lives. `event` is `Some` while the event is pending and live, and
+/// `None` once it is cancelled (a tombstone) or gone (a free slot); `seq` says whose slot
+/// it is, so a stale key is refused even after the slot is reused.
+struct Slot<E> {
+    seq: u64,
+    event: Option<E>,
+}
 
 /// One heap entry: a key, 16 bytes, no payload.
 #[derive(Clone, Copy, Debug)]
@@ -85,20 +86,13 @@ impl Key {
 pub struct EventQueue<E> {
     /// 4-ary min-heap: the children of `i` are `4i + 1 ..= 4i + 4`.
     heap: Vec<Key>,
-    /// Payloads by slot; `None` marks a free slot.
-    slots: Vec<Option<E>>,
+    /// Payloads by slot.
+    slots: Vec<Slot<E>>,
     /// Free slots, reused last-in first-out (the warmest in cache).
     free: Vec<u32>,
     next_seq: u64,
-    /// Sequence numbers of cancelled entries still in the heap.
-    cancelled: BTreeSet<u64>,
-    /// The order of the last removed key, live or cancelled; `None` before the first
-    /// removal and after `clear_cancelled`.
-    removed_last: Option<u128>,
-    /// Every seq below this has left the heap (set by `clear_cancelled`).
-    seq_floor: u64,
-    /// The time of the last live event popped.
-    live_time: u64,
+    /// Tombstones in the heap.
+    cancelled: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -115,24 +109,15 @@ impl<E> EventQueue<E> {
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
-            cancelled: BTreeSet::new(),
-            removed_last: None,
-            seq_floor: 0,
-            live_time: 0,
+            cancelled: 0,
         }
     }
 
     /// Schedules `event` at `time` and returns its key.
     ///
-    /// `time` must not be before [`floor`](Self::floor) (the queue is monotone; the
-    /// `Scheduler` guarantees it by clamping to now). Breaking that, or holding more than
-    /// [`PENDING_MAX`] entries, is a bug in the caller and panics.
+    /// Holding more than [`PENDING_MAX`] entries or scheduling more than
+    /// [`SCHEDULED_MAX`] events is a bug in the caller and panics.
     pub fn schedule(&mut self, time: SimTime, event: E) -> EventKey {
-        assert!(
-            time >= self.floor(),
-            "event queue: scheduled at {time}, before the floor {}",
-            self.floor()
-        );
         let seq = self.next_seq;
         assert!(
             seq < SCHEDULED_MAX,
@@ -141,39 +126,42 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(event);
-                slot as u64
+                self.slots[slot as usize] = Slot {
+                    seq,
+                    event: Some(event),
+                };
+                slot
             }
             None => {
                 assert!(
                     self.slots.len() < PENDING_MAX,
                     "event queue: more than {PENDING_MAX} entries pending"
                 );
-                self.slots.push(Some(event));
-                (self.slots.len() - 1) as u64
+                self.slots.push(Slot {
+                    seq,
+                    event: Some(event),
+                });
+                (self.slots.len() - 1) as u32
             }
         };
         self.push(Key {
             time: time.0,
-            tag: (seq << SLOT_BITS) | slot,
+            tag: (seq << SLOT_BITS) | slot as u64,
         });
-        EventKey { time, seq }
+        EventKey { time, seq, slot }
     }
 
-    /// Cancels a pending event. Returns false if it was already popped or cancelled.
-    ///
-    /// `key` must come from `schedule` on this queue.
+    /// Cancels a pending event and drops its payload. Returns false if it already ran or
+    /// was already cancelled (or `key` comes from another queue and names nothing here).
     pub fn cancel(&mut self, key: EventKey) -> bool {
-        if key.seq >= self.next_seq || key.seq < self.seq_floor {
-            return false;
+        match self.slots.get_mut(key.slot as usize) {
+            Some(slot) if slot.seq == key.seq && slot.event.is_some() => {
+                slot.event = None;
+                self.cancelled += 1;
+                true
+            }
+            _ => false,
         }
-        // The smallest tag with this seq: any slot compares greater, so a key equal to the
-        // last removed one is caught by `<=`.
-        let order = ((key.time.0 as u128) << 64) | (key.seq << SLOT_BITS) as u128;
-        if self.removed_last.is_some_and(|last| order <= last) {
-            return false;
-        }
-        self.cancelled.insert(key.seq)
     }
 
     /// Removes and returns the earliest live event.
@@ -183,49 +171,33 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest live event if it is due at or before `horizon`.
     ///
-    /// Cancelled entries at the front are dropped on the way.
+    /// Tombstones at the front are dropped on the way.
     pub fn pop_at_or_before(&mut self, horizon: SimTime) -> Option<(EventKey, E)> {
         loop {
-            if !self.heap.is_empty() && self.cancelled.len() == self.heap.len() {
-                // Everything left is cancelled: drop it all now, so "nothing live is left"
-                // is an empty queue (a run stops `Exhausted`, not `Horizon`), and the floor
-                // falls back to the last live time, where such a run keeps its clock.
-                self.clear_cancelled();
+            if self.cancelled == self.heap.len() && self.cancelled > 0 {
+                // Only tombstones are left: drop them all now, so "nothing live is left"
+                // is an empty queue (a run stops `Exhausted`, not `Horizon`).
+                self.clear();
             }
             let &front = self.heap.first()?;
-            // A cancelled entry past the horizon stays put, so the floor never passes the
-            // horizon (where the clock stops and may schedule again).
             if front.time > horizon.0 {
                 return None;
             }
-            let cancelled = !self.cancelled.is_empty() && self.cancelled.remove(&front.seq());
             self.pop_front();
-            self.removed_last = Some(front.order());
-            let slot = front.slot();
-            let event = self.slots[slot].take();
-            self.free.push(slot as u32);
-            if cancelled {
+            let slot = &mut self.slots[front.slot()];
+            debug_assert_eq!(slot.seq, front.seq(), "event queue: heap and slot disagree");
+            let event = slot.event.take();
+            self.free.push(front.slot() as u32);
+            let Some(event) = event else {
+                self.cancelled -= 1;
                 continue;
-            }
-            let event = event.expect("event queue: a heap key points at an empty slot");
-            self.live_time = front.time;
+            };
             let key = EventKey {
                 time: SimTime(front.time),
                 seq: front.seq(),
+                slot: front.slot() as u32,
             };
             return Some((key, event));
-        }
-    }
-
-    /// The earliest time `schedule` accepts: the time of the last entry removed, live or
-    /// cancelled, or of the last live event once only cancelled entries were left.
-    ///
-    /// Only a `pop_at_or_before` that returns `None` can leave it past the last live
-    /// event's time (by dropping cancelled entries up to its horizon).
-    pub fn floor(&self) -> SimTime {
-        match self.removed_last {
-            Some(order) => SimTime((order >> 64) as u64),
-            None => SimTime(self.live_time),
         }
     }
 
@@ -244,9 +216,9 @@ impl<E> EventQueue<E> {
         self.heap.is_empty()
     }
 
-    /// Cancellations recorded and not yet dropped (at most `len()`).
+    /// Tombstones of cancelled events not yet dropped (at most `len()`).
     pub fn cancelled_len(&self) -> usize {
-        self.cancelled.len()
+        self.cancelled
     }
 
     /// Events scheduled over the queue's life, which is also the next `seq`.
@@ -254,15 +226,13 @@ impl<E> EventQueue<E> {
         self.next_seq
     }
 
-    /// Drops every entry, all of which are cancelled.
-    fn clear_cancelled(&mut self) {
-        debug_assert_eq!(self.cancelled.len(), self.heap.len());
+    /// Drops every entry, all of which are tombstones.
+    fn clear(&mut self) {
+        debug_assert_eq!(self.cancelled, self.heap.len());
         self.heap.clear();
         self.slots.clear();
         self.free.clear();
-        self.cancelled.clear();
-        self.seq_floor = self.next_seq;
-        self.removed_last = None;
+        self.cancelled = 0;
     }
 
     /// Sifts `key` up from a new leaf.
