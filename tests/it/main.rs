@@ -1,8 +1,10 @@
 //! The one integration-test binary: each area of the crate has a module here.
 
 mod breaker;
+mod engine;
 mod graph;
 mod report;
 mod scenario;
 mod support;
+mod tidy;
 mod world;
