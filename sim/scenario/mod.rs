@@ -98,3 +98,14 @@ impl Scenario {
         &self.worlds[arm * self.points.len() + point]
     }
 }
+
+/// Loads and validates a scenario file.
+///
+/// PLACEHOLDER until the scenario loader lands (the scenario engineer owns the real one,
+/// expected with this name and a `Result` whose error implements `std::error::Error`).
+pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
+    anyhow::bail!(
+        "{}: cannot load scenarios yet: the scenario loader has not landed",
+        path.display()
+    )
+}
