@@ -51,21 +51,11 @@ fn bench_sweep(c: &mut Criterion) {
     for threads in [1, 2] {
         group.bench_function(format!("model/{}runs/{threads}threads", runs.len()), |b| {
             b.iter(|| {
-                run_all_with(&scenario, &runs, threads, blastsim::model::simulate, |_, o| {
-                    black_box(o.fingerprint);
-                    Ok(())
-                })
-                .unwrap()
-            })
-        });
-        // About 2 ms of arithmetic per run: a stand-in for model cost.
-        group.bench_function(format!("synthetic/{}runs/{threads}threads", runs.len()), |b| {
-            b.iter(|| {
                 run_all_with(
                     &scenario,
                     &runs,
                     threads,
-                    |w, s| synthetic_simulate_with_work(w, s, 400_000),
+                    blastsim::model::simulate,
                     |_, o| {
                         black_box(o.fingerprint);
                         Ok(())
@@ -74,6 +64,25 @@ fn bench_sweep(c: &mut Criterion) {
                 .unwrap()
             })
         });
+        // About 2 ms of arithmetic per run: a stand-in for model cost.
+        group.bench_function(
+            format!("synthetic/{}runs/{threads}threads", runs.len()),
+            |b| {
+                b.iter(|| {
+                    run_all_with(
+                        &scenario,
+                        &runs,
+                        threads,
+                        |w, s| synthetic_simulate_with_work(w, s, 400_000),
+                        |_, o| {
+                            black_box(o.fingerprint);
+                            Ok(())
+                        },
+                    )
+                    .unwrap()
+                })
+            },
+        );
     }
     group.finish();
 }

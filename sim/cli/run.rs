@@ -123,7 +123,11 @@ where
         .filter(|r| !done.contains_key(&r.run_id))
         .copied()
         .collect();
-    let bar = progress_bar(opts.progress, all.len() as u64, (all.len() - todo.len()) as u64);
+    let bar = progress_bar(
+        opts.progress,
+        all.len() as u64,
+        (all.len() - todo.len()) as u64,
+    );
     runner::run_all_with(scenario, &todo, opts.threads, simulate, |spec, output| {
         let rec = tables::run_record(&key, scenario, spec, output);
         journal::write_record(&jdir, &rec)?;
@@ -305,7 +309,9 @@ pub fn summary_table(meta: &ExperimentMeta, a: &Assembled) -> String {
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');
     }
-    text.push_str("(mean ±95% CI half-width over replications; + on the frontier, * recommended)\n");
+    text.push_str(
+        "(mean ±95% CI half-width over replications; + on the frontier, * recommended)\n",
+    );
     match a.choice.recommended {
         Some(i) => {
             let s = &a.settings[i];

@@ -45,7 +45,12 @@ pub fn demo_graph(n: u32) -> ServiceGraph {
     b.build()
 }
 
-fn demo_world(graph: &Arc<ServiceGraph>, policy: &str, seniors: u32, horizon: SimDuration) -> WorldConfig {
+fn demo_world(
+    graph: &Arc<ServiceGraph>,
+    policy: &str,
+    seniors: u32,
+    horizon: SimDuration,
+) -> WorldConfig {
     let mix = ClassTable([0.0, 0.6, 0.25, 0.13, 0.02]);
     let severity = SeverityMix {
         local: 0.8,
@@ -159,7 +164,10 @@ fn demo_world(graph: &Arc<ServiceGraph>, policy: &str, seniors: u32, horizon: Si
 /// `reviewers.senior.count` (values 4, 8, 12, …) over a 12-service graph, and a 14-day
 /// horizon. Its hash is derived from its shape and seed.
 pub fn demo_scenario(arms: usize, points: usize, replications: u32, seed: u64) -> Scenario {
-    assert!(arms >= 1 && points >= 1, "a scenario needs an arm and a point");
+    assert!(
+        arms >= 1 && points >= 1,
+        "a scenario needs an arm and a point"
+    );
     let graph = Arc::new(demo_graph(12));
     let horizon = SimDuration::from_days(14);
     let values: Vec<String> = (0..points).map(|p| (4 * (p + 1)).to_string()).collect();
@@ -241,14 +249,21 @@ pub fn synthetic_simulate_with_work(world: &WorldConfig, seed: Seed, work: u64) 
     let mut incidents = Vec::new();
     for k in 0..incidents_n {
         let started_ms = shared.random_range(0..world.horizon.as_ms().max(1));
-        let severity = [Severity::Local, Severity::Cascading, Severity::EnvironmentDeletion]
-            [shared.random_range(0..3usize)];
+        let severity = [
+            Severity::Local,
+            Severity::Cascading,
+            Severity::EnvironmentDeletion,
+        ][shared.random_range(0..3usize)];
         let impact = 10.0 * f64::from(k + 1) * (1.0 + shared.random::<f64>()) + arm_effect as f64;
         let started = SimTime(started_ms);
         incidents.push(IncidentRecord {
             change_id: u64::from(k) * 7 + 1,
             author_group: (k % 2) as usize,
-            author_kind: if k % 2 == 0 { AuthorKind::Agent } else { AuthorKind::Human },
+            author_kind: if k % 2 == 0 {
+                AuthorKind::Agent
+            } else {
+                AuthorKind::Human
+            },
             class: ActionClass::ALL[1 + (k % 4) as usize],
             severity,
             origin: ServiceId(shared.random_range(0..n_services.max(1))),
@@ -264,7 +279,11 @@ pub fn synthetic_simulate_with_work(world: &WorldConfig, seed: Seed, work: u64) 
     let worst_hit = incidents
         .iter()
         .max_by(|a, b| a.user_impact_min.total_cmp(&b.user_impact_min))
-        .map(|w| (w.origin.0..(w.origin.0 + w.services_hit).min(n_services)).map(ServiceId).collect())
+        .map(|w| {
+            (w.origin.0..(w.origin.0 + w.services_hit).min(n_services))
+                .map(ServiceId)
+                .collect()
+        })
         .unwrap_or_default();
     let day_stats = (0..days)
         .map(|d| DayStats {

@@ -93,10 +93,13 @@ pub fn choose(means: &[Vec<f64>], objectives: &ResolvedObjectives) -> Choice {
     let feasible: Vec<bool> = means
         .iter()
         .map(|m| {
-            objectives
-                .constraints
-                .iter()
-                .all(|&(i, at_most, bound)| if at_most { m[i] <= bound } else { m[i] >= bound })
+            objectives.constraints.iter().all(|&(i, at_most, bound)| {
+                if at_most {
+                    m[i] <= bound
+                } else {
+                    m[i] >= bound
+                }
+            })
         })
         .collect();
     let mut recommended: Option<usize> = None;

@@ -98,7 +98,9 @@ impl Shard {
             return Err(bad("N must be at least 1"));
         }
         if index == 0 || index > count {
-            return Err(bad("I must be between 1 and N (shards are numbered from 1)"));
+            return Err(bad(
+                "I must be between 1 and N (shards are numbered from 1)",
+            ));
         }
         Ok(Shard { index, count })
     }

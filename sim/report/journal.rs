@@ -246,11 +246,15 @@ pub fn write_graph(
     edges: &[Vec<String>],
 ) -> anyhow::Result<()> {
     for (name, rows) in [("graph_nodes.csv", nodes), ("graph_edges.csv", edges)] {
-        let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
         for r in rows {
             w.write_record(r)?;
         }
-        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+        let bytes = w
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
         let path = journal.join(name);
         atomic::write_atomic(&path, &bytes)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;

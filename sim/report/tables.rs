@@ -419,14 +419,14 @@ pub fn assemble(
 }
 
 /// Statistics, frontier and recommendation from the per-run metric values.
-fn summarize(
-    meta: &ExperimentMeta,
-    values: &[Vec<Option<Vec<f64>>>],
-) -> anyhow::Result<Assembled> {
+fn summarize(meta: &ExperimentMeta, values: &[Vec<Option<Vec<f64>>>]) -> anyhow::Result<Assembled> {
     let n_points = meta.points.len();
     let baseline = meta.baseline_index();
     let column = |setting: usize, metric: usize| -> Vec<Option<f64>> {
-        values[setting].iter().map(|v| v.as_ref().map(|m| m[metric])).collect()
+        values[setting]
+            .iter()
+            .map(|v| v.as_ref().map(|m| m[metric]))
+            .collect()
     };
     let mut settings = Vec::new();
     for arm in 0..meta.arms.len() {

@@ -12,7 +12,6 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 use blastsim::engine::Seed;
-use rand::rngs::ChaCha8Rng;
 use blastsim::experiment::fixture::{demo_graph, demo_scenario, synthetic_simulate};
 use blastsim::experiment::frontier::{self, ResolvedObjectives};
 use blastsim::experiment::plan::{self, Shard};
@@ -24,9 +23,10 @@ use blastsim::report::journal;
 use blastsim::report::manifest::{ExperimentMeta, read_manifest};
 use blastsim::report::tables;
 use blastsim::scenario::{Constraint, Objectives, Scenario};
+use rand::rngs::ChaCha8Rng;
 
 use blastsim::cli::merge::merge_dirs;
-use blastsim::cli::run::{RunOptions, RunOutcome, prepare, run_experiment};
+use blastsim::cli::run::{RunOptions, RunOutcome, prepare, run_experiment, summary_table};
 
 const TABLES: &[&str] = &[
     "runs.csv",
@@ -64,7 +64,12 @@ fn assert_same_tables(a: &Path, b: &Path) {
     for t in TABLES {
         let x = fs::read(a.join(t)).unwrap_or_else(|e| panic!("{}: {e}", a.join(t).display()));
         let y = fs::read(b.join(t)).unwrap_or_else(|e| panic!("{}: {e}", b.join(t).display()));
-        assert!(x == y, "{t} differs between {} and {}", a.display(), b.display());
+        assert!(
+            x == y,
+            "{t} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
     }
 }
 
@@ -101,7 +106,14 @@ fn runs_csv_header_and_row_format() {
     let header: Vec<&str> = it.next().unwrap().split(',').collect();
     assert_eq!(
         &header[..6],
-        ["run_id", "arm", "point", "replication", "seed", "reviewers.senior.count"]
+        [
+            "run_id",
+            "arm",
+            "point",
+            "replication",
+            "seed",
+            "reviewers.senior.count"
+        ]
     );
     assert_eq!(header[6], METRICS[0].name);
     assert_eq!(header[header.len() - 2..], ["stop_reason", "fingerprint"]);
@@ -140,13 +152,20 @@ fn summary_rows_pair_against_the_baseline_only() {
     assert_eq!(recommended, METRICS.len());
     assert!(o.assembled.choice.recommended.is_some());
     // Paired mean equals the difference of the means (same replications in both).
-    let dpd = METRICS.iter().position(|m| m.name == "deploys_per_day").unwrap();
+    let dpd = METRICS
+        .iter()
+        .position(|m| m.name == "deploys_per_day")
+        .unwrap();
     let base = &o.assembled.settings[0].stats[dpd];
     let arm1 = &o.assembled.settings[2];
     let p = &arm1.paired.as_ref().unwrap()[dpd];
     assert!((p.mean - (arm1.stats[dpd].mean - base.mean)).abs() < 1e-9);
     // The synthetic arms share a large common component, so pairing must cut variance.
-    assert!(p.variance_ratio.unwrap() < 0.2, "ratio {:?}", p.variance_ratio);
+    assert!(
+        p.variance_ratio.unwrap() < 0.2,
+        "ratio {:?}",
+        p.variance_ratio
+    );
 }
 
 #[test]
@@ -168,6 +187,49 @@ fn shards_merged_equal_the_unsharded_run() {
     let m = read_manifest(&merged).unwrap();
     assert_eq!((m.runs_total, m.runs_done, m.shard.clone()), (42, 42, None));
     assert_eq!(m.merged_from.len(), 3);
+    // The same through the command line, shards given in another order.
+    use clap::Parser;
+    let via_cli = base.join("via-cli");
+    let args = ["blastsim", "merge", "--no-charts", "--out"];
+    let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    argv.push(via_cli.display().to_string());
+    for d in dirs.iter().rev() {
+        argv.push(d.display().to_string());
+    }
+    let code = blastsim::cli::dispatch(blastsim::cli::Cli::parse_from(argv));
+    assert_eq!(code, blastsim::cli::EXIT_OK);
+    assert_same_tables(&base.join("whole"), &via_cli);
+}
+
+#[test]
+fn the_printed_summary_names_every_setting_and_the_recommendation() {
+    let s = demo_scenario(2, 2, 4, 8);
+    let out = scratch("table");
+    let o = run(&s, &out, 1, None);
+    let text = summary_table(&o.meta, &o.assembled);
+    let lines: Vec<&str> = text.lines().collect();
+    // Header, 4 settings, legend, recommendation.
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(lines[0].starts_with("arm") && lines[0].contains("deploys/day"));
+    assert!(lines[0].contains("senior h/wk") && lines[0].contains("false blocks"));
+    let rec = o.assembled.choice.recommended.unwrap();
+    let rec_line = lines[1 + rec];
+    assert!(rec_line.contains(" *"), "{text}");
+    assert!(lines[6].starts_with("recommendation: arm "), "{text}");
+    assert!(lines[1].contains('±'));
+
+    // With a constraint no setting meets, the table says there is no recommendation.
+    let mut strict = s.clone();
+    strict.hash = "strict".into();
+    strict.objectives.constraints.push(Constraint {
+        metric: "deploys_per_day".into(),
+        at_most: false,
+        value: 1e9,
+    });
+    let o = run(&strict, &scratch("table-strict"), 1, None);
+    assert_eq!(o.assembled.choice.recommended, None);
+    let text = summary_table(&o.meta, &o.assembled);
+    assert!(text.ends_with("recommendation: none: no setting meets every constraint\n"));
 }
 
 #[test]
@@ -194,7 +256,10 @@ fn merge_refuses_missing_overlapping_and_foreign_shards() {
     assert!(format!("{err:#}").contains("another experiment"), "{err:#}");
 
     let err = merge_dirs(&[base.join("nothing")], &base.join("m4"), "m").unwrap_err();
-    assert!(format!("{err:#}").contains("not a blastsim results folder"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("not a blastsim results folder"),
+        "{err:#}"
+    );
 }
 
 #[test]
@@ -206,7 +271,10 @@ fn resume_after_an_abort_at_a_random_point_equals_the_uninterrupted_run() {
     run(&s, &whole, 2, None);
 
     // BLASTSIM_SEED picks another interruption point; the default is fixed.
-    let seed = std::env::var("BLASTSIM_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(42);
+    let seed = std::env::var("BLASTSIM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(42);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for trial in 0..3 {
         let k = rng.random_range(1..total);
@@ -225,7 +293,10 @@ fn resume_after_an_abort_at_a_random_point_equals_the_uninterrupted_run() {
         });
         assert!(r.is_err(), "seed={seed} k={k}: the abort must surface");
         let journaled = journal::done(&jdir).unwrap().len();
-        assert_eq!(journaled, k, "seed={seed}: exactly the runs before the kill are kept");
+        assert_eq!(
+            journaled, k,
+            "seed={seed}: exactly the runs before the kill are kept"
+        );
         // A killed writer's leftovers.
         fs::write(out.join(".tmp-runs.csv-99999"), "torn").unwrap();
         fs::write(jdir.join(".tmp-run-000000001.csv-99999"), "K,torn").unwrap();
@@ -276,11 +347,23 @@ fn a_folder_of_another_experiment_is_refused() {
     changed.hash = "edited".to_string();
     let err = run_experiment(&changed, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("another experiment (scenario hash demo-2-1"), "{msg}");
-    assert!(msg.contains("another --out") && msg.contains("delete the folder"), "{msg}");
+    assert!(
+        msg.contains("another experiment (scenario hash demo-2-1"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("another --out") && msg.contains("delete the folder"),
+        "{msg}"
+    );
 
     let mut reseeded = s.clone();
-    plan::apply_overrides(&mut reseeded, &Overrides { seed: Some(2), ..Overrides::default() });
+    plan::apply_overrides(
+        &mut reseeded,
+        &Overrides {
+            seed: Some(2),
+            ..Overrides::default()
+        },
+    );
     let err = run_experiment(&reseeded, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
     assert!(format!("{err:#}").contains("another seed"), "{err:#}");
     // Nothing was overwritten: the folder still holds the first experiment.
@@ -349,7 +432,10 @@ fn describe_matches_hand_computed_numbers() {
     assert_eq!(d.max, 4.0);
     // n = 1: no spread to estimate; the interval is the value itself.
     let one = stats::describe(&[7.0]);
-    assert_eq!((one.sd, one.ci95_low, one.ci95_high, one.p95), (0.0, 7.0, 7.0, 7.0));
+    assert_eq!(
+        (one.sd, one.ci95_low, one.ci95_high, one.p95),
+        (0.0, 7.0, 7.0, 7.0)
+    );
     let none = stats::describe(&[]);
     assert_eq!((none.n, none.mean, none.sd), (0, 0.0, 0.0));
     // t quantile with many degrees of freedom tends to the normal 1.96.
@@ -417,9 +503,18 @@ fn frontier_and_recommendation_on_a_hand_built_summary() {
         (4.0, 1.0, 2.0),   // 4: on the frontier (lowest risk), feasible
         (8.0, 3.0, 10.0),  // 5: dominated by 1 (same velocity, more risk)
     ];
-    let v = METRICS.iter().position(|m| m.name == "deploys_per_day").unwrap();
-    let r = METRICS.iter().position(|m| m.name == "user_impact_min_total").unwrap();
-    let h = METRICS.iter().position(|m| m.name == "senior_review_h_per_week").unwrap();
+    let v = METRICS
+        .iter()
+        .position(|m| m.name == "deploys_per_day")
+        .unwrap();
+    let r = METRICS
+        .iter()
+        .position(|m| m.name == "user_impact_min_total")
+        .unwrap();
+    let h = METRICS
+        .iter()
+        .position(|m| m.name == "senior_review_h_per_week")
+        .unwrap();
     let means: Vec<Vec<f64>> = settings
         .iter()
         .map(|&(a, b, c)| {
@@ -445,7 +540,10 @@ fn frontier_and_recommendation_on_a_hand_built_summary() {
     assert_eq!(c.on_frontier, [true, true, false, true, true, false]);
     assert_eq!(c.recommended, Some(1));
     // Without constraints the earliest of the fastest wins.
-    assert_eq!(frontier::choose(&means, &objectives(vec![])).recommended, Some(0));
+    assert_eq!(
+        frontier::choose(&means, &objectives(vec![])).recommended,
+        Some(0)
+    );
     // A lower bound on velocity plus a tight senior budget: nothing qualifies.
     let none = objectives(vec![
         senior_at_most(3.0),
@@ -462,7 +560,10 @@ fn frontier_and_recommendation_on_a_hand_built_summary() {
         constraints: vec![],
     })
     .unwrap_err();
-    assert!(e.to_string().contains("unknown metric 'speed'") && e.to_string().contains("deploys_per_day"));
+    assert!(
+        e.to_string().contains("unknown metric 'speed'")
+            && e.to_string().contains("deploys_per_day")
+    );
     let _: ResolvedObjectives = objectives(vec![]);
 }
 
@@ -473,9 +574,16 @@ fn depth_is_the_longest_dependency_chain_and_survives_cycles() {
     // a -> b -> c -> a (a cycle) and b -> d.
     let mut b = ServiceGraphBuilder::new();
     for n in ["a", "b", "c", "d"] {
-        b.add_service(ServiceSpec { name: n.into(), weight: 1.0, tier: 0, cells: 1 });
+        b.add_service(ServiceSpec {
+            name: n.into(),
+            weight: 1.0,
+            tier: 0,
+            cells: 1,
+        });
     }
-    let e = |b: &mut ServiceGraphBuilder, x, y| b.add_edge(ServiceId(x), ServiceId(y), EdgeKind::Hard, false);
+    let e = |b: &mut ServiceGraphBuilder, x, y| {
+        b.add_edge(ServiceId(x), ServiceId(y), EdgeKind::Hard, false)
+    };
     e(&mut b, 0, 1);
     e(&mut b, 1, 2);
     e(&mut b, 2, 0);
@@ -495,7 +603,10 @@ fn journal_records_round_trip() {
     let back = journal::read_record(&journal::record_path(&dir, 6)).unwrap();
     assert_eq!(back, rec);
     // Metric values read back bit-for-bit.
-    let values: Vec<f64> = back.run_row[6..6 + METRICS.len()].iter().map(|v| v.parse().unwrap()).collect();
+    let values: Vec<f64> = back.run_row[6..6 + METRICS.len()]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
     assert_eq!(values, out.summary.values());
     // A truncated record is rejected, not trusted.
     let p = journal::record_path(&dir, 7);
