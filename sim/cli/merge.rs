@@ -5,6 +5,21 @@
 //! horizon) and together hold every run exactly once. The journal records are copied into
 //! the output folder's journal, so the merged folder is an ordinary results folder (a
 //! later `run` there resumes nothing and rewrites the same bytes).
+//!
+//! Scale-out on any batch scheduler (shards are numbered from 1):
+//!
+//! ```text
+//! # Slurm array job: sbatch --array=1-8 sweep.sh
+//! blastsim run scenario.toml --quiet --no-charts \
+//!     --shard ${SLURM_ARRAY_TASK_ID}/8 --out shards/${SLURM_ARRAY_TASK_ID}
+//!
+//! # Kubernetes Indexed Job (completions: 8, completionMode: Indexed); the index is 0-based
+//! blastsim run scenario.toml --quiet --no-charts \
+//!     --shard $((JOB_COMPLETION_INDEX + 1))/8 --out /results/shard-$JOB_COMPLETION_INDEX
+//!
+//! # then, once every shard is done (a failed shard is resumed by rerunning its command)
+//! blastsim merge shards/* --out results/scenario
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -613,3 +613,62 @@ fn journal_records_round_trip() {
     fs::write(&p, "K,k,7,0,0,1\nR,7\n").unwrap();
     assert!(format!("{:#}", journal::read_record(&p).unwrap_err()).contains("incomplete"));
 }
+
+/// A real `kill -9`: this test re-runs itself as a child process that sweeps into a
+/// folder, kills it once a random number of runs are journaled, checks that nothing on
+/// disk is torn, resumes in this process and compares with an uninterrupted run.
+#[test]
+fn kill_9_mid_sweep_then_resume_equals_the_uninterrupted_run() {
+    const CHILD: &str = "BLASTSIM_IT_KILL_CHILD_OUT";
+    let s = demo_scenario(3, 2, 24, 21);
+    // A few milliseconds of busy work per run, so the sweep takes long enough to kill.
+    let sim = |w: &blastsim::model::config::WorldConfig, seed| {
+        blastsim::experiment::fixture::synthetic_simulate_with_work(w, seed, 600_000)
+    };
+    if let Ok(out) = std::env::var(CHILD) {
+        run_experiment(&s, &opts(Path::new(&out), 1, None), sim).unwrap();
+        return;
+    }
+    let base = scratch("kill9");
+    let (whole, out) = (base.join("whole"), base.join("out"));
+    run_experiment(&s, &opts(&whole, 2, None), sim).unwrap();
+
+    let total = plan::run_count(&s) as usize;
+    let k = ChaCha8Rng::seed_from_u64(5).random_range(3..total / 4);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "experiment::kill_9_mid_sweep_then_resume_equals_the_uninterrupted_run",
+        ])
+        .env(CHILD, &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let jdir = journal::journal_dir(&out);
+    let started = std::time::Instant::now();
+    loop {
+        let n = journal::done(&jdir).map(|d| d.len()).unwrap_or(0);
+        if n >= k || started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix.
+    child.wait().unwrap();
+    let done = journal::done(&jdir).unwrap();
+    assert!(
+        done.len() >= k && done.len() < total,
+        "killed after {} of {total} runs",
+        done.len()
+    );
+    // Every journaled run is whole; no final table exists yet (the sweep never finished).
+    for path in done.values() {
+        journal::read_record(path).unwrap();
+    }
+    assert!(!out.join("runs.csv").exists());
+
+    let o = run_experiment(&s, &opts(&out, 2, None), sim).unwrap();
+    assert_eq!(o.runs_new as usize, total - done.len());
+    assert_same_tables(&whole, &out);
+}
