@@ -1,1 +1,16 @@
-//! experiment (under construction).
+//! Experiments at scale: the run set (arms × points × replications, seeds, shards), the
+//! parallel runner, statistics over replications, and the frontier and recommendation.
+//!
+//! Architecture Invariant: nothing here does I/O, reads the clock or the environment. The
+//! runner reports each finished run through a callback; `report` and `cli` persist it.
+
+pub mod fixture;
+pub mod frontier;
+pub mod plan;
+pub mod runner;
+pub mod stats;
+
+pub use frontier::{Choice, ResolvedObjectives, choose, non_dominated};
+pub use plan::{Overrides, RunSpec, Shard, ShardError, apply_overrides, experiment_key, runs};
+pub use runner::{RunRow, run_all, run_all_with};
+pub use stats::{Describe, Paired, describe, paired};

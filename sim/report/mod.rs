@@ -3,9 +3,13 @@
 
 use std::path::Path;
 
+pub mod atomic;
 pub mod charts;
 pub mod font;
+pub mod journal;
+pub mod manifest;
 pub mod report_doc;
+pub mod tables;
 
 /// Redraws every chart and the report of a results folder from its CSV files and
 /// `manifest.json` alone: what `blastsim run` calls after writing the tables, and what
@@ -14,20 +18,5 @@ pub fn render(dir: &Path) -> anyhow::Result<()> {
     let results = charts::input::Results::load(dir)?;
     let drawn = charts::draw_all(dir, &results)?;
     report_doc::write(dir, &results, &drawn)?;
-    Ok(())
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a
-/// reader (or a crash) never sees half a file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     Ok(())
 }

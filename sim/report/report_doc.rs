@@ -49,13 +49,13 @@ enum Block {
 /// Writes `report.md` and `report.html` into `dir`.
 pub fn write(dir: &Path, r: &Results, charts: &Charts) -> anyhow::Result<()> {
     let blocks = build(r, charts);
-    super::write_atomic(&dir.join("report.md"), to_markdown(&blocks).as_bytes())?;
+    crate::report::atomic::write_atomic(&dir.join("report.md"), to_markdown(&blocks).as_bytes())?;
     let title = if r.manifest.name.is_empty() {
         "blastsim report".to_string()
     } else {
         format!("{} — blastsim report", r.manifest.name)
     };
-    super::write_atomic(
+    crate::report::atomic::write_atomic(
         &dir.join("report.html"),
         to_html(&title, &blocks).as_bytes(),
     )?;

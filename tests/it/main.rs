@@ -2,6 +2,7 @@
 
 mod breaker;
 mod engine;
+mod experiment;
 mod graph;
 mod report;
 mod scenario;

@@ -153,7 +153,7 @@ fn save<C: Chart>(
         chart.draw(&root)?;
         root.present()?;
     }
-    super::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+    crate::report::atomic::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
 
     // The bitmap encoder picks the format from the extension, so the temporary name
     // keeps `.png` at the end.

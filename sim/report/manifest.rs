@@ -1,0 +1,251 @@
+//! `manifest.json`: what a results folder holds and how it was made, and the experiment
+//! metadata that the journal keeps so `merge` can rebuild every table without the
+//! scenario file.
+//!
+//! The manifest is the one place a wall-clock figure is written (`created`,
+//! `wall_time_s`); the CSV tables hold none, so they stay byte-identical across machines.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::plan::run_count;
+use crate::scenario::{Constraint, Objectives, Scenario};
+
+/// An arm as recorded in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArmMeta {
+    /// Arm name.
+    pub name: String,
+    /// One line on what it is.
+    pub description: String,
+}
+
+/// A sweep axis as recorded in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AxisMeta {
+    /// Dotted scenario path.
+    pub path: String,
+    /// Values as written in the scenario.
+    pub values: Vec<String>,
+}
+
+/// A grid point as recorded in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointMeta {
+    /// Point index.
+    pub index: usize,
+    /// "path=value, …" or "base".
+    pub label: String,
+    /// One value per axis.
+    pub values: Vec<String>,
+}
+
+/// A constraint on the recommended setting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConstraintMeta {
+    /// Metric name.
+    pub metric: String,
+    /// Upper bound (`true`) or lower bound (`false`).
+    pub at_most: bool,
+    /// The bound, on the mean over replications.
+    pub value: f64,
+}
+
+/// The frontier metrics and constraints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectivesMeta {
+    /// Velocity metric (higher is better).
+    pub velocity: String,
+    /// Risk metric (lower is better).
+    pub risk: String,
+    /// Constraints on the recommendation.
+    pub constraints: Vec<ConstraintMeta>,
+}
+
+/// Everything about an experiment that does not depend on how or when it was run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentMeta {
+    /// Identity of the run set (scenario hash, seed, replications, horizon, shape).
+    pub experiment_key: String,
+    /// Scenario name.
+    pub name: String,
+    /// The question the scenario answers.
+    pub question: String,
+    /// Scenario file path as given.
+    pub path: String,
+    /// Scenario hash.
+    pub hash: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications per arm and point.
+    pub replications: u32,
+    /// Simulated horizon, e.g. "90d".
+    pub horizon: String,
+    /// Arms in scenario order.
+    pub arms: Vec<ArmMeta>,
+    /// Name of the baseline arm.
+    pub baseline_arm: String,
+    /// Sweep axes.
+    pub axes: Vec<AxisMeta>,
+    /// Grid points.
+    pub points: Vec<PointMeta>,
+    /// Frontier metrics and constraints.
+    pub objectives: ObjectivesMeta,
+    /// Calibration sources cited.
+    pub sources: Vec<String>,
+    /// Runs in the whole experiment (every shard).
+    pub runs_in_experiment: u64,
+}
+
+impl ExperimentMeta {
+    /// The metadata of a scenario under the given experiment key.
+    pub fn from_scenario(s: &Scenario, experiment_key: &str) -> ExperimentMeta {
+        ExperimentMeta {
+            experiment_key: experiment_key.to_string(),
+            name: s.name.clone(),
+            question: s.question.clone(),
+            path: s.path.display().to_string(),
+            hash: s.hash.clone(),
+            seed: s.seed,
+            replications: s.replications,
+            horizon: s.horizon.to_string(),
+            arms: s
+                .arms
+                .iter()
+                .map(|a| ArmMeta {
+                    name: a.name.clone(),
+                    description: a.description.clone(),
+                })
+                .collect(),
+            baseline_arm: s.arms[s.baseline_arm].name.clone(),
+            axes: s
+                .axes
+                .iter()
+                .map(|a| AxisMeta {
+                    path: a.path.clone(),
+                    values: a.values.clone(),
+                })
+                .collect(),
+            points: s
+                .points
+                .iter()
+                .map(|p| PointMeta {
+                    index: p.index,
+                    label: p.label.clone(),
+                    values: p.values.clone(),
+                })
+                .collect(),
+            objectives: ObjectivesMeta {
+                velocity: s.objectives.velocity.clone(),
+                risk: s.objectives.risk.clone(),
+                constraints: s
+                    .objectives
+                    .constraints
+                    .iter()
+                    .map(|c| ConstraintMeta {
+                        metric: c.metric.clone(),
+                        at_most: c.at_most,
+                        value: c.value,
+                    })
+                    .collect(),
+            },
+            sources: s.sources.clone(),
+            runs_in_experiment: run_count(s),
+        }
+    }
+
+    /// The objectives in the scenario's own type.
+    pub fn objectives(&self) -> Objectives {
+        Objectives {
+            velocity: self.objectives.velocity.clone(),
+            risk: self.objectives.risk.clone(),
+            constraints: self
+                .objectives
+                .constraints
+                .iter()
+                .map(|c| Constraint {
+                    metric: c.metric.clone(),
+                    at_most: c.at_most,
+                    value: c.value,
+                })
+                .collect(),
+        }
+    }
+
+    /// Index of the baseline arm (0 if the name is somehow absent).
+    pub fn baseline_index(&self) -> usize {
+        self.arms
+            .iter()
+            .position(|a| a.name == self.baseline_arm)
+            .unwrap_or(0)
+    }
+
+    /// Index of the arm called `name`.
+    pub fn arm_index(&self, name: &str) -> Option<usize> {
+        self.arms.iter().position(|a| a.name == name)
+    }
+}
+
+/// The recommended setting, by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// Arm name.
+    pub arm: String,
+    /// Point index.
+    pub point: usize,
+    /// Point label.
+    pub point_label: String,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The experiment.
+    #[serde(flatten)]
+    pub meta: ExperimentMeta,
+    /// The command line that wrote this folder.
+    pub command: String,
+    /// blastsim version.
+    pub version: String,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Runs this folder should hold (the shard's share, or every run).
+    pub runs_total: u64,
+    /// Runs it holds.
+    pub runs_done: u64,
+    /// "I/N" when the folder holds one shard.
+    pub shard: Option<String>,
+    /// Shard folders joined into this one by `blastsim merge`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    /// The recommended setting, or null when none meets the constraints.
+    pub recommendation: Option<Recommendation>,
+    /// Wall-clock seconds the command took.
+    pub wall_time_s: f64,
+    /// When the folder was written (RFC 3339, UTC).
+    pub created: String,
+}
+
+/// The current wall-clock time in RFC 3339, UTC, to the second.
+pub fn created_now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Writes `manifest.json` into `dir` atomically.
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(manifest)?;
+    text.push('\n');
+    let path = dir.join("manifest.json");
+    crate::report::atomic::write_atomic(&path, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Reads `manifest.json` from `dir`.
+pub fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}

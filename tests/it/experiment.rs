@@ -1,0 +1,706 @@
+//! Experiments at scale: thread-count independence, shards and merge, resume, statistics,
+//! frontier and recommendation, refusal of foreign folders.
+//!
+//! The real model is not needed: `experiment::fixture` supplies a small hand-built
+//! scenario and a synthetic simulator whose outputs vary with seed, arm and point, so the
+//! byte-equality tests compare non-trivial files. The lead re-runs them with the model.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Normal};
+
+use blastsim::engine::Seed;
+use blastsim::experiment::fixture::{demo_graph, demo_scenario, synthetic_simulate};
+use blastsim::experiment::frontier::{self, ResolvedObjectives};
+use blastsim::experiment::plan::{self, Shard};
+use blastsim::experiment::stats;
+use blastsim::experiment::{Overrides, run_all_with};
+use blastsim::metrics::METRICS;
+use blastsim::model::graph::{EdgeKind, ServiceGraphBuilder, ServiceId, ServiceSpec};
+use blastsim::report::journal;
+use blastsim::report::manifest::{ExperimentMeta, read_manifest};
+use blastsim::report::tables;
+use blastsim::scenario::{Constraint, Objectives, Scenario};
+use rand::rngs::ChaCha8Rng;
+
+use blastsim::cli::merge::merge_dirs;
+use blastsim::cli::run::{RunOptions, RunOutcome, prepare, run_experiment, summary_table};
+
+const TABLES: &[&str] = &[
+    "runs.csv",
+    "summary.csv",
+    "incidents.csv",
+    "timeline.csv",
+    "graph_nodes.csv",
+    "graph_edges.csv",
+];
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("blastsim-it-exp-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn opts(out: &Path, threads: usize, shard: Option<Shard>) -> RunOptions {
+    RunOptions {
+        out: out.to_path_buf(),
+        threads,
+        shard,
+        progress: false,
+        command: "test".to_string(),
+    }
+}
+
+fn run(s: &Scenario, out: &Path, threads: usize, shard: Option<Shard>) -> RunOutcome {
+    run_experiment(s, &opts(out, threads, shard), synthetic_simulate).unwrap()
+}
+
+/// Asserts every final table is byte-identical in the two folders.
+fn assert_same_tables(a: &Path, b: &Path) {
+    for t in TABLES {
+        let x = fs::read(a.join(t)).unwrap_or_else(|e| panic!("{}: {e}", a.join(t).display()));
+        let y = fs::read(b.join(t)).unwrap_or_else(|e| panic!("{}: {e}", b.join(t).display()));
+        assert!(
+            x == y,
+            "{t} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn lines(path: &Path) -> usize {
+    fs::read_to_string(path).unwrap().lines().count()
+}
+
+#[test]
+fn one_and_two_threads_write_identical_bytes() {
+    let s = demo_scenario(3, 2, 8, 7);
+    let base = scratch("threads");
+    let (a, b) = (base.join("t1"), base.join("t2"));
+    let oa = run(&s, &a, 1, None);
+    run(&s, &b, 2, None);
+    assert_same_tables(&a, &b);
+    // Non-trivial content: 48 runs, incidents, 6 timelines of 14 days, 12 services.
+    assert_eq!(oa.assembled.runs_done, 48);
+    assert_eq!(lines(&a.join("runs.csv")), 49);
+    assert_eq!(lines(&a.join("timeline.csv")), 1 + 6 * 14);
+    assert!(lines(&a.join("incidents.csv")) > 10);
+    assert_eq!(lines(&a.join("graph_nodes.csv")), 13);
+    assert_eq!(lines(&a.join("summary.csv")), 1 + 6 * METRICS.len());
+    let m = read_manifest(&a).unwrap();
+    assert_eq!((m.runs_total, m.runs_done, m.threads), (48, 48, 1));
+}
+
+#[test]
+fn runs_csv_header_and_row_format() {
+    let s = demo_scenario(2, 1, 2, 3);
+    let out = scratch("format");
+    run(&s, &out, 1, None);
+    let text = fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut it = text.lines();
+    let header: Vec<&str> = it.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..6],
+        [
+            "run_id",
+            "arm",
+            "point",
+            "replication",
+            "seed",
+            "reviewers.senior.count"
+        ]
+    );
+    assert_eq!(header[6], METRICS[0].name);
+    assert_eq!(header[header.len() - 2..], ["stop_reason", "fingerprint"]);
+    // Run 3 = arm 1, point 0, replication 1, with the seed of replication 1.
+    let row: Vec<&str> = it.nth(3).unwrap().split(',').collect();
+    assert_eq!(&row[..4], ["3", "arm-1", "0", "1"]);
+    assert_eq!(row[4], plan::replication_seed(3, 1).0.to_string());
+    assert_eq!(row[5], "4");
+    assert_eq!(row[row.len() - 2], "horizon");
+    assert_eq!(row[row.len() - 1].len(), 16);
+    assert!(row[row.len() - 1].chars().all(|c| c.is_ascii_hexdigit()));
+    // No wall-clock figure: a second run of the same command writes the same bytes.
+    let again = scratch("format-again");
+    run(&s, &again, 2, None);
+    assert_same_tables(&out, &again);
+}
+
+#[test]
+fn summary_rows_pair_against_the_baseline_only() {
+    let s = demo_scenario(2, 2, 5, 11);
+    let out = scratch("summary");
+    let o = run(&s, &out, 2, None);
+    let mut r = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 4 * METRICS.len());
+    let mut recommended = 0;
+    for row in &rows {
+        let baseline = &row[col("arm")] == "arm-0";
+        assert_eq!(row[col("paired_diff_mean")].is_empty(), baseline);
+        assert_eq!(row[col("n")].parse::<usize>().unwrap(), 5);
+        recommended += usize::from(&row[col("recommended")] == "true");
+    }
+    // One recommended setting, marked on each of its metric rows.
+    assert_eq!(recommended, METRICS.len());
+    assert!(o.assembled.choice.recommended.is_some());
+    // Paired mean equals the difference of the means (same replications in both).
+    let dpd = METRICS
+        .iter()
+        .position(|m| m.name == "deploys_per_day")
+        .unwrap();
+    let base = &o.assembled.settings[0].stats[dpd];
+    let arm1 = &o.assembled.settings[2];
+    let p = &arm1.paired.as_ref().unwrap()[dpd];
+    assert!((p.mean - (arm1.stats[dpd].mean - base.mean)).abs() < 1e-9);
+    // The synthetic arms share a large common component, so pairing must cut variance.
+    assert!(
+        p.variance_ratio.unwrap() < 0.2,
+        "ratio {:?}",
+        p.variance_ratio
+    );
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_run() {
+    let s = demo_scenario(3, 2, 7, 5);
+    let base = scratch("shards");
+    run(&s, &base.join("whole"), 2, None);
+    let mut dirs = Vec::new();
+    for i in 1..=3 {
+        let d = base.join(format!("shard{i}"));
+        let o = run(&s, &d, 1, Some(Shard { index: i, count: 3 }));
+        assert_eq!(o.runs_total, 14);
+        dirs.push(d);
+    }
+    let merged = base.join("merged");
+    let a = merge_dirs(&dirs, &merged, "merge").unwrap();
+    assert_eq!(a.runs_done, 42);
+    assert_same_tables(&base.join("whole"), &merged);
+    let m = read_manifest(&merged).unwrap();
+    assert_eq!((m.runs_total, m.runs_done, m.shard.clone()), (42, 42, None));
+    assert_eq!(m.merged_from.len(), 3);
+    // The same through the command line, shards given in another order.
+    use clap::Parser;
+    let via_cli = base.join("via-cli");
+    let args = ["blastsim", "merge", "--no-charts", "--out"];
+    let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    argv.push(via_cli.display().to_string());
+    for d in dirs.iter().rev() {
+        argv.push(d.display().to_string());
+    }
+    let code = blastsim::cli::dispatch(blastsim::cli::Cli::parse_from(argv));
+    assert_eq!(code, blastsim::cli::EXIT_OK);
+    assert_same_tables(&base.join("whole"), &via_cli);
+}
+
+#[test]
+fn the_printed_summary_names_every_setting_and_the_recommendation() {
+    let s = demo_scenario(2, 2, 4, 8);
+    let out = scratch("table");
+    let o = run(&s, &out, 1, None);
+    let text = summary_table(&o.meta, &o.assembled);
+    let lines: Vec<&str> = text.lines().collect();
+    // Header, 4 settings, legend, recommendation.
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(lines[0].starts_with("arm") && lines[0].contains("deploys/day"));
+    assert!(lines[0].contains("senior h/wk") && lines[0].contains("false blocks"));
+    let rec = o.assembled.choice.recommended.unwrap();
+    let rec_line = lines[1 + rec];
+    assert!(rec_line.contains(" *"), "{text}");
+    assert!(lines[6].starts_with("recommendation: arm "), "{text}");
+    assert!(lines[1].contains('±'));
+
+    // With a constraint no setting meets, the table says there is no recommendation.
+    let mut strict = s.clone();
+    strict.hash = "strict".into();
+    strict.objectives.constraints.push(Constraint {
+        metric: "deploys_per_day".into(),
+        at_most: false,
+        value: 1e9,
+    });
+    let o = run(&strict, &scratch("table-strict"), 1, None);
+    assert_eq!(o.assembled.choice.recommended, None);
+    let text = summary_table(&o.meta, &o.assembled);
+    assert!(text.ends_with("recommendation: none: no setting meets every constraint\n"));
+}
+
+#[test]
+fn merge_refuses_missing_overlapping_and_foreign_shards() {
+    let s = demo_scenario(2, 1, 3, 5);
+    let base = scratch("merge-refuse");
+    let shard = |i| Some(Shard { index: i, count: 2 });
+    let (d1, d2) = (base.join("s1"), base.join("s2"));
+    run(&s, &d1, 1, shard(1));
+    run(&s, &d2, 1, shard(2));
+
+    let err = merge_dirs(std::slice::from_ref(&d1), &base.join("m1"), "m").unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("lack 3 of 6 runs: run ids 1, 3, 5"), "{msg}");
+
+    let err = merge_dirs(&[d1.clone(), d1.clone()], &base.join("m2"), "m").unwrap_err();
+    assert!(format!("{err:#}").contains("run 0 is in both"), "{err:#}");
+
+    let mut other = s.clone();
+    other.seed = 6;
+    let d3 = base.join("other");
+    run(&other, &d3, 1, shard(2));
+    let err = merge_dirs(&[d1, d3], &base.join("m3"), "m").unwrap_err();
+    assert!(format!("{err:#}").contains("another experiment"), "{err:#}");
+
+    let err = merge_dirs(&[base.join("nothing")], &base.join("m4"), "m").unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not a blastsim results folder"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn resume_after_an_abort_at_a_random_point_equals_the_uninterrupted_run() {
+    let s = demo_scenario(2, 3, 6, 9);
+    let total = plan::run_count(&s) as usize;
+    let base = scratch("resume");
+    let whole = base.join("whole");
+    run(&s, &whole, 2, None);
+
+    // BLASTSIM_SEED picks another interruption point; the default is fixed.
+    let seed = std::env::var("BLASTSIM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(42);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for trial in 0..3 {
+        let k = rng.random_range(1..total);
+        let out = base.join(format!("cut{trial}"));
+        // An interrupted run: the journal callback fails after k runs, like a kill.
+        let key = plan::experiment_key(&s);
+        let meta = ExperimentMeta::from_scenario(&s, &key);
+        let jdir = prepare(&s, &out, &meta).unwrap();
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let all = plan::runs(&s, None);
+        let r = run_all_with(&s, &all, 2, synthetic_simulate, |spec, o| {
+            if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= k {
+                anyhow::bail!("killed");
+            }
+            journal::write_record(&jdir, &tables::run_record(&key, &s, spec, o))
+        });
+        assert!(r.is_err(), "seed={seed} k={k}: the abort must surface");
+        let journaled = journal::done(&jdir).unwrap().len();
+        assert_eq!(
+            journaled, k,
+            "seed={seed}: exactly the runs before the kill are kept"
+        );
+        // A killed writer's leftovers.
+        fs::write(out.join(".tmp-runs.csv-99999"), "torn").unwrap();
+        fs::write(jdir.join(".tmp-run-000000001.csv-99999"), "K,torn").unwrap();
+
+        let o = run(&s, &out, 2, None);
+        assert_eq!(o.runs_new as usize, total - k, "seed={seed} k={k}");
+        assert_same_tables(&whole, &out);
+        assert!(!out.join(".tmp-runs.csv-99999").exists());
+        assert!(!jdir.join(".tmp-run-000000001.csv-99999").exists());
+    }
+}
+
+#[test]
+fn resume_after_losing_journal_entries_and_final_files_equals_the_uninterrupted_run() {
+    let s = demo_scenario(2, 2, 5, 13);
+    let base = scratch("resume-lost");
+    let (whole, out) = (base.join("whole"), base.join("out"));
+    run(&s, &whole, 1, None);
+    run(&s, &out, 2, None);
+    let jdir = journal::journal_dir(&out);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut removed = 0;
+    for path in journal::done(&jdir).unwrap().values() {
+        if rng.random_bool(0.4) {
+            fs::remove_file(path).unwrap();
+            removed += 1;
+        }
+    }
+    for t in TABLES {
+        fs::remove_file(out.join(t)).unwrap();
+    }
+    assert!(removed > 0);
+    let o = run(&s, &out, 2, None);
+    assert_eq!(o.runs_new, removed);
+    assert_same_tables(&whole, &out);
+    // Rerunning a finished folder simulates nothing and rewrites the same bytes.
+    let o = run(&s, &out, 2, None);
+    assert_eq!(o.runs_new, 0);
+    assert_same_tables(&whole, &out);
+}
+
+#[test]
+fn a_folder_of_another_experiment_is_refused() {
+    let s = demo_scenario(2, 1, 3, 1);
+    let out = scratch("refuse");
+    run(&s, &out, 1, None);
+    let mut changed = s.clone();
+    changed.hash = "edited".to_string();
+    let err = run_experiment(&changed, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("another experiment (scenario hash demo-2-1"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("another --out") && msg.contains("delete the folder"),
+        "{msg}"
+    );
+
+    let mut reseeded = s.clone();
+    plan::apply_overrides(
+        &mut reseeded,
+        &Overrides {
+            seed: Some(2),
+            ..Overrides::default()
+        },
+    );
+    let err = run_experiment(&reseeded, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
+    assert!(format!("{err:#}").contains("another seed"), "{err:#}");
+    // Nothing was overwritten: the folder still holds the first experiment.
+    assert_eq!(read_manifest(&out).unwrap().meta.seed, 1);
+}
+
+#[test]
+fn run_ids_seeds_and_shards() {
+    let s = demo_scenario(3, 4, 5, 99);
+    assert_eq!(plan::run_count(&s), 60);
+    let spec = plan::run_spec(&s, 37).unwrap();
+    // 37 = ((1 * 4) + 3) * 5 + 2.
+    assert_eq!((spec.arm, spec.point, spec.replication), (1, 3, 2));
+    assert!(plan::run_spec(&s, 60).is_none());
+    // Common random numbers: replication r has one seed in every arm and point.
+    let all = plan::runs(&s, None);
+    for r in &all {
+        assert_eq!(r.seed, Seed(99).derive(u64::from(r.replication)));
+    }
+    assert_ne!(all[0].seed, all[1].seed);
+    // Shards partition the run ids.
+    let mut seen = vec![0; 60];
+    for i in 1..=4u32 {
+        for r in plan::runs(&s, Some(Shard::parse(&format!("{i}/4")).unwrap())) {
+            assert_eq!(r.run_id % 4, u64::from(i - 1));
+            seen[r.run_id as usize] += 1;
+        }
+    }
+    assert!(seen.iter().all(|&c| c == 1));
+}
+
+#[test]
+fn shard_parse_errors_are_clear() {
+    assert_eq!(Shard::parse("2/3").unwrap(), Shard { index: 2, count: 3 });
+    for (text, reason) in [
+        ("3", "expected I/N"),
+        ("0/3", "between 1 and N"),
+        ("4/3", "between 1 and N"),
+        ("a/3", "I must be a whole number"),
+        ("1/x", "N must be a whole number"),
+        ("1/0", "at least 1"),
+    ] {
+        let e = Shard::parse(text).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("invalid shard '{text}'")), "{e}");
+        assert!(e.contains(reason), "{e}");
+    }
+    // Through the command line: a usage error, exit 2, before any scenario is read.
+    use clap::Parser;
+    let cli = blastsim::cli::Cli::parse_from(["blastsim", "run", "x.toml", "--shard", "0/2"]);
+    assert_eq!(blastsim::cli::dispatch(cli), blastsim::cli::EXIT_BAD_INPUT);
+}
+
+#[test]
+fn describe_matches_hand_computed_numbers() {
+    let d = stats::describe(&[4.0, 1.0, 3.0, 2.0]);
+    assert_eq!(d.n, 4);
+    assert_eq!(d.mean, 2.5);
+    // sd = sqrt(5/3); t(0.975, 3) = 3.182446; half width = t * sd / 2.
+    assert!((d.sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    let half = 3.182_446 * (5.0f64 / 3.0).sqrt() / 2.0;
+    assert!((d.ci95_low - (2.5 - half)).abs() < 1e-5, "{d:?}");
+    assert!((d.ci95_high - (2.5 + half)).abs() < 1e-5, "{d:?}");
+    // Type-7 quantiles: p50 between 2 and 3; p95 at h = 2.85 -> 3 + 0.85.
+    assert_eq!(d.p50, 2.5);
+    assert!((d.p95 - 3.85).abs() < 1e-12);
+    assert_eq!(d.max, 4.0);
+    // n = 1: no spread to estimate; the interval is the value itself.
+    let one = stats::describe(&[7.0]);
+    assert_eq!(
+        (one.sd, one.ci95_low, one.ci95_high, one.p95),
+        (0.0, 7.0, 7.0, 7.0)
+    );
+    let none = stats::describe(&[]);
+    assert_eq!((none.n, none.mean, none.sd), (0, 0.0, 0.0));
+    // t quantile with many degrees of freedom tends to the normal 1.96.
+    assert!((stats::t_975(10_000) - 1.960).abs() < 1e-3);
+    assert!((stats::t_975(29) - 2.0452).abs() < 1e-4);
+}
+
+#[test]
+fn paired_uses_only_replications_present_in_both() {
+    let arm = [Some(5.0), None, Some(9.0), Some(4.0)];
+    let base = [Some(3.0), Some(1.0), None, Some(1.0)];
+    let p = stats::paired(&arm, &base);
+    // Pairs: (5,3) and (4,1): diffs 2 and 3.
+    assert_eq!(p.n, 2);
+    assert_eq!(p.mean, 2.5);
+    // Var(d) = 0.5; Var(arm) = 0.5, Var(base) = 2: ratio 0.2.
+    assert!((p.variance_ratio.unwrap() - 0.2).abs() < 1e-12);
+    // No spread at all: the ratio is undefined, reported as None (an empty cell).
+    let flat = stats::paired(&[Some(1.0), Some(1.0)], &[Some(1.0), Some(1.0)]);
+    assert_eq!((flat.mean, flat.variance_ratio), (0.0, None));
+}
+
+/// Coverage of the paired 95% interval on synthetic pairs with a known difference.
+///
+/// x_base = s + e1, x_arm = s + delta + e2 with a shared s ~ N(0, 3²) (the common random
+/// numbers) and independent e ~ N(0, 1). Over 2000 trials of 10 pairs the share of
+/// intervals holding delta is binomial around 0.95 with sd 0.0049: the tolerance ±1.5 pp
+/// is about 3 sd. The variance ratio should average σe² / (σs² + σe²) = 1/10.
+#[test]
+fn paired_ci_coverage_is_near_95_percent() {
+    let delta = 0.7;
+    let shared = Normal::new(0.0, 3.0).unwrap();
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let trials = 2000;
+    let mut covered = 0;
+    let mut ratio_sum = 0.0;
+    for _ in 0..trials {
+        let mut arm = Vec::new();
+        let mut base = Vec::new();
+        for _ in 0..10 {
+            let s = shared.sample(&mut rng);
+            base.push(Some(s + noise.sample(&mut rng)));
+            arm.push(Some(s + delta + noise.sample(&mut rng)));
+        }
+        let p = stats::paired(&arm, &base);
+        covered += usize::from(p.ci95_low <= delta && delta <= p.ci95_high);
+        ratio_sum += p.variance_ratio.unwrap();
+    }
+    let coverage = covered as f64 / f64::from(trials);
+    assert!((coverage - 0.95).abs() <= 0.015, "coverage {coverage}");
+    let ratio = ratio_sum / f64::from(trials);
+    // A ratio of sample variances is biased upwards a little at n = 10; ±0.03 holds it.
+    assert!((ratio - 0.1).abs() < 0.03, "mean variance ratio {ratio}");
+}
+
+#[test]
+fn frontier_and_recommendation_on_a_hand_built_summary() {
+    // (velocity, risk, senior hours) per setting.
+    let settings = [
+        (10.0, 5.0, 30.0), // 0: on the frontier, too many senior hours
+        (8.0, 2.0, 10.0),  // 1: on the frontier, feasible
+        (6.0, 6.0, 5.0),   // 2: dominated by 0 and 1
+        (10.0, 5.0, 30.0), // 3: equal to 0: equal settings do not dominate each other
+        (4.0, 1.0, 2.0),   // 4: on the frontier (lowest risk), feasible
+        (8.0, 3.0, 10.0),  // 5: dominated by 1 (same velocity, more risk)
+    ];
+    let v = METRICS
+        .iter()
+        .position(|m| m.name == "deploys_per_day")
+        .unwrap();
+    let r = METRICS
+        .iter()
+        .position(|m| m.name == "user_impact_min_total")
+        .unwrap();
+    let h = METRICS
+        .iter()
+        .position(|m| m.name == "senior_review_h_per_week")
+        .unwrap();
+    let means: Vec<Vec<f64>> = settings
+        .iter()
+        .map(|&(a, b, c)| {
+            let mut m = vec![0.0; METRICS.len()];
+            (m[v], m[r], m[h]) = (a, b, c);
+            m
+        })
+        .collect();
+    let objectives = |constraints: Vec<Constraint>| {
+        frontier::resolve(&Objectives {
+            velocity: "deploys_per_day".into(),
+            risk: "user_impact_min_total".into(),
+            constraints,
+        })
+        .unwrap()
+    };
+    let senior_at_most = |value| Constraint {
+        metric: "senior_review_h_per_week".into(),
+        at_most: true,
+        value,
+    };
+    let c = frontier::choose(&means, &objectives(vec![senior_at_most(20.0)]));
+    assert_eq!(c.on_frontier, [true, true, false, true, true, false]);
+    assert_eq!(c.recommended, Some(1));
+    // Without constraints the earliest of the fastest wins.
+    assert_eq!(
+        frontier::choose(&means, &objectives(vec![])).recommended,
+        Some(0)
+    );
+    // A lower bound on velocity plus a tight senior budget: nothing qualifies.
+    let none = objectives(vec![
+        senior_at_most(3.0),
+        Constraint {
+            metric: "deploys_per_day".into(),
+            at_most: false,
+            value: 5.0,
+        },
+    ]);
+    assert_eq!(frontier::choose(&means, &none).recommended, None);
+    let e = frontier::resolve(&Objectives {
+        velocity: "speed".into(),
+        risk: "user_impact_min_total".into(),
+        constraints: vec![],
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("unknown metric 'speed'")
+            && e.to_string().contains("deploys_per_day")
+    );
+    let _: ResolvedObjectives = objectives(vec![]);
+}
+
+#[test]
+fn depth_is_the_longest_dependency_chain_and_survives_cycles() {
+    let g = demo_graph(5);
+    assert_eq!(tables::depths(&g), [4, 3, 2, 1, 0]);
+    // a -> b -> c -> a (a cycle) and b -> d.
+    let mut b = ServiceGraphBuilder::new();
+    for n in ["a", "b", "c", "d"] {
+        b.add_service(ServiceSpec {
+            name: n.into(),
+            weight: 1.0,
+            tier: 0,
+            cells: 1,
+        });
+    }
+    let e = |b: &mut ServiceGraphBuilder, x, y| {
+        b.add_edge(ServiceId(x), ServiceId(y), EdgeKind::Hard, false)
+    };
+    e(&mut b, 0, 1);
+    e(&mut b, 1, 2);
+    e(&mut b, 2, 0);
+    e(&mut b, 1, 3);
+    // From a: the back edge c -> a is dropped, so c = 0, d = 0, b = 1, a = 2.
+    assert_eq!(tables::depths(&b.build()), [2, 1, 0, 0]);
+}
+
+#[test]
+fn journal_records_round_trip() {
+    let s = demo_scenario(2, 2, 3, 4);
+    let dir = scratch("journal");
+    let spec = plan::run_spec(&s, 6).unwrap();
+    let out = synthetic_simulate(s.world(spec.arm, spec.point), spec.seed);
+    let rec = tables::run_record("k", &s, &spec, &out);
+    journal::write_record(&dir, &rec).unwrap();
+    let back = journal::read_record(&journal::record_path(&dir, 6)).unwrap();
+    assert_eq!(back, rec);
+    // Metric values read back bit-for-bit.
+    let values: Vec<f64> = back.run_row[6..6 + METRICS.len()]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(values, out.summary.values());
+    // A truncated record is rejected, not trusted.
+    let p = journal::record_path(&dir, 7);
+    fs::write(&p, "K,k,7,0,0,1\nR,7\n").unwrap();
+    assert!(format!("{:#}", journal::read_record(&p).unwrap_err()).contains("incomplete"));
+}
+
+/// A real `kill -9`: this test re-runs itself as a child process that sweeps into a
+/// folder, kills it once a random number of runs are journaled, checks that nothing on
+/// disk is torn, resumes in this process and compares with an uninterrupted run.
+#[test]
+fn kill_9_mid_sweep_then_resume_equals_the_uninterrupted_run() {
+    const CHILD: &str = "BLASTSIM_IT_KILL_CHILD_OUT";
+    let s = demo_scenario(3, 2, 24, 21);
+    // A few milliseconds of busy work per run, so the sweep takes long enough to kill.
+    let sim = |w: &blastsim::model::config::WorldConfig, seed| {
+        blastsim::experiment::fixture::synthetic_simulate_with_work(w, seed, 600_000)
+    };
+    if let Ok(out) = std::env::var(CHILD) {
+        run_experiment(&s, &opts(Path::new(&out), 1, None), sim).unwrap();
+        return;
+    }
+    let base = scratch("kill9");
+    let (whole, out) = (base.join("whole"), base.join("out"));
+    run_experiment(&s, &opts(&whole, 2, None), sim).unwrap();
+
+    let total = plan::run_count(&s) as usize;
+    let k = ChaCha8Rng::seed_from_u64(5).random_range(3..total / 4);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "experiment::kill_9_mid_sweep_then_resume_equals_the_uninterrupted_run",
+        ])
+        .env(CHILD, &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let jdir = journal::journal_dir(&out);
+    let started = std::time::Instant::now();
+    loop {
+        let n = journal::done(&jdir).map(|d| d.len()).unwrap_or(0);
+        if n >= k || started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix.
+    child.wait().unwrap();
+    let done = journal::done(&jdir).unwrap();
+    assert!(
+        done.len() >= k && done.len() < total,
+        "killed after {} of {total} runs",
+        done.len()
+    );
+    // Every journaled run is whole; no final table exists yet (the sweep never finished).
+    for path in done.values() {
+        journal::read_record(path).unwrap();
+    }
+    assert!(!out.join("runs.csv").exists());
+
+    let o = run_experiment(&s, &opts(&out, 2, None), sim).unwrap();
+    assert_eq!(o.runs_new as usize, total - done.len());
+    assert_same_tables(&whole, &out);
+}
+
+/// `--threads N` really runs N runs at once: with runs that sleep (so CPU contention on a
+/// busy machine cannot hide it), 2 threads use 2 distinct workers and take about half the
+/// wall time of 1 thread, and the rows still come back in run-id order.
+#[test]
+fn two_threads_run_concurrently_and_keep_run_id_order() {
+    let s = demo_scenario(1, 1, 16, 3);
+    let runs = plan::runs(&s, None);
+    let sleepy = |w: &blastsim::model::config::WorldConfig, seed| {
+        std::thread::sleep(std::time::Duration::from_millis(15));
+        synthetic_simulate(w, seed)
+    };
+    let mut walls = Vec::new();
+    for threads in [1, 2] {
+        let workers = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        let t0 = std::time::Instant::now();
+        let rows = run_all_with(&s, &runs, threads, sleepy, |_, _| {
+            workers
+                .lock()
+                .unwrap()
+                .insert(format!("{:?}", std::thread::current().id()));
+            Ok(())
+        })
+        .unwrap();
+        walls.push(t0.elapsed().as_secs_f64());
+        assert_eq!(workers.lock().unwrap().len(), threads);
+        let ids: Vec<u64> = rows.iter().map(|r| r.spec.run_id).collect();
+        assert_eq!(ids, (0..16).collect::<Vec<_>>());
+    }
+    // 16 × 15 ms: about 0.24 s on one thread, 0.12 s on two.
+    assert!(walls[1] < 0.75 * walls[0], "wall times {walls:?}");
+}
