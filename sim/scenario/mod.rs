@@ -2,11 +2,31 @@
 //!
 //! Every user mistake becomes a `ScenarioError` with file, line and column; nothing here
 //! panics on input. A `Scenario` holds one validated `WorldConfig` per arm and sweep point.
+//!
+//! `load` is the one place the scenario layer does I/O (the scenario file and the files it
+//! references); `parse` is the pure core, given the text and a file reader.
+//!
+//! Submodules: `raw` (the file format), `validate` (raw → model config), `sweep` (paths,
+//! overrides, the grid), `presets` (built-in policies and breakers), `error`.
 
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::engine::SimDuration;
 use crate::model::config::WorldConfig;
+
+pub mod error;
+pub mod presets;
+pub mod raw;
+pub mod sweep;
+pub mod validate;
+
+pub use error::{Located, ScenarioError};
+pub use sweep::{display_value, set_path};
+
+use raw::RawScenario;
+use sweep::Override;
+use validate::{Ctx, DocOut, Env};
 
 /// One arm: a policy with a breaker set (and any overrides), compared on common seeds.
 #[derive(Clone, Debug)]
@@ -15,6 +35,10 @@ pub struct Arm {
     pub name: String,
     /// One line on what the arm is.
     pub description: String,
+    /// Name of its approval policy (a `[[policies]]` entry or a preset).
+    pub policy: String,
+    /// Names of the breakers switched on, in `[breakers]` kind names.
+    pub breakers: Vec<String>,
 }
 
 /// One sweep axis: a dotted scenario path and the values it takes.
@@ -90,6 +114,13 @@ pub struct Scenario {
     pub sources: Vec<String>,
     /// One world per (arm, point), arm-major: `worlds[arm * points.len() + point]`.
     pub worlds: Vec<WorldConfig>,
+    /// The `[chaos]` table as written, for the chaos harness to interpret.
+    pub chaos: Option<toml::Value>,
+    /// The parsed file, so later code can re-validate it with overrides (`reparse`).
+    pub base_document: toml::Table,
+    /// Every file the scenario references (topology files), with its text, in order of
+    /// first reference; re-validation reads these instead of the disk.
+    pub referenced_files: Vec<(PathBuf, String)>,
 }
 
 impl Scenario {
@@ -97,4 +128,318 @@ impl Scenario {
     pub fn world(&self, arm: usize, point: usize) -> &WorldConfig {
         &self.worlds[arm * self.points.len() + point]
     }
+
+    /// Runs in the whole experiment: arms × points × replications.
+    pub fn run_count(&self) -> u64 {
+        self.arms.len() as u64 * self.points.len() as u64 * u64::from(self.replications)
+    }
+
+    /// The scenario with command-line overrides (`run --seed/--replications/--horizon`).
+    ///
+    /// The hash changes with every override that differs from the file, so a results
+    /// folder written under different settings is recognised as a different scenario.
+    pub fn with_overrides(
+        mut self,
+        seed: Option<u64>,
+        replications: Option<u32>,
+        horizon: Option<SimDuration>,
+    ) -> Result<Scenario, ScenarioError> {
+        let cli = |message: &str| {
+            ScenarioError::Invalid(Located {
+                file: PathBuf::from("command line"),
+                line: 0,
+                column: 0,
+                width: 1,
+                source_line: String::new(),
+                message: message.to_string(),
+            })
+        };
+        let mut extra = String::new();
+        if let Some(s) = seed
+            && s != self.seed
+        {
+            self.seed = s;
+            extra.push_str(&format!("\0seed={s}"));
+        }
+        if let Some(r) = replications {
+            if r == 0 {
+                return Err(cli("--replications must be at least 1"));
+            }
+            if r != self.replications {
+                self.replications = r;
+                extra.push_str(&format!("\0replications={r}"));
+            }
+        }
+        if let Some(h) = horizon {
+            if h == SimDuration::ZERO {
+                return Err(cli("--horizon must be longer than zero"));
+            }
+            if h != self.horizon || self.worlds.iter().any(|w| w.horizon != h) {
+                self.horizon = h;
+                for w in &mut self.worlds {
+                    w.horizon = h;
+                }
+                extra.push_str(&format!("\0horizon_ms={}", h.as_ms()));
+            }
+        }
+        if !extra.is_empty() {
+            let mut h = Fnv1a64::new();
+            h.write(self.hash.as_bytes());
+            h.write(extra.as_bytes());
+            self.hash = h.hex();
+        }
+        Ok(self)
+    }
+
+    /// Validates `doc` (usually `base_document` with changes, see `set_path`) as if it
+    /// were this scenario's file; referenced files are read from `referenced_files`.
+    ///
+    /// Locations in errors refer to the re-serialised document, not the original file.
+    pub fn reparse(&self, doc: &toml::Table) -> Result<Scenario, ScenarioError> {
+        let text = toml::to_string(doc).map_err(|e| ScenarioError::Read {
+            path: self.path.clone(),
+            message: format!("cannot write the document back as toml: {e}"),
+        })?;
+        let files = self.referenced_files.clone();
+        parse(&text, &self.path, move |p: &Path| {
+            files
+                .iter()
+                .find(|(q, _)| q == p)
+                .map(|(_, t)| t.clone())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not referenced before"))
+        })
+    }
+}
+
+/// FNV-1a, 64 bits: a tiny, stable, documented hash (not cryptographic; it only has to
+/// tell inputs apart, and its output is fixed by its definition, unlike `DefaultHasher`).
+struct Fnv1a64(u64);
+
+impl Fnv1a64 {
+    fn new() -> Self {
+        Fnv1a64(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+/// The scenario hash: FNV-1a 64 over the scenario text, then for every referenced file
+/// its path, a zero byte, its length and its bytes (so moving bytes between files changes
+/// the hash too).
+fn scenario_hash(text: &str, files: &[(PathBuf, String)]) -> String {
+    let mut h = Fnv1a64::new();
+    h.write(text.as_bytes());
+    for (p, t) in files {
+        h.write(b"\0");
+        h.write(p.to_string_lossy().as_bytes());
+        h.write(b"\0");
+        h.write(&(t.len() as u64).to_le_bytes());
+        h.write(t.as_bytes());
+    }
+    h.hex()
+}
+
+/// Reads and validates a scenario file and every file it references.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string().to_lowercase(),
+    })?;
+    parse(&text, path, |p: &Path| std::fs::read_to_string(p))
+}
+
+/// A toml parse or type error, located where toml says.
+fn toml_error(cx: Ctx<'_>, e: &toml::de::Error) -> ScenarioError {
+    let span = e.span().unwrap_or(0..0);
+    cx.err(span, e.message().trim_end().to_string())
+}
+
+/// Validates scenario `text` (from `path`), reading referenced files with `read_file`.
+///
+/// Pure apart from `read_file`: tests pass an in-memory map.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    read_file: impl Fn(&Path) -> io::Result<String>,
+) -> Result<Scenario, ScenarioError> {
+    let cx = Ctx { file: path, text };
+    let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(cx, &e))?;
+    let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(cx, &e))?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut env = Env::new(&read_file, base_dir);
+
+    let name = raw.name.get();
+    let name_ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !name_ok {
+        return Err(cx.err(
+            raw.name.span(),
+            format!("invalid scenario name {name:?}: it names the results folder, so use only letters, digits, '-', '_' and '.'"),
+        ));
+    }
+    if *raw.replications.get() == 0 {
+        return Err(cx.err(raw.replications.span(), "replications must be at least 1"));
+    }
+    let base = validate::validate_doc(&raw, cx, &mut env)?;
+    let objectives = validate::objectives(cx, raw.objectives.as_ref())?;
+    let baseline_arm = match &raw.baseline {
+        Some(b) => {
+            let names: Vec<&str> = base.arms.iter().map(|a| a.name.as_str()).collect();
+            names
+                .iter()
+                .position(|n| *n == b.get().as_str())
+                .ok_or_else(|| {
+                    cx.err(
+                        b.span(),
+                        validate::unknown_name("baseline arm", b.get(), &names),
+                    )
+                })?
+        }
+        None => 0,
+    };
+    let grid = sweep::grid(cx, raw.sweep.as_ref(), &doc)?;
+    let mut arm_sets: Vec<Vec<Override>> = Vec::with_capacity(base.arms.len());
+    for a in &raw.arms {
+        arm_sets.push(sweep::arm_overrides(
+            cx,
+            a.name.get(),
+            a.set.as_ref(),
+            &doc,
+        )?);
+    }
+    arm_sets.resize(base.arms.len(), Vec::new());
+
+    let n_points = grid.points.len();
+    let mut worlds: Vec<Option<WorldConfig>> = vec![None; base.arms.len() * n_points];
+    for (p, point_overrides) in grid.overrides.iter().enumerate() {
+        // Arms without their own overrides share one validation of the point.
+        let shared = if point_overrides.is_empty() {
+            None
+        } else if arm_sets.iter().any(Vec::is_empty) {
+            Some(revalidate(cx, &doc, point_overrides, &mut env)?)
+        } else {
+            None
+        };
+        for (a, set) in arm_sets.iter().enumerate() {
+            let world = if set.is_empty() {
+                shared.as_ref().unwrap_or(&base).world(a)
+            } else {
+                let mut all = point_overrides.clone();
+                all.extend(set.iter().cloned());
+                revalidate(cx, &doc, &all, &mut env)?.world(a)
+            };
+            worlds[a * n_points + p] = Some(world);
+        }
+    }
+    let arms = base
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Arm {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            policy: raw
+                .arms
+                .get(i)
+                .map_or_else(|| a.policy.name.clone(), |r| r.policy.get().clone()),
+            breakers: raw.arms.get(i).map_or_else(Vec::new, |r| {
+                r.breakers.iter().map(|b| b.get().clone()).collect()
+            }),
+        })
+        .collect();
+    let hash = scenario_hash(text, &env.files);
+    Ok(Scenario {
+        name: name.clone(),
+        question: raw.question.clone(),
+        path: path.to_path_buf(),
+        hash,
+        seed: raw.seed,
+        replications: *raw.replications.get(),
+        horizon: base.common.horizon,
+        arms,
+        baseline_arm,
+        axes: grid.axes,
+        points: grid.points,
+        objectives,
+        sources: raw.sources.clone(),
+        worlds: worlds
+            .into_iter()
+            .map(|w| w.expect("every (arm, point) is filled"))
+            .collect(),
+        chaos: raw.chaos.clone(),
+        base_document: doc,
+        referenced_files: env.files,
+    })
+}
+
+/// Validates the document with `overrides` applied; an error is relocated to the
+/// override that caused it (tried one at a time) in the original file.
+fn revalidate(
+    cx: Ctx<'_>,
+    doc: &toml::Table,
+    overrides: &[Override],
+    env: &mut Env<'_>,
+) -> Result<DocOut, ScenarioError> {
+    let err = match try_overrides(cx.file, doc, overrides, env) {
+        Ok(out) => return Ok(out),
+        Err(e) => e,
+    };
+    let culprit = if overrides.len() == 1 {
+        Some(&overrides[0])
+    } else {
+        overrides
+            .iter()
+            .find(|o| try_overrides(cx.file, doc, std::slice::from_ref(*o), env).is_err())
+    };
+    let inner = if err.file() == cx.file {
+        err.message().to_string()
+    } else {
+        // An error in a referenced file keeps its own location in the message.
+        err.to_string().lines().next().unwrap_or("").to_string()
+    };
+    let (o, context) = match culprit {
+        Some(o) => (o, o.describe()),
+        None => {
+            let all: Vec<String> = overrides.iter().map(Override::describe).collect();
+            (
+                &overrides[0],
+                format!("the combination {}", all.join(" with ")),
+            )
+        }
+    };
+    Err(cx.err(o.value_span.clone(), format!("{context}: {inner}")))
+}
+
+fn try_overrides(
+    file: &Path,
+    doc: &toml::Table,
+    overrides: &[Override],
+    env: &mut Env<'_>,
+) -> Result<DocOut, ScenarioError> {
+    let mut d = doc.clone();
+    for o in overrides {
+        sweep::set_path(&mut d, &o.path, o.value.clone())
+            .map_err(|m| ScenarioError::Invalid(Located::at(file, "", 0..0, m)))?;
+    }
+    let text = toml::to_string(&d).map_err(|e| {
+        ScenarioError::Invalid(Located::at(
+            file,
+            "",
+            0..0,
+            format!("cannot apply the value: {e}"),
+        ))
+    })?;
+    let cx = Ctx { file, text: &text };
+    let raw: RawScenario = toml::from_str(&text).map_err(|e| toml_error(cx, &e))?;
+    validate::validate_doc(&raw, cx, env)
 }

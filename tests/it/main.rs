@@ -3,5 +3,6 @@
 mod breaker;
 mod graph;
 mod report;
+mod scenario;
 mod support;
 mod world;

@@ -1,0 +1,194 @@
+//! `ScenarioError`: every way a scenario can be wrong, located in its file.
+//!
+//! Display is `file:line:column: message`, then the offending source line with a caret
+//! under the bad value, as rustc and toml print them. Messages are lowercase, have no
+//! trailing period and say what was expected. No error here is fatal to the process: the
+//! CLI prints it and exits with code 2.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// A scenario that could not be loaded. Nothing may be run from it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// A problem at a place in the scenario file or a file it references.
+    #[error("{0}")]
+    Invalid(Located),
+    /// A file could not be read at all (the scenario itself; referenced files missing are
+    /// `Invalid`, located at the `file = ` value that names them).
+    #[error("{}: cannot read the file: {message}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        message: String,
+    },
+}
+
+impl ScenarioError {
+    /// The file the error is in.
+    pub fn file(&self) -> &Path {
+        match self {
+            ScenarioError::Invalid(l) => &l.file,
+            ScenarioError::Read { path, .. } => path,
+        }
+    }
+
+    /// 1-based line, 0 when there is no location.
+    pub fn line(&self) -> usize {
+        match self {
+            ScenarioError::Invalid(l) => l.line,
+            ScenarioError::Read { .. } => 0,
+        }
+    }
+
+    /// 1-based column (in characters), 0 when there is no location.
+    pub fn column(&self) -> usize {
+        match self {
+            ScenarioError::Invalid(l) => l.column,
+            ScenarioError::Read { .. } => 0,
+        }
+    }
+
+    /// The message without location or snippet.
+    pub fn message(&self) -> &str {
+        match self {
+            ScenarioError::Invalid(l) => &l.message,
+            ScenarioError::Read { message, .. } => message,
+        }
+    }
+}
+
+/// A located message with the source line it points into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line (0 = no location).
+    pub line: usize,
+    /// 1-based column in characters.
+    pub column: usize,
+    /// How many characters the caret underlines (at least 1).
+    pub width: usize,
+    /// The text of the line, without its newline.
+    pub source_line: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl Located {
+    /// Locates byte range `span` of `text` (the contents of `file`).
+    pub fn at(file: &Path, text: &str, span: Range<usize>, message: impl Into<String>) -> Located {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..start].matches('\n').count() + 1;
+        let column = text[line_start..start].chars().count() + 1;
+        let end = floor_char_boundary(text, span.end.clamp(start, line_end));
+        let width = text[start..end].chars().count().max(1);
+        Located {
+            file: file.to_path_buf(),
+            line,
+            column,
+            width,
+            source_line: text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A message at line and column of `text`, as other parsers report them.
+    pub fn at_line_col(
+        file: &Path,
+        text: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Located {
+        let source_line = if line == 0 {
+            String::new()
+        } else {
+            text.lines().nth(line - 1).unwrap_or("").to_string()
+        };
+        Located {
+            file: file.to_path_buf(),
+            line,
+            column,
+            width: 1,
+            source_line,
+            message: message.into(),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file.display(), self.message);
+        }
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        if !self.source_line.is_empty() {
+            let gutter = self.line.to_string().len();
+            let pad = " ".repeat(gutter);
+            // Tabs are kept under the caret line so the caret lines up in a terminal.
+            let lead: String = self
+                .source_line
+                .chars()
+                .take(self.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(
+                f,
+                "\n{pad} |\n{} | {}\n{pad} | {lead}{}",
+                self.line,
+                self.source_line,
+                "^".repeat(self.width)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The closest few of `candidates` to `name` (Jaro–Winkler and Levenshtein), best first.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| {
+            let jw = strsim::jaro_winkler(name, c);
+            let lev = strsim::normalized_levenshtein(name, c);
+            (jw.max(lev), c)
+        })
+        .filter(|(s, _)| *s >= 0.7)
+        .collect();
+    // Highest similarity first; ties by name so the order is stable.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// "`a`, `b` or `c`".
+pub fn list_names<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
+    match quoted.len() {
+        0 => "(none)".to_string(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}

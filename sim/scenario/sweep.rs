@@ -1,0 +1,428 @@
+//! Sweep axes and arm overrides: dotted paths into the scenario document, their values,
+//! and the grid of points they span.
+//!
+//! A path addresses tables by key and arrays by element `name` (or index):
+//! `authors.agents.count`, `reviewers.senior.count`,
+//! `policies.risk-tiered.rules.2.require.sample`, `breakers.blast_guard.max_predicted_users`.
+//! Paths are checked against the base document before anything runs; an unknown one is an
+//! error that suggests the nearest valid paths. The grid is the cartesian product of the
+//! axes in file order, the first axis varying slowest.
+
+use std::ops::Range;
+
+use crate::engine::SimDuration;
+use crate::scenario::error::{list_names, suggest};
+use crate::scenario::raw::{Entries, Loc, RawAxis, RawScenario};
+use crate::scenario::validate::Ctx;
+use crate::scenario::{Axis, Point, ScenarioError};
+
+/// Most values one range axis may expand to.
+pub const AXIS_VALUES_MAX: usize = 10_000;
+/// Most grid points a sweep may have.
+pub const POINTS_MAX: usize = 100_000;
+
+/// Top-level keys that describe the experiment rather than the organisation; sweeping
+/// them would make points incomparable.
+const NOT_SWEEPABLE: [&str; 10] = [
+    "name",
+    "question",
+    "seed",
+    "replications",
+    "baseline",
+    "arms",
+    "sweep",
+    "objectives",
+    "sources",
+    "chaos",
+];
+
+/// One value set at one path, remembered with where it was written.
+#[derive(Clone, Debug)]
+pub(crate) struct Override {
+    pub(crate) path: String,
+    pub(crate) value: toml::Value,
+    pub(crate) value_span: Range<usize>,
+    /// "sweep" or "arm `name`", for messages.
+    pub(crate) origin: String,
+}
+
+impl Override {
+    /// "sweep `path` = value" / "arm `x` sets `path` = value".
+    pub(crate) fn describe(&self) -> String {
+        let v = display_value(&self.value);
+        if self.origin == "sweep" {
+            format!("sweep `{}` = {v}", self.path)
+        } else {
+            format!("{} sets `{}` = {v}", self.origin, self.path)
+        }
+    }
+}
+
+/// The expanded sweep.
+pub(crate) struct Grid {
+    pub(crate) axes: Vec<Axis>,
+    pub(crate) points: Vec<Point>,
+    /// The overrides of each point, in axis order.
+    pub(crate) overrides: Vec<Vec<Override>>,
+}
+
+/// How a value is shown in labels and messages: strings bare, everything else as TOML.
+pub fn display_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Expands `[sweep]` into axes and points, checking every path against `doc`.
+pub(crate) fn grid(
+    cx: Ctx<'_>,
+    sweep: Option<&Loc<Entries<RawAxis>>>,
+    doc: &toml::Table,
+) -> Result<Grid, ScenarioError> {
+    let mut axes: Vec<(Axis, Vec<Override>)> = Vec::new();
+    if let Some(s) = sweep {
+        for (key, axis) in &s.get().0 {
+            if axes.iter().any(|(a, _)| &a.path == key.get()) {
+                return Err(cx.err_at_loc(key, format!("`{}` is swept twice", key.get())));
+            }
+            let values = match axis.get() {
+                RawAxis::Values(v) => v.clone(),
+                RawAxis::Range { from, to, step } => range(cx, from, to, step, axis.span())?,
+            };
+            if values.is_empty() {
+                return Err(
+                    cx.err_at_loc(axis, format!("sweep axis `{}` has no values", key.get()))
+                );
+            }
+            check_path(cx, key, &values[0], doc)?;
+            let overrides: Vec<Override> = values
+                .iter()
+                .map(|v| Override {
+                    path: key.get().clone(),
+                    value: v.get().clone(),
+                    value_span: v.span(),
+                    origin: "sweep".into(),
+                })
+                .collect();
+            axes.push((
+                Axis {
+                    path: key.get().clone(),
+                    values: values.iter().map(|v| display_value(v.get())).collect(),
+                },
+                overrides,
+            ));
+        }
+    }
+    let mut n: usize = 1;
+    for (a, _) in &axes {
+        n = n.saturating_mul(a.values.len());
+    }
+    if n > POINTS_MAX {
+        let span = sweep.map_or(0..0, Loc::span);
+        return Err(cx.err(
+            span,
+            format!("the sweep has {n} points; at most {POINTS_MAX} are allowed"),
+        ));
+    }
+    let mut points = Vec::with_capacity(n);
+    let mut overrides = Vec::with_capacity(n);
+    for index in 0..n {
+        // Mixed-radix digits, last axis fastest.
+        let mut rest = index;
+        let mut picks = vec![0; axes.len()];
+        for (i, (a, _)) in axes.iter().enumerate().rev() {
+            picks[i] = rest % a.values.len();
+            rest /= a.values.len();
+        }
+        let values: Vec<String> = axes
+            .iter()
+            .zip(&picks)
+            .map(|((a, _), &j)| a.values[j].clone())
+            .collect();
+        let label = if axes.is_empty() {
+            "base".to_string()
+        } else {
+            axes.iter()
+                .zip(&values)
+                .map(|((a, _), v)| format!("{}={v}", a.path))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        overrides.push(
+            axes.iter()
+                .zip(&picks)
+                .map(|((_, o), &j)| o[j].clone())
+                .collect(),
+        );
+        points.push(Point {
+            index,
+            label,
+            values,
+        });
+    }
+    Ok(Grid {
+        axes: axes.into_iter().map(|(a, _)| a).collect(),
+        points,
+        overrides,
+    })
+}
+
+/// The overrides of one arm's `set` table, paths checked.
+pub(crate) fn arm_overrides(
+    cx: Ctx<'_>,
+    arm: &str,
+    set: Option<&Loc<Entries<toml::Value>>>,
+    doc: &toml::Table,
+) -> Result<Vec<Override>, ScenarioError> {
+    let Some(set) = set else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<Override> = Vec::new();
+    for (key, value) in &set.get().0 {
+        if out.iter().any(|o| &o.path == key.get()) {
+            return Err(cx.err_at_loc(key, format!("`{}` is set twice", key.get())));
+        }
+        check_path(cx, key, value, doc)?;
+        out.push(Override {
+            path: key.get().clone(),
+            value: value.get().clone(),
+            value_span: value.span(),
+            origin: format!("arm `{arm}`"),
+        });
+    }
+    Ok(out)
+}
+
+fn range(
+    cx: Ctx<'_>,
+    from: &Loc<toml::Value>,
+    to: &Loc<toml::Value>,
+    step: &Loc<toml::Value>,
+    span: Range<usize>,
+) -> Result<Vec<Loc<toml::Value>>, ScenarioError> {
+    use toml::Value as V;
+    let at = |v: toml::Value| Loc(toml::Spanned::new(span.clone(), v));
+    let count = |lo: f64, hi: f64, st: f64| -> Result<usize, ScenarioError> {
+        if st.is_nan() || st <= 0.0 || !st.is_finite() {
+            return Err(cx.err_at_loc(step, "the step must be greater than 0"));
+        }
+        if hi < lo {
+            return Err(cx.err_at_loc(to, "`to` must not be below `from`"));
+        }
+        // The small slack keeps `to` when float steps land a hair short of it.
+        let n = ((hi - lo) / st + 1e-9).floor() + 1.0;
+        if n > AXIS_VALUES_MAX as f64 {
+            return Err(cx.err(
+                span.clone(),
+                format!("the range has {n} values; at most {AXIS_VALUES_MAX} are allowed"),
+            ));
+        }
+        Ok(n as usize)
+    };
+    match (from.get(), to.get(), step.get()) {
+        (V::Integer(a), V::Integer(b), V::Integer(s)) => {
+            let n = count(*a as f64, *b as f64, *s as f64)?;
+            Ok((0..n as i64).map(|i| at(V::Integer(a + i * s))).collect())
+        }
+        (V::String(a), V::String(b), V::String(s)) => {
+            let p = |v: &Loc<toml::Value>, t: &str| {
+                SimDuration::parse(t).map_err(|e| cx.err_at_loc(v, e.to_string()))
+            };
+            let (a, b, s) = (p(from, a)?, p(to, b)?, p(step, s)?);
+            let n = count(a.as_ms() as f64, b.as_ms() as f64, s.as_ms() as f64)?;
+            Ok((0..n as u64)
+                .map(|i| {
+                    at(V::String(
+                        SimDuration(a.as_ms() + i * s.as_ms()).to_string(),
+                    ))
+                })
+                .collect())
+        }
+        (a, b, s) => {
+            let num = |v: &toml::Value, l: &Loc<toml::Value>| match v {
+                V::Integer(i) => Ok(*i as f64),
+                V::Float(f) => Ok(*f),
+                _ => Err(cx.err_at_loc(
+                    l,
+                    "a range needs numbers, or duration strings for all of from, to and step",
+                )),
+            };
+            let (a, b, s) = (num(a, from)?, num(b, to)?, num(s, step)?);
+            let n = count(a, b, s)?;
+            // Rounded to 12 decimals so 0.1 + 2 × 0.1 prints as 0.3, not 0.30000000000000004.
+            Ok((0..n)
+                .map(|i| at(V::Float(((a + i as f64 * s) * 1e12).round() / 1e12)))
+                .collect())
+        }
+    }
+}
+
+/// Why a path could not be applied.
+#[derive(Debug)]
+pub(crate) enum PathError {
+    /// The first `n` segments exist, the next does not.
+    Missing(usize),
+    /// Segment `n` is a value, not a table or array.
+    NotContainer(usize),
+}
+
+fn index_in(a: &[toml::Value], seg: &str) -> Option<usize> {
+    a.iter()
+        .position(|e| e.get("name").and_then(toml::Value::as_str) == Some(seg))
+        .or_else(|| seg.parse::<usize>().ok().filter(|i| *i < a.len()))
+}
+
+fn child_mut<'v>(v: &'v mut toml::Value, seg: &str) -> Option<&'v mut toml::Value> {
+    match v {
+        toml::Value::Table(t) => t.get_mut(seg),
+        toml::Value::Array(a) => {
+            let i = index_in(a, seg)?;
+            a.get_mut(i)
+        }
+        _ => None,
+    }
+}
+
+/// Sets `value` at dotted `path` in `doc`. Intermediate tables must exist; the last key
+/// may be new (the schema check happens when the document is parsed again).
+pub fn set_path(doc: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+    apply(doc, path, value).map_err(|e| match e {
+        PathError::Missing(n) => format!(
+            "`{}` is not in the scenario",
+            path.split('.').take(n + 1).collect::<Vec<_>>().join(".")
+        ),
+        PathError::NotContainer(n) => format!(
+            "`{}` is a value, not a table",
+            path.split('.').take(n + 1).collect::<Vec<_>>().join(".")
+        ),
+    })
+}
+
+pub(crate) fn apply(
+    doc: &mut toml::Table,
+    path: &str,
+    value: toml::Value,
+) -> Result<(), PathError> {
+    let segs: Vec<&str> = path.split('.').collect();
+    let (last, parents) = segs
+        .split_last()
+        .expect("split yields at least one segment");
+    if parents.is_empty() {
+        doc.insert((*last).to_string(), value);
+        return Ok(());
+    }
+    let mut cur = doc.get_mut(parents[0]).ok_or(PathError::Missing(0))?;
+    for (i, seg) in parents.iter().enumerate().skip(1) {
+        if !matches!(cur, toml::Value::Table(_) | toml::Value::Array(_)) {
+            return Err(PathError::NotContainer(i - 1));
+        }
+        cur = child_mut(cur, seg).ok_or(PathError::Missing(i))?;
+    }
+    match cur {
+        toml::Value::Table(t) => {
+            t.insert((*last).to_string(), value);
+            Ok(())
+        }
+        toml::Value::Array(a) => {
+            let i = index_in(a, last).ok_or(PathError::Missing(parents.len()))?;
+            a[i] = value;
+            Ok(())
+        }
+        _ => Err(PathError::NotContainer(parents.len() - 1)),
+    }
+}
+
+/// Every path in the document, for suggestions: tables by key, arrays of tables by
+/// element name (or index when an element has none).
+pub(crate) fn all_paths(doc: &toml::Table) -> Vec<String> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+        out.push(prefix.to_string());
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    walk(&format!("{prefix}.{k}"), v, out);
+                }
+            }
+            toml::Value::Array(a) if a.iter().all(toml::Value::is_table) => {
+                for (i, e) in a.iter().enumerate() {
+                    let key = e
+                        .get("name")
+                        .and_then(toml::Value::as_str)
+                        .map_or_else(|| i.to_string(), str::to_string);
+                    walk(&format!("{prefix}.{key}"), e, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in doc {
+        if !NOT_SWEEPABLE.contains(&k.as_str()) {
+            walk(k, v, &mut out);
+        }
+    }
+    out
+}
+
+fn nearest(path: &str, doc: &toml::Table) -> String {
+    let paths = all_paths(doc);
+    let near = suggest(path, paths.iter().map(String::as_str));
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", list_names(&near))
+    }
+}
+
+/// Checks that `key` names a settable place in `doc`: its parents exist and the scenario
+/// format accepts the last key there (tried by parsing the document with `sample` set).
+pub(crate) fn check_path(
+    cx: Ctx<'_>,
+    key: &Loc<String>,
+    sample: &Loc<toml::Value>,
+    doc: &toml::Table,
+) -> Result<(), ScenarioError> {
+    let path = key.get();
+    let first = path.split('.').next().unwrap_or("");
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(cx.err_at_loc(key, format!("invalid path `{path}`: a segment is empty")));
+    }
+    if NOT_SWEEPABLE.contains(&first) {
+        return Err(cx.err_at_loc(
+            key,
+            format!(
+                "`{first}` cannot be swept or overridden: it describes the experiment, not the organisation"
+            ),
+        ));
+    }
+    let mut trial = doc.clone();
+    if let Err(e) = set_path(&mut trial, path, sample.get().clone()) {
+        return Err(cx.err_at_loc(
+            key,
+            format!("unknown path `{path}`: {e}{}", nearest(path, doc)),
+        ));
+    }
+    // Only "unknown field" is a path error; a bad value is reported by validation later,
+    // located at the value.
+    if let Ok(text) = toml::to_string(&trial)
+        && let Err(e) = toml::from_str::<RawScenario>(&text)
+        && e.message().starts_with("unknown field")
+    {
+        return Err(cx.err_at_loc(
+            key,
+            format!(
+                "unknown path `{path}`: {}{}",
+                e.message().trim_end(),
+                nearest(path, doc)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Ctx<'_> {
+    pub(crate) fn err_at_loc<T>(&self, loc: &Loc<T>, message: impl Into<String>) -> ScenarioError {
+        self.err(loc.span(), message)
+    }
+}

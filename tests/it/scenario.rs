@@ -1,0 +1,802 @@
+//! Scenario files: shipped scenarios validate, every class of bad input gives a located
+//! error (exact line and column, a key phrase, the valid names), sweeps expand and apply,
+//! worlds are indexed arm-major, and the hash tracks every input byte.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use blastsim::engine::SimDuration;
+use blastsim::model::config::{Requirement, Seniority};
+use blastsim::scenario::{self, Scenario, ScenarioError};
+
+/// A small valid scenario. Line numbers matter: the error tests assert them.
+const MINI: &str = r#"name = "mini"
+question = "q"
+horizon = "7d"
+replications = 2
+seed = 1
+
+[infrastructure]
+topology = { generator = "layered", services = 6, layers = 2, mean_dependencies = 1.0 }
+soft_dependency_share = 0.5
+soft_propagation = 0.2
+detection = { fixed = "5m" }
+rollback = { exponential = { mean = "30m" } }
+rebuild = { lognormal = { median = "10h", sigma = 0.5 } }
+restart_step = "1m"
+responders = 1
+
+[[authors]]
+name = "bots"
+kind = "agent"
+count = 2
+tasks_per_day = 3.0
+mix = { code = 0.5, config = 0.5 }
+defect_probability = { code = 0.1, config = 0.2 }
+permissions = ["code", "config"]
+
+[[reviewers]]
+name = "seniors"
+seniority = "senior"
+count = 2
+review_time = { uniform = { min = "10m", max = "20m" } }
+detection = 0.7
+
+[[policies]]
+name = "gate"
+rules = [{ when = { group = "bots" }, require = "senior" }]
+
+[breakers]
+blast_guard = { max_predicted_users = 0.1 }
+
+[[arms]]
+name = "open"
+policy = "autonomous"
+
+[[arms]]
+name = "guarded"
+policy = "gate"
+breakers = ["blast_guard"]
+"#;
+
+/// In-memory files the scenario may reference, relative to `dir/`.
+fn files() -> BTreeMap<PathBuf, String> {
+    let mut m = BTreeMap::new();
+    m.insert(PathBuf::from("dir/topo/g.csv"), "a,b\nb,c\n".to_string());
+    m
+}
+
+fn parse_with(text: &str, files: &BTreeMap<PathBuf, String>) -> Result<Scenario, ScenarioError> {
+    scenario::parse(text, Path::new("dir/s.toml"), |p: &Path| {
+        files
+            .get(p)
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    })
+}
+
+fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    parse_with(text, &files())
+}
+
+/// MINI with `old` (which must occur exactly once) replaced by `new`.
+fn edit(old: &str, new: &str) -> String {
+    assert_eq!(
+        MINI.matches(old).count(),
+        1,
+        "`{old}` must occur once in MINI"
+    );
+    MINI.replacen(old, new, 1)
+}
+
+/// Asserts `text` fails at `line`:`column` of `file` with a message containing every
+/// phrase; returns the message.
+#[track_caller]
+fn check_err(text: &str, file: &str, line: usize, column: usize, phrases: &[&str]) -> String {
+    let e = match parse(text) {
+        Ok(_) => panic!("expected an error at {line}:{column}, but the scenario validated"),
+        Err(e) => e,
+    };
+    let shown = e.to_string();
+    assert_eq!(e.file(), Path::new(file), "{shown}");
+    assert_eq!((e.line(), e.column()), (line, column), "{shown}");
+    assert!(
+        shown.starts_with(&format!("{file}:{line}:{column}: ")),
+        "display must start with file:line:column: {shown}"
+    );
+    for p in phrases {
+        assert!(e.message().contains(p), "missing `{p}` in: {shown}");
+    }
+    e.message().to_string()
+}
+
+#[test]
+fn mini_validates_into_arm_major_worlds() {
+    let s = parse(MINI).unwrap();
+    assert_eq!(s.arms.len(), 2);
+    assert_eq!(s.points.len(), 1);
+    assert_eq!(s.points[0].label, "base");
+    assert_eq!(s.worlds.len(), 2);
+    assert_eq!(s.run_count(), 4);
+    assert_eq!(s.baseline_arm, 0);
+    // Arm 0 is the autonomous preset without breakers; arm 1 the file policy with a guard.
+    assert_eq!(s.world(0, 0).policy.name, "autonomous");
+    assert!(s.world(0, 0).breakers.blast_guard.is_none());
+    let gate = &s.world(1, 0).policy;
+    assert_eq!(gate.name, "gate");
+    assert_eq!(gate.rules[0].when.groups, Some(vec![0]));
+    assert_eq!(gate.rules[0].require, Requirement::Senior);
+    let guard = s.world(1, 0).breakers.blast_guard.unwrap();
+    assert_eq!(guard.max_predicted_users, 0.1);
+    assert_eq!(s.world(1, 0).horizon, SimDuration::from_days(7));
+    assert_eq!(
+        s.world(1, 0).reviewers.groups[0].seniority,
+        Seniority::Senior
+    );
+    // Defaults the file left out.
+    assert_eq!(s.world(0, 0).authors[0].max_attempts, 3);
+    assert_eq!(s.world(0, 0).events_max, 1_000_000_000);
+    // Both arms share one graph.
+    assert!(std::sync::Arc::ptr_eq(
+        &s.world(0, 0).infra.graph,
+        &s.world(1, 0).infra.graph
+    ));
+    assert_eq!(s.hash.len(), 16);
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let s = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.question.is_empty());
+        assert!(!s.sources.is_empty(), "{} cites no sources", path.display());
+        seen.push((s.name.clone(), s.arms.len(), s.points.len()));
+    }
+    seen.sort();
+    let expect = [
+        ("baseline", 4, 1),
+        ("breakers-vs-signoff", 5, 15),
+        ("kiro-13h-outage", 6, 1),
+        ("smoke", 2, 1),
+    ];
+    for (name, arms, points) in expect {
+        assert!(
+            seen.contains(&(name.to_string(), arms, points)),
+            "{name}: expected {arms} arms x {points} points, found {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn the_case_study_grants_destructive_and_escalates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/kiro-13h-outage.toml");
+    let s = scenario::load(&path).unwrap();
+    let w = s.world(0, 0);
+    let agents = w.authors.iter().find(|a| a.name == "ops-agents").unwrap();
+    use blastsim::model::config::ActionClass;
+    assert!(agents.permissions.contains(ActionClass::Destructive));
+    assert!(agents.escalation.is_some());
+    assert_eq!(agents.mix.get(ActionClass::Destructive), 0.0);
+    let names: Vec<&str> = s.arms.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "autonomous",
+            "senior-signoff",
+            "two-person",
+            "blast-guard",
+            "agent-breaker",
+            "kill-switch"
+        ]
+    );
+    assert!(s.world(3, 0).breakers.blast_guard.is_some());
+    assert!(s.world(4, 0).breakers.agent.is_some());
+    assert!(s.world(5, 0).breakers.kill_switch.is_some());
+}
+
+// ----- one test per class of bad input -----
+
+#[test]
+fn unknown_key() {
+    let t = edit("soft_propagation = 0.2", "soft_propagaton = 0.2");
+    check_err(
+        &t,
+        "dir/s.toml",
+        10,
+        1,
+        &["unknown field `soft_propagaton`", "`soft_propagation`"],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let t = edit("count = 2\ntasks", "count = \"two\"\ntasks");
+    check_err(&t, "dir/s.toml", 20, 9, &["invalid type", "u32"]);
+}
+
+#[test]
+fn toml_syntax_error() {
+    let t = edit("seed = 1", "seed = = 1");
+    check_err(&t, "dir/s.toml", 5, 8, &[]);
+}
+
+#[test]
+fn probability_outside_unit_interval() {
+    let t = edit("detection = 0.7", "detection = 1.5");
+    check_err(
+        &t,
+        "dir/s.toml",
+        31,
+        13,
+        &["probability between 0 and 1", "1.5"],
+    );
+    let t = edit("config = 0.2 }", "config = -0.2 }");
+    check_err(
+        &t,
+        "dir/s.toml",
+        23,
+        45,
+        &["defect_probability.config", "-0.2"],
+    );
+}
+
+#[test]
+fn mix_not_summing_to_one() {
+    let t = edit("config = 0.5 }", "config = 0.4 }");
+    check_err(&t, "dir/s.toml", 22, 7, &["must sum to 1", "sums to 0.9"]);
+}
+
+#[test]
+fn unknown_class_name_lists_the_valid_ones() {
+    let t = edit("[\"code\", \"config\"]", "[\"code\", \"confg\"]");
+    check_err(
+        &t,
+        "dir/s.toml",
+        24,
+        24,
+        &[
+            "unknown action class `confg`",
+            "did you mean `config`",
+            "`read_only`, `code`, `config`, `infra` or `destructive`",
+        ],
+    );
+    // An unknown class as a mix key is caught by the format itself, with the list.
+    let t = edit("mix = { code = 0.5", "mix = { cod = 0.5");
+    check_err(
+        &t,
+        "dir/s.toml",
+        22,
+        9,
+        &["unknown field `cod`", "`code`", "`destructive`"],
+    );
+}
+
+#[test]
+fn unknown_group_name_lists_the_valid_ones() {
+    let t = edit("group = \"bots\"", "group = \"bot\"");
+    check_err(
+        &t,
+        "dir/s.toml",
+        35,
+        29,
+        &[
+            "unknown author group `bot`",
+            "did you mean `bots`",
+            "expected `bots`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_policy_name_lists_files_and_presets() {
+    let t = edit("policy = \"gate\"", "policy = \"gates\"");
+    check_err(
+        &t,
+        "dir/s.toml",
+        46,
+        10,
+        &[
+            "unknown policy",
+            "`gates`",
+            "did you mean `gate`",
+            "`gate`, `autonomous`, `peer-review`, `senior-signoff`, `two-person` or `risk-tiered`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_or_unconfigured_breaker() {
+    let t = edit(
+        "breakers = [\"blast_guard\"]",
+        "breakers = [\"blast_gaurd\"]",
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        47,
+        13,
+        &[
+            "unknown breaker `blast_gaurd`",
+            "did you mean `blast_guard`",
+            "configured breakers are `blast_guard`",
+        ],
+    );
+    let t = edit(
+        "breakers = [\"blast_guard\"]",
+        "breakers = [\"kill_switch\"]",
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        47,
+        13,
+        &["`kill_switch` is not configured in [breakers]"],
+    );
+}
+
+#[test]
+fn unknown_preset_lists_the_presets() {
+    let t = edit(
+        "blast_guard = { max_predicted_users = 0.1 }",
+        "agent = { preset = \"resilience4j\" }\nblast_guard = { max_predicted_users = 0.1 }",
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        38,
+        20,
+        &[
+            "unknown agent breaker preset `resilience4j`",
+            "`resilience4j-rescaled`, `resilience4j-defaults`, `hystrix-like` or `envoy-like`",
+        ],
+    );
+    let t = edit(
+        "topology = { generator = \"layered\", services = 6, layers = 2, mean_dependencies = 1.0 }",
+        "topology = { preset = \"train-tickets\" }",
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        8,
+        23,
+        &["unknown topology preset", "`train-ticket`"],
+    );
+}
+
+#[test]
+fn bad_duration() {
+    let t = edit("horizon = \"7d\"", "horizon = \"7 dayz\"");
+    check_err(
+        &t,
+        "dir/s.toml",
+        3,
+        11,
+        &["invalid duration \"7 dayz\"", "\"30m\""],
+    );
+    let t = edit("restart_step = \"1m\"", "restart_step = \"5\"");
+    check_err(&t, "dir/s.toml", 14, 16, &["a number needs a unit"]);
+}
+
+#[test]
+fn empty_groups_and_missing_people() {
+    let t = edit("count = 2\ntasks", "count = 0\ntasks");
+    check_err(&t, "dir/s.toml", 20, 9, &["author group `bots` is empty"]);
+    let t = edit("count = 2\nreview_time", "count = 0\nreview_time");
+    check_err(
+        &t,
+        "dir/s.toml",
+        29,
+        9,
+        &["reviewer group `seniors` is empty"],
+    );
+    // No authors at all: the error points at the top of the file.
+    let start = MINI.find("[[authors]]").unwrap();
+    let end = MINI.find("[[reviewers]]").unwrap();
+    let t = format!("{}{}", &MINI[..start], &MINI[end..]);
+    check_err(&t, "dir/s.toml", 1, 1, &["no [[authors]]"]);
+}
+
+#[test]
+fn policy_needing_missing_reviewers() {
+    // Juniors only: the file policy wants a senior, located at its `require`.
+    let t = edit("seniority = \"senior\"", "seniority = \"junior\"");
+    check_err(
+        &t,
+        "dir/s.toml",
+        35,
+        49,
+        &["policy `gate` requires a senior review"],
+    );
+    // A preset that needs two people, with one reviewer: located at the arm's policy.
+    let t = edit("count = 2\nreview_time", "count = 1\nreview_time")
+        .replace("policy = \"gate\"", "policy = \"two-person\"");
+    check_err(
+        &t,
+        "dir/s.toml",
+        46,
+        10,
+        &["requires two distinct reviewers", "only 1"],
+    );
+}
+
+#[test]
+fn topology_file_missing_is_located_at_the_file_value() {
+    let t = edit(
+        "topology = { generator = \"layered\", services = 6, layers = 2, mean_dependencies = 1.0 }",
+        "topology = { file = \"topo/missing.csv\" }",
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        8,
+        21,
+        &[
+            "cannot read topology file `topo/missing.csv`",
+            "not found",
+            "dir/topo/missing.csv",
+        ],
+    );
+    // The one that exists loads, relative to the scenario's directory.
+    let t = edit(
+        "topology = { generator = \"layered\", services = 6, layers = 2, mean_dependencies = 1.0 }",
+        "topology = { file = \"topo/g.csv\" }",
+    );
+    let s = parse(&t).unwrap();
+    assert_eq!(s.referenced_files.len(), 1);
+    assert_eq!(s.referenced_files[0].0, PathBuf::from("dir/topo/g.csv"));
+}
+
+#[test]
+fn topology_fields_must_fit_their_source() {
+    let t = edit(
+        "layers = 2, mean",
+        "layers = 2, edges_per_service = 3, mean",
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        8,
+        83,
+        &["`edges_per_service` does not apply to generator `layered`"],
+    );
+}
+
+#[test]
+fn unknown_metric_suggests_the_nearest() {
+    let t = format!("{MINI}\n[objectives]\nrisk = \"user_impact_total\"\n");
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        8,
+        &[
+            "unknown metric `user_impact_total`",
+            "did you mean `user_impact_min_total`",
+        ],
+    );
+}
+
+#[test]
+fn fault_fields_must_fit_their_kind() {
+    let t = format!(
+        "{MINI}\n[[faults]]\nkind = \"reviewer_outage\"\nat = \"1d\"\nduration = \"1d\"\nclass = \"code\"\n"
+    );
+    check_err(
+        &t,
+        "dir/s.toml",
+        53,
+        9,
+        &[
+            "`class` does not apply to fault kind `reviewer_outage`",
+            "`group` or `fraction`",
+        ],
+    );
+}
+
+// ----- sweeps -----
+
+const SWEEP: &str = r#"
+[sweep]
+"breakers.blast_guard.max_predicted_users" = [0.05, 0.2]
+"authors.bots.count" = { from = 1, to = 3, step = 1 }
+"#;
+
+#[test]
+fn sweep_grid_labels_and_overrides() {
+    let s = parse(&format!("{MINI}{SWEEP}")).unwrap();
+    assert_eq!(s.axes.len(), 2);
+    assert_eq!(s.axes[0].path, "breakers.blast_guard.max_predicted_users");
+    assert_eq!(s.axes[0].values, ["0.05", "0.2"]);
+    assert_eq!(s.axes[1].values, ["1", "2", "3"]);
+    assert_eq!(s.points.len(), 6);
+    assert_eq!(s.worlds.len(), 12);
+    assert_eq!(s.run_count(), 24);
+    // File order, first axis slowest.
+    assert_eq!(
+        s.points[4].label,
+        "breakers.blast_guard.max_predicted_users=0.2, authors.bots.count=2"
+    );
+    for (p, point) in s.points.iter().enumerate() {
+        assert_eq!(point.index, p);
+        let threshold = [0.05, 0.2][p / 3];
+        let count = [1, 2, 3][p % 3];
+        for arm in 0..2 {
+            let w = s.world(arm, p);
+            assert_eq!(w.authors[0].count, count, "arm {arm} point {p}");
+            // Only the guarded arm switches the guard on.
+            match (arm, w.breakers.blast_guard) {
+                (0, None) => {}
+                (1, Some(g)) => assert_eq!(g.max_predicted_users, threshold),
+                other => panic!("arm {arm} point {p}: {other:?}"),
+            }
+            // arm-major indexing
+            assert_eq!(w.authors[0].count, s.worlds[arm * 6 + p].authors[0].count);
+        }
+    }
+}
+
+#[test]
+fn sweep_float_range_and_values_table() {
+    let sweep = r#"
+[sweep]
+"infrastructure.soft_propagation" = { from = 0.1, to = 0.3, step = 0.1 }
+"policies.gate.rules.0.require" = { values = ["peer", "senior"] }
+"#;
+    let s = parse(&format!("{MINI}{sweep}")).unwrap();
+    assert_eq!(s.axes[0].values, ["0.1", "0.2", "0.3"]);
+    assert_eq!(s.world(1, 5).infra.soft_propagation, 0.3);
+    assert_eq!(s.world(1, 4).policy.rules[0].require, Requirement::Peer);
+    assert_eq!(s.world(1, 5).policy.rules[0].require, Requirement::Senior);
+}
+
+#[test]
+fn unknown_sweep_path_suggests_the_nearest() {
+    let t = format!("{MINI}\n[sweep]\n\"authors.bots.cont\" = [1, 2]\n");
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        1,
+        &[
+            "unknown path `authors.bots.cont`",
+            "did you mean `authors.bots.count`",
+        ],
+    );
+    let t = format!("{MINI}\n[sweep]\n\"authors.bot.count\" = [1, 2]\n");
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        1,
+        &[
+            "unknown path `authors.bot.count`",
+            "`authors.bot` is not in the scenario",
+            "`authors.bots.count`",
+        ],
+    );
+    let t = format!("{MINI}\n[sweep]\n\"seed\" = [1, 2]\n");
+    check_err(&t, "dir/s.toml", 50, 1, &["`seed` cannot be swept"]);
+}
+
+#[test]
+fn bad_sweep_value_names_the_sweep_entry() {
+    let t = format!("{MINI}\n[sweep]\n\"authors.bots.count\" = [1, 0]\n");
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        28,
+        &[
+            "sweep `authors.bots.count` = 0",
+            "author group `bots` is empty",
+        ],
+    );
+    let t = format!("{MINI}\n[sweep]\n\"reviewers.seniors.detection\" = [0.5, 2.0]\n");
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        39,
+        &["sweep `reviewers.seniors.detection` = 2.0", "probability"],
+    );
+}
+
+#[test]
+fn arm_overrides_apply_to_their_arm_only() {
+    let t = edit(
+        "breakers = [\"blast_guard\"]",
+        "breakers = [\"blast_guard\"]\nset = { \"breakers.blast_guard.max_predicted_users\" = 0.3, \"authors.bots.tasks_per_day\" = 5.0 }",
+    );
+    let s = parse(&t).unwrap();
+    assert_eq!(s.world(0, 0).authors[0].tasks_per_day, 3.0);
+    assert_eq!(s.world(1, 0).authors[0].tasks_per_day, 5.0);
+    assert_eq!(
+        s.world(1, 0)
+            .breakers
+            .blast_guard
+            .unwrap()
+            .max_predicted_users,
+        0.3
+    );
+    let bad = edit(
+        "breakers = [\"blast_guard\"]",
+        "breakers = [\"blast_guard\"]\nset = { \"authors.bots.mix.code\" = 0.7 }",
+    );
+    check_err(
+        &bad,
+        "dir/s.toml",
+        48,
+        35,
+        &[
+            "arm `guarded` sets `authors.bots.mix.code` = 0.7",
+            "must sum to 1",
+            "sums to 1.2",
+        ],
+    );
+}
+
+#[test]
+fn baseline_must_name_an_arm() {
+    let t = edit("seed = 1", "seed = 1\nbaseline = \"guarded\"");
+    assert_eq!(parse(&t).unwrap().baseline_arm, 1);
+    let t = edit("seed = 1", "seed = 1\nbaseline = \"gaurded\"");
+    check_err(
+        &t,
+        "dir/s.toml",
+        6,
+        12,
+        &["unknown baseline arm `gaurded`", "`open` or `guarded`"],
+    );
+}
+
+#[test]
+fn without_arms_each_policy_is_an_arm() {
+    let end = MINI.find("[[arms]]").unwrap();
+    let t = format!(
+        "{}[[policies]]\nname = \"free\"\nrules = [{{ require = \"none\" }}]\n",
+        &MINI[..end]
+    );
+    let s = parse(&t).unwrap();
+    let names: Vec<&str> = s.arms.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["gate", "free"]);
+    assert!(s.worlds.iter().all(|w| w.breakers.blast_guard.is_none()));
+}
+
+// ----- hash and overrides -----
+
+#[test]
+fn hash_tracks_the_file_and_referenced_files() {
+    let t = edit(
+        "topology = { generator = \"layered\", services = 6, layers = 2, mean_dependencies = 1.0 }",
+        "topology = { file = \"topo/g.csv\" }",
+    );
+    let a = parse(&t).unwrap().hash;
+    assert_eq!(a, parse(&t).unwrap().hash, "the hash is deterministic");
+    // One byte of the scenario.
+    let b = parse(&t.replace("question = \"q\"", "question = \"r\""))
+        .unwrap()
+        .hash;
+    assert_ne!(a, b);
+    // One byte of the topology file.
+    let mut f = files();
+    f.insert(PathBuf::from("dir/topo/g.csv"), "a,b\nb,d\n".to_string());
+    let c = parse_with(&t, &f).unwrap().hash;
+    assert_ne!(a, c);
+}
+
+#[test]
+fn cli_overrides_change_worlds_and_hash() {
+    let s = parse(MINI).unwrap();
+    let h0 = s.hash.clone();
+    let same = s.clone().with_overrides(Some(1), Some(2), None).unwrap();
+    assert_eq!(
+        same.hash, h0,
+        "overrides equal to the file leave the hash alone"
+    );
+    let o = s
+        .with_overrides(Some(9), Some(5), Some(SimDuration::from_days(1)))
+        .unwrap();
+    assert_ne!(o.hash, h0);
+    assert_eq!((o.seed, o.replications), (9, 5));
+    assert!(
+        o.worlds
+            .iter()
+            .all(|w| w.horizon == SimDuration::from_days(1))
+    );
+    let e = parse(MINI)
+        .unwrap()
+        .with_overrides(None, Some(0), None)
+        .unwrap_err();
+    assert!(e.message().contains("--replications must be at least 1"));
+}
+
+#[test]
+fn reparse_with_a_changed_document() {
+    let s = parse(MINI).unwrap();
+    let mut doc = s.base_document.clone();
+    scenario::set_path(&mut doc, "authors.bots.count", toml::Value::Integer(7)).unwrap();
+    let r = s.reparse(&doc).unwrap();
+    assert_eq!(r.world(0, 0).authors[0].count, 7);
+    assert!(scenario::set_path(&mut doc, "authors.nobody.count", 1.into()).is_err());
+}
+
+#[test]
+fn chaos_table_is_kept_uninterpreted() {
+    let t = format!("{MINI}\n[chaos]\nreviewer_outage = {{ fraction = [0.1, 0.9] }}\n");
+    let s = parse(&t).unwrap();
+    let chaos = s.chaos.unwrap();
+    assert!(chaos.get("reviewer_outage").is_some());
+}
+
+#[test]
+fn schema_is_draft07_and_closed() {
+    let json: serde_json::Value =
+        serde_json::from_str(&blastsim::cli::schema::schema_json()).unwrap();
+    assert_eq!(json["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert_eq!(json["additionalProperties"], false);
+    for key in [
+        "authors",
+        "reviewers",
+        "policies",
+        "breakers",
+        "arms",
+        "sweep",
+        "chaos",
+    ] {
+        assert!(
+            json["properties"].get(key).is_some(),
+            "schema lacks `{key}`"
+        );
+    }
+}
+
+// ----- the binary -----
+
+#[test]
+fn validate_binary_exits_2_with_a_located_error_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("blastsim-scenario-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("bad.toml"),
+        edit("count = 2\ntasks", "count = 0\ntasks"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("good.toml"), MINI).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .current_dir(&dir)
+        .args(["validate", "good.toml", "bad.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.contains("bad.toml:20:9: author group `bots` is empty"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("20 | count = 0"), "{stderr}");
+    assert_eq!(
+        stdout,
+        "ok: good.toml (2 arms x 1 points x 2 replications = 4 runs)\n"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["bad.toml", "good.toml"],
+        "validate must write nothing"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
