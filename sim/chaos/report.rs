@@ -75,7 +75,10 @@ pub fn chaos_md(
     if survivors.is_empty() {
         let _ = writeln!(w, "No arm survived every campaign.\n");
     } else if survivors.len() == plan.targets.len() {
-        let _ = writeln!(w, "Every arm survived every campaign: no invariant was violated.\n");
+        let _ = writeln!(
+            w,
+            "Every arm survived every campaign: no invariant was violated.\n"
+        );
     } else {
         let _ = writeln!(
             w,
@@ -124,7 +127,10 @@ pub fn chaos_md(
                 }
             );
             if f.shrunk.schedule.is_empty() {
-                let _ = writeln!(w, "- no injected fault at all: the arm breaks it on its own");
+                let _ = writeln!(
+                    w,
+                    "- no injected fault at all: the arm breaks it on its own"
+                );
             }
             for d in &f.shrunk.schedule {
                 let _ = writeln!(w, "- {}", describe_fault(&d.fault, &target.world));

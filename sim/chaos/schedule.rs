@@ -136,7 +136,10 @@ pub fn kind_name(kind: &FaultKind) -> &'static str {
 }
 
 fn author_group(world: &WorldConfig, g: Option<usize>) -> String {
-    g.map_or_else(|| "every agent group".into(), |g| world.authors[g].name.clone())
+    g.map_or_else(
+        || "every agent group".into(),
+        |g| world.authors[g].name.clone(),
+    )
 }
 
 fn reviewer_group(world: &WorldConfig, g: Option<usize>) -> String {

@@ -102,7 +102,11 @@ impl Shrinker<'_> {
         Some(())
     }
 
-    fn run(&mut self, schedule: &[DrawnFault], templates: &[FaultTemplate]) -> Option<Vec<DrawnFault>> {
+    fn run(
+        &mut self,
+        schedule: &[DrawnFault],
+        templates: &[FaultTemplate],
+    ) -> Option<Vec<DrawnFault>> {
         let mut s = schedule.to_vec();
         // 1. Drop faults.
         loop {

@@ -26,9 +26,17 @@ pub fn duration_words(ms: u64) -> String {
     } else if ms < MS_PER_HOUR {
         format!("{} min", ms / MS_PER_MINUTE)
     } else if ms < 2 * MS_PER_DAY {
-        format!("{}h {:02}m", ms / MS_PER_HOUR, (ms % MS_PER_HOUR) / MS_PER_MINUTE)
+        format!(
+            "{}h {:02}m",
+            ms / MS_PER_HOUR,
+            (ms % MS_PER_HOUR) / MS_PER_MINUTE
+        )
     } else {
-        format!("{} days {}h", ms / MS_PER_DAY, (ms % MS_PER_DAY) / MS_PER_HOUR)
+        format!(
+            "{} days {}h",
+            ms / MS_PER_DAY,
+            (ms % MS_PER_DAY) / MS_PER_HOUR
+        )
     }
 }
 
@@ -278,7 +286,9 @@ pub fn story(trace: &[TraceRecord], world: &WorldConfig) -> String {
                 _ => {}
             }
             let fate = match &r.event {
-                TraceEvent::Refused { change } => Some((*change, "refused by access control".into())),
+                TraceEvent::Refused { change } => {
+                    Some((*change, "refused by access control".into()))
+                }
                 TraceEvent::Rejected { change } => Some((*change, "rejected in review".into())),
                 TraceEvent::Blocked {
                     change,
@@ -286,7 +296,10 @@ pub fn story(trace: &[TraceRecord], world: &WorldConfig) -> String {
                     retry_at_ms: None,
                     escalated: false,
                     ..
-                } => Some((*change, format!("blocked by the {}", breaker_name(*breaker)))),
+                } => Some((
+                    *change,
+                    format!("blocked by the {}", breaker_name(*breaker)),
+                )),
                 TraceEvent::Deployed { change, .. } => Some((*change, "deployed".into())),
                 TraceEvent::IncidentStarted {
                     change, incident, ..
@@ -372,7 +385,10 @@ pub fn story(trace: &[TraceRecord], world: &WorldConfig) -> String {
                 w,
                 "- Policy `{}` matched {}; it saw a predicted {} of users.",
                 policy.name,
-                rule.map_or_else(|| format!("rule {}", i + 1), |r| rule_words(i as usize, r, world)),
+                rule.map_or_else(
+                    || format!("rule {}", i + 1),
+                    |r| rule_words(i as usize, r, world)
+                ),
                 pct(predicted),
             );
             if let Some(Rule {
@@ -383,7 +399,11 @@ pub fn story(trace: &[TraceRecord], world: &WorldConfig) -> String {
                 let _ = writeln!(
                     w,
                     "- The sample {} it for review.",
-                    if need == ReviewNeed::None { "skipped" } else { "picked" }
+                    if need == ReviewNeed::None {
+                        "skipped"
+                    } else {
+                        "picked"
+                    }
                 );
             }
         }
@@ -459,7 +479,15 @@ pub fn story(trace: &[TraceRecord], world: &WorldConfig) -> String {
 
     // The breakers.
     let _ = writeln!(w, "\nWhy no breaker stopped it");
-    breakers(w, trace, world, change_id, started_ms, author_info, gated.map(|g| g.2));
+    breakers(
+        w,
+        trace,
+        world,
+        change_id,
+        started_ms,
+        author_info,
+        gated.map(|g| g.2),
+    );
 
     // The cascade.
     let _ = writeln!(w, "\nHow the cascade spread");
@@ -630,7 +658,10 @@ fn breakers(
     }
     if let Some(g) = b.blast_guard {
         if !is_agent && !g.humans_too {
-            let _ = writeln!(w, "- Blast-radius guard: it guards agents only; this was a human change.");
+            let _ = writeln!(
+                w,
+                "- Blast-radius guard: it guards agents only; this was a human change."
+            );
         } else if let Some(p) = predicted {
             let verdict = if p <= g.max_predicted_users {
                 format!(
@@ -659,13 +690,18 @@ fn breakers(
     if b.agent.is_some() {
         match author.and_then(|(_, a, _, _)| agent_index(world, a)) {
             None => {
-                let _ = writeln!(w, "- Per-agent breaker: it watches agents only; this was a human change.");
+                let _ = writeln!(
+                    w,
+                    "- Per-agent breaker: it watches agents only; this was a human change."
+                );
             }
             Some(agent) => {
                 let mut state = BreakerState::Closed;
                 let mut trips = 0;
                 for r in before() {
-                    if let TraceEvent::AgentBreaker { agent: a, state: s, .. } = r.event
+                    if let TraceEvent::AgentBreaker {
+                        agent: a, state: s, ..
+                    } = r.event
                         && a == agent
                     {
                         state = s;
@@ -725,9 +761,9 @@ fn breakers(
                     "{} agent-caused incident(s) were open, but none of them was this agent's",
                     open.len()
                 ),
-                KillTrigger::AfterIncidents { count, window, .. } => format!(
-                    "fewer than {count} agent-caused incidents had opened within {window}"
-                ),
+                KillTrigger::AfterIncidents { count, window, .. } => {
+                    format!("fewer than {count} agent-caused incidents had opened within {window}")
+                }
             }
         };
         let _ = writeln!(w, "- Kill switch (halts {scope}): {why}.");

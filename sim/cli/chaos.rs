@@ -19,7 +19,9 @@ use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS};
 use crate::chaos::campaign::{INVARIANTS, run_seed};
 use crate::chaos::replay::{locate, run_id};
 use crate::chaos::report::{ShrunkFinding, chaos_md};
-use crate::chaos::{CampaignRun, Plan, Target, describe_fault, fault_toml, findings, run_campaigns};
+use crate::chaos::{
+    CampaignRun, Plan, Target, describe_fault, fault_toml, findings, run_campaigns,
+};
 use crate::chaos::{shrink, story, world_with};
 use crate::metrics::TraceRecord;
 use crate::model::simulate;
@@ -179,7 +181,10 @@ fn campaign(scenario: &Scenario, plan: &Plan, out_dir: &Path, quiet: bool) -> an
             "VIOLATION {} on arm `{}` in {} of {} campaigns",
             f.finding.invariant, target.name, f.finding.campaigns, plan.campaigns
         );
-        println!("  first: campaign {}, seed {}: {}", f.campaign, f.seed, f.detail);
+        println!(
+            "  first: campaign {}, seed {}: {}",
+            f.campaign, f.seed, f.detail
+        );
         println!("  shrunk schedule ({} runs):", f.shrunk.steps);
         if f.shrunk.schedule.is_empty() {
             println!("    (no injected fault: the arm breaks it on its own)");
@@ -211,7 +216,10 @@ fn campaign(scenario: &Scenario, plan: &Plan, out_dir: &Path, quiet: bool) -> an
     });
 
     write_atomic(&out_dir.join("campaigns.csv"), &campaigns_csv(plan, &runs)?)?;
-    write_atomic(&out_dir.join("violations.csv"), &violations_csv(plan, &runs)?)?;
+    write_atomic(
+        &out_dir.join("violations.csv"),
+        &violations_csv(plan, &runs)?,
+    )?;
     let md = chaos_md(
         &scenario.name,
         plan,
@@ -271,10 +279,7 @@ fn repro_doc(
             .map(|d| toml::Value::Table(fault_toml(&d.fault, &target.world))),
     );
     let n = f.repro.trim_end_matches(".toml");
-    doc.insert(
-        "name".into(),
-        format!("{}-{n}", scenario.name).into(),
-    );
+    doc.insert("name".into(), format!("{}-{n}", scenario.name).into());
     doc.insert("seed".into(), toml::Value::Integer(f.seed as i64));
     doc.insert("replications".into(), toml::Value::Integer(1));
     doc.insert("faults".into(), toml::Value::Array(faults));
@@ -338,6 +343,7 @@ fn campaigns_csv(plan: &Plan, runs: &[CampaignRun]) -> anyhow::Result<Vec<u8>> {
         "outage_h_max",
         "user_impact_min_total",
         "deploys_per_day",
+        "events",
         "fingerprint",
     ]);
     w.write_record(&header)?;
@@ -361,6 +367,7 @@ fn campaigns_csv(plan: &Plan, runs: &[CampaignRun]) -> anyhow::Result<Vec<u8>> {
             r.summary.outage_h_max.to_string(),
             r.summary.user_impact_min_total.to_string(),
             r.summary.deploys_per_day.to_string(),
+            r.summary.events.to_string(),
             format!("{:016x}", r.fingerprint),
         ]);
         w.write_record(&row)?;

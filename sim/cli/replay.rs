@@ -80,7 +80,11 @@ pub fn execute(args: super::ReplayArgs) -> anyhow::Result<u8> {
             buf.write_all(b"\n")?;
         }
         super::chaos::write_atomic(path, &buf)?;
-        println!("trace: {} events written to {}", trace.len(), path.display());
+        println!(
+            "trace: {} events written to {}",
+            trace.len(),
+            path.display()
+        );
     }
     println!();
     print!("{}", story(&trace, world));

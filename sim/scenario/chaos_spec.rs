@@ -31,13 +31,13 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::config::ActionClass;
+use crate::scenario::Scenario;
 use crate::scenario::error::{ScenarioError, list_names};
 use crate::scenario::raw::{Loc, OneOrMany};
 use crate::scenario::validate::{
     Ctx, FAULT_KINDS, class_by_name, duration, items, nonneg, one_of, positive_duration, prob,
     unknown_name,
 };
-use crate::scenario::Scenario;
 
 type R<T> = Result<T, ScenarioError>;
 
@@ -473,7 +473,9 @@ fn numbers(cx: Ctx<'_>, v: &Loc<RawRange<f64>>, name: &str, is_prob: bool) -> R<
             if b < a {
                 return Err(cx.err_at(
                     to,
-                    format!("`to` ({b}) must be at least `from` ({a}): `from` is the mildest {name}"),
+                    format!(
+                        "`to` ({b}) must be at least `from` ({a}): `from` is the mildest {name}"
+                    ),
                 ));
             }
             Ok(Bounds { from: a, to: b })
@@ -503,10 +505,7 @@ fn durations(
         RawRange::Between { from, to } => {
             let (a, b) = (check(from)?, check(to)?);
             if b < a {
-                return Err(cx.err_at(
-                    to,
-                    format!("`to` ({b}) must be at least `from` ({a})"),
-                ));
+                return Err(cx.err_at(to, format!("`to` ({b}) must be at least `from` ({a})")));
             }
             Ok(Bounds { from: a, to: b })
         }

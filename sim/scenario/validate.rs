@@ -206,7 +206,12 @@ pub(crate) fn positive_duration(cx: Ctx<'_>, v: &Loc<String>, what: &str) -> R<S
 }
 
 /// Checks `name` is one of `valid`; the error lists them and the nearest one.
-pub(crate) fn one_of<'v>(cx: Ctx<'_>, v: &Loc<String>, what: &str, valid: &[&'v str]) -> R<&'v str> {
+pub(crate) fn one_of<'v>(
+    cx: Ctx<'_>,
+    v: &Loc<String>,
+    what: &str,
+    valid: &[&'v str],
+) -> R<&'v str> {
     match valid.iter().find(|n| **n == v.get().as_str()) {
         Some(n) => Ok(n),
         None => Err(cx.err_at(v, unknown_name(what, v.get(), valid))),

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use blastsim::chaos::campaign::{INVARIANTS, run_seed};
-use blastsim::chaos::{Plan, Target, draw_schedule, findings, locate, run_campaigns, shrink, story};
+use blastsim::chaos::{
+    Plan, Target, draw_schedule, findings, locate, run_campaigns, shrink, story,
+};
 use blastsim::engine::{Seed, SimDuration, SimTime};
 use blastsim::metrics::{Collector, TraceEvent, TraceRecord};
 use blastsim::model::config::*;
@@ -88,7 +90,10 @@ fn planted_templates() -> Vec<FaultTemplate> {
                 detection_multiplier: range(2.0, 10.0),
             },
         ),
-        t("dependency_degradation", TemplateKind::DependencyDegradation),
+        t(
+            "dependency_degradation",
+            TemplateKind::DependencyDegradation,
+        ),
         t(
             "responder_shortage",
             TemplateKind::ResponderShortage {
@@ -211,11 +216,19 @@ fn schedules_are_nonempty_subsets_drawn_within_their_ranges() {
     }
     // Binomial(6, 1/2) with an empty draw moved to size 1: mean 3 (tolerance 0.3 over
     // 200 campaigns, sd of the mean ~0.09).
-    let mean = sizes.iter().enumerate().map(|(n, c)| n as f64 * *c as f64).sum::<f64>() / 200.0;
+    let mean = sizes
+        .iter()
+        .enumerate()
+        .map(|(n, c)| n as f64 * *c as f64)
+        .sum::<f64>()
+        / 200.0;
     assert!((mean - 3.0).abs() < 0.3, "mean schedule size {mean}");
 }
 
-fn collect_trace(world: &WorldConfig, seed: Seed) -> (blastsim::metrics::RunOutput, Vec<TraceRecord>) {
+fn collect_trace(
+    world: &WorldConfig,
+    seed: Seed,
+) -> (blastsim::metrics::RunOutput, Vec<TraceRecord>) {
     let mut trace = Vec::new();
     let out = simulate_traced(world, seed, |r: &TraceRecord| trace.push(r.clone()));
     (out, trace)
@@ -256,7 +269,10 @@ fn the_story_of_a_planted_incident_names_its_author_rule_and_cascade() {
         .iter()
         .map(|i| i.user_impact_min)
         .fold(0.0, f64::max);
-    assert!(text.contains(&format!("cost {worst:.0} user-impact minutes")), "{text}");
+    assert!(
+        text.contains(&format!("cost {worst:.0} user-impact minutes")),
+        "{text}"
+    );
     assert_eq!(
         story(&[], &w),
         "No incident happened in this run: there is no causal story to tell.\n"
@@ -277,7 +293,10 @@ fn run_ids_follow_blastsim_run_numbering() {
     assert_eq!((r.arm, r.point, r.replication), (3, 0, 1));
     assert_eq!(r.seed, Seed(4242).derive(1));
     let e = locate(&s, 24).unwrap_err();
-    assert!(e.contains("run id 24 is out of range") && e.contains("runs 0 to 23"), "{e}");
+    assert!(
+        e.contains("run id 24 is out of range") && e.contains("runs 0 to 23"),
+        "{e}"
+    );
 }
 
 fn bin() -> Command {
@@ -303,21 +322,40 @@ fn replay_reruns_exactly_and_its_trace_reproduces_the_summary() {
     let dir = tmp("replay");
     let trace_path = dir.join("run5.jsonl");
     let out = bin()
-        .args(["replay", "scenarios/chaos-policies.toml", "--run", "5", "--trace"])
+        .args([
+            "replay",
+            "scenarios/chaos-policies.toml",
+            "--run",
+            "5",
+            "--trace",
+        ])
         .arg(&trace_path)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains(&format!("fingerprint {:016x}", original.fingerprint)),
         "{stdout}"
     );
-    for m in ["deploys_per_day", "incidents", "users_hit_max", "user_impact_min_total"] {
+    for m in [
+        "deploys_per_day",
+        "incidents",
+        "users_hit_max",
+        "user_impact_min_total",
+    ] {
         let line = format!("  {m} = {}", original.summary.get(m).unwrap());
         assert!(stdout.contains(&line), "missing {line:?} in {stdout}");
     }
-    assert!(stdout.contains("Worst incident") || stdout.contains("No incident"), "{stdout}");
+    assert!(
+        stdout.contains("Worst incident") || stdout.contains("No incident"),
+        "{stdout}"
+    );
 
     // The trace: valid JSON lines, and the metrics come back from it alone.
     let text = std::fs::read_to_string(&trace_path).unwrap();
@@ -326,12 +364,19 @@ fn replay_reruns_exactly_and_its_trace_reproduces_the_summary() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
         .collect();
     assert!(matches!(records[0].event, TraceEvent::RunStarted { .. }));
-    assert!(matches!(records.last().unwrap().event, TraceEvent::RunEnded { .. }));
+    assert!(matches!(
+        records.last().unwrap().event,
+        TraceEvent::RunEnded { .. }
+    ));
     let mut c = Collector::new(&world.invariants, world.horizon.as_ms());
     for rec in &records {
         c.observe(rec.t, &rec.event);
     }
-    let again = c.finish(original.stop, original.fingerprint, original.worst_hit.clone());
+    let again = c.finish(
+        original.stop,
+        original.fingerprint,
+        original.worst_hit.clone(),
+    );
     assert_eq!(again.summary, original.summary);
     assert_eq!(again.violations, original.violations);
     assert_eq!(again.incidents, original.incidents);
@@ -374,7 +419,11 @@ fn chaos_command_writes_repro_files_that_replay_the_violation() {
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let code = out.status.code();
-    assert!(matches!(code, Some(0 | 1)), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let csv = std::fs::read_to_string(out_dir.join("campaigns.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 2);
     assert!(csv.lines().next().unwrap().contains(&INVARIANTS.join(",")));
@@ -395,7 +444,10 @@ fn chaos_command_writes_repro_files_that_replay_the_violation() {
         let replay = bin().args(&args).output().unwrap();
         assert_eq!(replay.status.code(), Some(0), "{cmd}");
         let text = String::from_utf8(replay.stdout).unwrap();
-        assert!(text.contains(&format!("violated {invariant}")), "{cmd}:\n{text}");
+        assert!(
+            text.contains(&format!("violated {invariant}")),
+            "{cmd}:\n{text}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -416,7 +468,16 @@ fn campaigns_do_not_depend_on_the_thread_count() {
             .unwrap();
         pool.install(|| run_campaigns(&p, &|| {}))
             .into_iter()
-            .map(|r| (r.campaign, r.target, r.seed, r.fingerprint, r.summary, r.violations))
+            .map(|r| {
+                (
+                    r.campaign,
+                    r.target,
+                    r.seed,
+                    r.fingerprint,
+                    r.summary,
+                    r.violations,
+                )
+            })
             .collect::<Vec<_>>()
     };
     let one = run(1);
