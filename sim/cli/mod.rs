@@ -118,9 +118,10 @@ pub struct MergeArgs {
 pub struct ChaosArgs {
     /// The scenario file (TOML) with [chaos] fault ranges and [invariants].
     pub scenario: PathBuf,
-    /// Number of random fault campaigns.
-    #[arg(long, default_value_t = 64)]
-    pub campaigns: u32,
+    /// Number of random fault campaigns (default: the scenario's `[chaos] campaigns`,
+    /// else 64).
+    #[arg(long)]
+    pub campaigns: Option<u32>,
     /// Master seed, overriding the scenario's.
     #[arg(long)]
     pub seed: Option<u64>,

@@ -1,7 +1,92 @@
-//! `blastsim replay`.
+//! `blastsim replay SCENARIO --run ID [--seed N] [--trace FILE]`: rerun one run exactly,
+//! print its fingerprint, key metrics and violations, write its full event trace as JSON
+//! lines, and print the causal story of its worst incident.
+//!
+//! Run ids and seeds are `blastsim run`'s (see `chaos::replay`), so the fingerprint matches
+//! the original run's. An out-of-range id is bad input (exit 2) and the message gives the
+//! valid range.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::chaos::{locate, story};
+use crate::metrics::TraceRecord;
+use crate::model::world::simulate_traced;
+
+/// Metrics printed by replay: enough to recognise the run.
+const KEY_METRICS: [&str; 9] = [
+    "deploys_per_day",
+    "incidents",
+    "change_failure_rate",
+    "users_hit_max",
+    "outage_h_max",
+    "user_impact_min_total",
+    "time_to_restore_h_p50",
+    "invariant_violations",
+    "events",
+];
 
 /// Runs the subcommand.
 pub fn execute(args: super::ReplayArgs) -> anyhow::Result<u8> {
-    let _ = args;
-    anyhow::bail!("'blastsim replay' is not built yet: it needs the model, which has not landed")
+    let scenario = match crate::scenario::load(&args.scenario)
+        .and_then(|s| s.with_overrides(args.seed, None, None))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
+    let run = match locate(&scenario, args.run) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
+    let world = scenario.world(run.arm, run.point);
+    let mut trace: Vec<TraceRecord> = Vec::new();
+    let out = simulate_traced(world, run.seed, |r: &TraceRecord| trace.push(r.clone()));
+    println!(
+        "run {}: arm `{}`, point {} ({}), replication {}, scenario seed {}, run seed {}",
+        run.id,
+        scenario.arms[run.arm].name,
+        run.point,
+        scenario.points[run.point].label,
+        run.replication,
+        scenario.seed,
+        run.seed.0
+    );
+    println!("fingerprint {:016x}", out.fingerprint);
+    for m in KEY_METRICS {
+        println!("  {m} = {}", out.summary.get(m).unwrap_or(f64::NAN));
+    }
+    for v in &out.violations {
+        println!(
+            "  violated {} at {}: {}{}",
+            v.invariant,
+            crate::chaos::story::when(v.at.as_ms()),
+            v.detail,
+            v.change_id
+                .map_or_else(String::new, |c| format!(" (change {c})"))
+        );
+    }
+    if let Some(path) = &args.trace {
+        let mut buf = Vec::with_capacity(trace.len() * 128);
+        for r in &trace {
+            serde_json::to_writer(&mut buf, r).context("cannot write a trace record")?;
+            buf.write_all(b"\n")?;
+        }
+        super::chaos::write_atomic(path, &buf)?;
+        println!(
+            "trace: {} events written to {}",
+            trace.len(),
+            path.display()
+        );
+    }
+    println!();
+    print!("{}", story(&trace, world));
+    Ok(EXIT_OK)
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::SimDuration;
 use crate::model::config::WorldConfig;
 
+pub mod chaos_spec;
 pub mod error;
 pub mod presets;
 pub mod raw;

@@ -43,7 +43,7 @@ impl Ctx<'_> {
         ScenarioError::Invalid(Located::at(self.file, self.text, span, message))
     }
 
-    fn err_at<T>(&self, loc: &Loc<T>, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn err_at<T>(&self, loc: &Loc<T>, message: impl Into<String>) -> ScenarioError {
         self.err(loc.span(), message)
     }
 }
@@ -158,7 +158,7 @@ fn finite(cx: Ctx<'_>, v: &Loc<f64>, what: &str) -> R<f64> {
     Ok(x)
 }
 
-fn prob(cx: Ctx<'_>, v: &Loc<f64>, what: &str) -> R<f64> {
+pub(crate) fn prob(cx: Ctx<'_>, v: &Loc<f64>, what: &str) -> R<f64> {
     let x = finite(cx, v, what)?;
     if !(0.0..=1.0).contains(&x) {
         return Err(cx.err_at(
@@ -169,7 +169,7 @@ fn prob(cx: Ctx<'_>, v: &Loc<f64>, what: &str) -> R<f64> {
     Ok(x)
 }
 
-fn nonneg(cx: Ctx<'_>, v: &Loc<f64>, what: &str) -> R<f64> {
+pub(crate) fn nonneg(cx: Ctx<'_>, v: &Loc<f64>, what: &str) -> R<f64> {
     let x = finite(cx, v, what)?;
     if x < 0.0 {
         return Err(cx.err_at(v, format!("{what} must be at least 0, got {x}")));
@@ -197,7 +197,7 @@ pub(crate) fn duration(cx: Ctx<'_>, v: &Loc<String>) -> R<SimDuration> {
     SimDuration::parse(v.get()).map_err(|e| cx.err_at(v, e.to_string()))
 }
 
-fn positive_duration(cx: Ctx<'_>, v: &Loc<String>, what: &str) -> R<SimDuration> {
+pub(crate) fn positive_duration(cx: Ctx<'_>, v: &Loc<String>, what: &str) -> R<SimDuration> {
     let d = duration(cx, v)?;
     if d == SimDuration::ZERO {
         return Err(cx.err_at(v, format!("{what} must be longer than zero")));
@@ -206,7 +206,12 @@ fn positive_duration(cx: Ctx<'_>, v: &Loc<String>, what: &str) -> R<SimDuration>
 }
 
 /// Checks `name` is one of `valid`; the error lists them and the nearest one.
-fn one_of<'v>(cx: Ctx<'_>, v: &Loc<String>, what: &str, valid: &[&'v str]) -> R<&'v str> {
+pub(crate) fn one_of<'v>(
+    cx: Ctx<'_>,
+    v: &Loc<String>,
+    what: &str,
+    valid: &[&'v str],
+) -> R<&'v str> {
     match valid.iter().find(|n| **n == v.get().as_str()) {
         Some(n) => Ok(n),
         None => Err(cx.err_at(v, unknown_name(what, v.get(), valid))),
@@ -226,7 +231,7 @@ pub(crate) fn unknown_name<S: AsRef<str>>(what: &str, name: &str, valid: &[S]) -
     )
 }
 
-fn class_by_name(cx: Ctx<'_>, v: &Loc<String>) -> R<ActionClass> {
+pub(crate) fn class_by_name(cx: Ctx<'_>, v: &Loc<String>) -> R<ActionClass> {
     ActionClass::from_name(v.get()).ok_or_else(|| {
         let valid: Vec<&str> = ActionClass::ALL.iter().map(|c| c.name()).collect();
         cx.err_at(v, unknown_name("action class", v.get(), &valid))
@@ -936,7 +941,7 @@ fn policies(cx: Ctx<'_>, raw: &[RawPolicy], authors: &[RawAuthorGroup]) -> R<Vec
 }
 
 /// The located items of a one-or-many value (a single string takes the outer span).
-fn items(v: &Loc<OneOrMany>) -> Vec<Loc<String>> {
+pub(crate) fn items(v: &Loc<OneOrMany>) -> Vec<Loc<String>> {
     v.get()
         .0
         .iter()
@@ -1358,7 +1363,7 @@ fn deployment(cx: Ctx<'_>, d: Option<&RawDeployment>) -> R<DeployConfig> {
 }
 
 /// Fault kinds and the optional fields each accepts.
-const FAULT_KINDS: [(&str, &[&str]); 6] = [
+pub(crate) const FAULT_KINDS: [(&str, &[&str]); 6] = [
     ("reviewer_outage", &["group", "fraction"]),
     ("permission_misconfiguration", &["group", "class"]),
     (
