@@ -242,19 +242,19 @@ impl Collector {
                 let day = self.day(started_ms);
                 day.incidents += 1;
                 day.users_hit_max = day.users_hit_max.max(users_hit_peak);
-                if let Some(limit) = self.invariants.max_users_hit_by_one_change {
-                    if users_hit_peak > limit {
-                        self.violate(
-                            "max_users_hit_by_one_change",
-                            t,
-                            Some(change),
-                            format!(
-                                "{:.1}% of users hit, limit {:.1}%",
-                                users_hit_peak * 100.0,
-                                limit * 100.0
-                            ),
-                        );
-                    }
+                if let Some(limit) = self.invariants.max_users_hit_by_one_change
+                    && users_hit_peak > limit
+                {
+                    self.violate(
+                        "max_users_hit_by_one_change",
+                        t,
+                        Some(change),
+                        format!(
+                            "{:.1}% of users hit, limit {:.1}%",
+                            users_hit_peak * 100.0,
+                            limit * 100.0
+                        ),
+                    );
                 }
             }
             TraceEvent::IncidentDetected { .. } => {}
@@ -295,21 +295,17 @@ impl Collector {
                 if on && self.freeze_since.is_none() {
                     self.s.freezes += 1.0;
                     self.freeze_since = Some(t);
-                } else if !on {
-                    if let Some(since) = self.freeze_since.take() {
-                        self.freeze_ms += t - since;
-                        self.spread_hours(since, t, |d| &mut d.freeze_h);
-                    }
+                } else if !on && let Some(since) = self.freeze_since.take() {
+                    self.freeze_ms += t - since;
+                    self.spread_hours(since, t, |d| &mut d.freeze_h);
                 }
             }
             TraceEvent::KillSwitch { on } => {
                 if on && self.kill_since.is_none() {
                     self.kill_since = Some(t);
-                } else if !on {
-                    if let Some(since) = self.kill_since.take() {
-                        self.kill_ms += t - since;
-                        self.spread_hours(since, t, |d| &mut d.kill_switch_h);
-                    }
+                } else if !on && let Some(since) = self.kill_since.take() {
+                    self.kill_ms += t - since;
+                    self.spread_hours(since, t, |d| &mut d.kill_switch_h);
                 }
             }
             TraceEvent::Fault { .. } | TraceEvent::CascadeSpread { .. } => {}
@@ -421,16 +417,16 @@ impl Collector {
         s.time_to_restore_h_p95 = quantile(&ttr, 0.95);
         let horizon_min = end as f64 / MS_PER_MINUTE as f64;
         s.availability = (1.0 - s.user_impact_min_total / horizon_min).max(0.0);
-        if let Some(min) = self.invariants.min_deploys_per_day {
-            if s.deploys_per_day < min {
-                let detail = format!("{:.2} deploys per day, minimum {min:.2}", s.deploys_per_day);
-                self.violations.push(Violation {
-                    invariant: "min_deploys_per_day",
-                    at: SimTime(end),
-                    change_id: None,
-                    detail,
-                });
-            }
+        if let Some(min) = self.invariants.min_deploys_per_day
+            && s.deploys_per_day < min
+        {
+            let detail = format!("{:.2} deploys per day, minimum {min:.2}", s.deploys_per_day);
+            self.violations.push(Violation {
+                invariant: "min_deploys_per_day",
+                at: SimTime(end),
+                change_id: None,
+                detail,
+            });
         }
         self.violations.sort_by_key(|v| v.at);
         self.s.invariant_violations = self.violations.len() as f64;

@@ -56,11 +56,11 @@ impl WorkingHours {
         // A working day exists within any 8 consecutive days; look a little further to be
         // safe with time-zone offsets.
         for day in first_day..first_day + 10 {
-            if let Some((s, e)) = self.shift_of_day(day) {
-                if e > now {
-                    let s = s.max(now).max(0) as u64;
-                    return Some((SimTime(s), SimTime(e.max(0) as u64)));
-                }
+            if let Some((s, e)) = self.shift_of_day(day)
+                && e > now
+            {
+                let s = s.max(now).max(0) as u64;
+                return Some((SimTime(s), SimTime(e.max(0) as u64)));
             }
         }
         unreachable!("a calendar with working time has a shift within ten days")

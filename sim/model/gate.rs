@@ -123,18 +123,19 @@ impl Gate {
     /// Consults every breaker about `action` at `now`.
     pub(crate) fn check(&mut self, now: SimTime, action: &Action) -> (Verdict, Transition) {
         let hold = |breaker, until| (Verdict::Hold { breaker, until }, None);
-        if let (Some(ks), Some(agent)) = (&self.kill_switch, action.agent) {
-            if let Some(until) = ks.halted(now, agent) {
-                return hold(BreakerKind::KillSwitch, until);
-            }
+        if let (Some(ks), Some(agent)) = (&self.kill_switch, action.agent)
+            && let Some(until) = ks.halted(now, agent)
+        {
+            return hold(BreakerKind::KillSwitch, until);
         }
-        if let (Some(eb), Some(cfg)) = (&self.error_budget, &self.cfg.error_budget) {
-            if (action.agent.is_some() || cfg.humans_too) && eb.frozen(now) {
-                let next = eb
-                    .next_check(now)
-                    .min(now + SimDuration::from_ms(MS_PER_HOUR));
-                return hold(BreakerKind::ErrorBudget, next);
-            }
+        if let (Some(eb), Some(cfg)) = (&self.error_budget, &self.cfg.error_budget)
+            && (action.agent.is_some() || cfg.humans_too)
+            && eb.frozen(now)
+        {
+            let next = eb
+                .next_check(now)
+                .min(now + SimDuration::from_ms(MS_PER_HOUR));
+            return hold(BreakerKind::ErrorBudget, next);
         }
         let mut transition = None;
         if let Some(agent) = action.agent {
@@ -149,16 +150,16 @@ impl Gate {
                     }
                 }
             }
-            if let Some(bucket) = self.agent_buckets.get_mut(agent as usize) {
-                if let Err(next) = bucket.try_take(now) {
-                    return (
-                        Verdict::Hold {
-                            breaker: BreakerKind::RateLimit,
-                            until: next,
-                        },
-                        transition,
-                    );
-                }
+            if let Some(bucket) = self.agent_buckets.get_mut(agent as usize)
+                && let Err(next) = bucket.try_take(now)
+            {
+                return (
+                    Verdict::Hold {
+                        breaker: BreakerKind::RateLimit,
+                        until: next,
+                    },
+                    transition,
+                );
             }
             if let Some(rate) = self.cfg.rate_limit.and_then(|r| r.per_service) {
                 let bucket = self
@@ -176,13 +177,14 @@ impl Gate {
                 }
             }
         }
-        if let Some(guard) = self.cfg.blast_guard {
-            if (action.agent.is_some() || guard.humans_too) && !action.guard_cleared {
-                match breaker::decide(&guard, action.predicted_users) {
-                    GuardDecision::Allow => {}
-                    GuardDecision::Block => return (Verdict::Drop, transition),
-                    GuardDecision::Escalate => return (Verdict::Escalate, transition),
-                }
+        if let Some(guard) = self.cfg.blast_guard
+            && (action.agent.is_some() || guard.humans_too)
+            && !action.guard_cleared
+        {
+            match breaker::decide(&guard, action.predicted_users) {
+                GuardDecision::Allow => {}
+                GuardDecision::Block => return (Verdict::Drop, transition),
+                GuardDecision::Escalate => return (Verdict::Escalate, transition),
             }
         }
         let flagged = match (

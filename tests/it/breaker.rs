@@ -12,7 +12,6 @@ use blastsim::model::config::{
     FailureKinds, GuardAction, KillScope, KillSwitchConfig, KillTrigger, TokenRate,
 };
 use proptest::prelude::*;
-use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
 fn normal(rng: &mut impl rand::Rng) -> f64 {

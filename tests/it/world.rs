@@ -279,10 +279,9 @@ fn guard_block_accounting_is_exact() {
         if let TraceEvent::Proposed {
             target, defective, ..
         } = r.event
+            && target >= 2
         {
-            if target >= 2 {
-                if defective { t += 1.0 } else { f += 1.0 }
-            }
+            if defective { t += 1.0 } else { f += 1.0 }
         }
     }
     assert!(t > 0.0 && f > 0.0);

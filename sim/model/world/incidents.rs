@@ -24,10 +24,10 @@ impl<T: Tracer> World<'_, T> {
         } else {
             ic.rollback.sample(&mut rng)
         };
-        if let Some((below, mult)) = self.incidents.blind_spot {
-            if c.target < below {
-                detection = SimDuration::from_ms_f64(detection.as_ms() as f64 * mult);
-            }
+        if let Some((below, mult)) = self.incidents.blind_spot
+            && c.target < below
+        {
+            detection = SimDuration::from_ms_f64(detection.as_ms() as f64 * mult);
         }
         let mut incident = Incident {
             change_id: c.id,

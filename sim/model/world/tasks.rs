@@ -139,18 +139,19 @@ impl<T: Tracer> World<'_, T> {
         let mut class = task.class;
         if let Some(e) = group.escalation {
             let p = (e.probability * self.escalation_multiplier[g]).min(1.0);
-            if task.failures >= e.after_failures && escalate_u < p {
-                if let Some(next) = class.escalated() {
-                    self.emit(
-                        now,
-                        TraceEvent::Escalated {
-                            task: task.id,
-                            from: class,
-                            to: next,
-                        },
-                    );
-                    class = next;
-                }
+            if task.failures >= e.after_failures
+                && escalate_u < p
+                && let Some(next) = class.escalated()
+            {
+                self.emit(
+                    now,
+                    TraceEvent::Escalated {
+                        task: task.id,
+                        from: class,
+                        to: next,
+                    },
+                );
+                class = next;
             }
         }
         sched.after(
