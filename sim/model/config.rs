@@ -395,6 +395,9 @@ pub struct BlastGuardConfig {
     pub action: GuardAction,
     /// Whether human changes are guarded too (agents always are).
     pub humans_too: bool,
+    /// The action classes it checks: a platform guards the drastic ones (infra,
+    /// destructive), not every code change.
+    pub classes: ClassSet,
 }
 
 /// A token-bucket rate.

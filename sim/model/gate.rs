@@ -14,7 +14,7 @@ use crate::metrics::{BreakerKind, BreakerState};
 use crate::model::breaker::{
     self, AgentBreaker, ErrorBudget, GuardDecision, KillSwitch, Permit, TokenBucket,
 };
-use crate::model::config::{BreakerConfig, FailureKinds};
+use crate::model::config::{ActionClass, BreakerConfig, FailureKinds};
 
 /// What the gate says about one action.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,6 +44,8 @@ pub(crate) struct Action {
     pub(crate) agent: Option<u32>,
     /// Target service.
     pub(crate) target: u32,
+    /// Action class.
+    pub(crate) class: ActionClass,
     /// Latently defective (for the classifier only; the gate never peeks otherwise).
     pub(crate) defective: bool,
     /// Predicted share of users the action could hit.
@@ -179,6 +181,7 @@ impl Gate {
         }
         if let Some(guard) = self.cfg.blast_guard
             && (action.agent.is_some() || guard.humans_too)
+            && guard.classes.contains(action.class)
             && !action.guard_cleared
         {
             match breaker::decide(&guard, action.predicted_users) {

@@ -816,6 +816,9 @@ pub struct RawBlastGuard {
     /// Guard human changes too (default false).
     #[serde(default)]
     pub humans_too: Option<bool>,
+    /// Action classes the guard checks (default: every class).
+    #[serde(default)]
+    pub classes: Option<Vec<Loc<String>>>,
 }
 
 /// `rate_limit = { per_agent = "20/h" }` or `{ per_agent = { rate = "20/h", burst = 5 } }`.

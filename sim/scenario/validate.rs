@@ -1175,6 +1175,16 @@ fn blast_guard(cx: Ctx<'_>, g: &Loc<RawBlastGuard>) -> R<BlastGuardConfig> {
             None => GuardAction::Block,
         },
         humans_too: r.humans_too.unwrap_or(false),
+        classes: match &r.classes {
+            Some(list) => {
+                let mut set = ClassSet::EMPTY;
+                for c in list {
+                    set = set.with(class_by_name(cx, c)?);
+                }
+                set
+            }
+            None => ClassSet::ALL,
+        },
     })
 }
 

@@ -8,7 +8,7 @@ use blastsim::model::breaker::{
     TokenBucket, Transition, decide, flags, predict,
 };
 use blastsim::model::config::{
-    AgentBreakerConfig, BlastGuardConfig, BreakerWindow, BurnWindow, ErrorBudgetConfig,
+    AgentBreakerConfig, BlastGuardConfig, BreakerWindow, BurnWindow, ClassSet, ErrorBudgetConfig,
     FailureKinds, GuardAction, KillScope, KillSwitchConfig, KillTrigger, TokenRate,
 };
 use proptest::prelude::*;
@@ -814,6 +814,7 @@ fn guard(max: f64, action: GuardAction) -> BlastGuardConfig {
         estimate_noise: 0.0,
         action,
         humans_too: false,
+        classes: ClassSet::ALL,
     }
 }
 

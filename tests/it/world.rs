@@ -272,6 +272,7 @@ fn guard_block_accounting_is_exact() {
         estimate_noise: 0.0,
         action: GuardAction::Block,
         humans_too: false,
+        classes: ClassSet::ALL,
     });
     let (out, trace) = traced(&w, 3);
     let (mut t, mut f) = (0.0, 0.0);

@@ -23,6 +23,7 @@ impl<T: Tracer> World<'_, T> {
         let action = Action {
             agent: author.agent_index,
             target: c.target,
+            class: c.task.class,
             defective: c.defective,
             predicted_users: self.gate.predicted_users(reach, c.noise_z),
             guard_cleared: c.guard_cleared,
