@@ -13,7 +13,7 @@ use crate::engine::{SimTime, StopReason};
 use crate::metrics::run_output::{DayStats, IncidentRecord, RunOutput, Violation};
 use crate::metrics::summary::RunSummary;
 use crate::metrics::trace::{BreakerKind, BreakerState, TraceEvent};
-use crate::model::config::{AuthorKind, Invariants};
+use crate::model::config::{AuthorKind, Invariants, Severity};
 use crate::model::graph::ServiceId;
 
 /// Records a value in an auto-resizing histogram. (`saturating_record` would clamp to
@@ -222,6 +222,9 @@ impl Collector {
                 s.incidents += 1.0;
                 if kind == AuthorKind::Agent {
                     s.incidents_agent += 1.0;
+                }
+                if severity == Severity::EnvironmentDeletion {
+                    s.environment_deletions += 1.0;
                 }
                 let record = IncidentRecord {
                     change_id: change,

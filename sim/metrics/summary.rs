@@ -92,6 +92,7 @@ metrics! {
     // Blast radius.
     incidents: "incidents caused by deployed changes",
     incidents_agent: "incidents caused by agent changes",
+    environment_deletions: "incidents that deleted an environment (rebuilt, not rolled back: the 13-hour kind)",
     change_failure_rate: "share of deployed changes that caused an incident (DORA)",
     services_hit_mean: "services down per incident, mean",
     services_hit_p95: "services down per incident, 95th percentile",

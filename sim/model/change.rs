@@ -142,7 +142,8 @@ impl Change {
         let seed = attempt_seed(task.seed, task.attempt);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let size = group.size.sample(&mut rng);
-        let target = rng.random_range(0..services.max(1));
+        // Every attempt at a task works on the same service: the task's own draw.
+        let target = Xoshiro256PlusPlus::seed_from_u64(task.seed).random_range(0..services.max(1));
         let p_defect = (group.defect_probability.get(task.class) * defect_multiplier).min(1.0);
         let defective = rng.random::<f64>() < p_defect;
         let mix = group.severity.get(task.class);

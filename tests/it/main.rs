@@ -1,6 +1,7 @@
 //! The one integration-test binary: each area of the crate has a module here.
 
 mod breaker;
+mod case_study;
 mod chaos;
 mod engine;
 mod experiment;

@@ -164,7 +164,7 @@ fn every_shipped_scenario_validates() {
     let expect = [
         ("baseline", 4, 1),
         ("breakers-vs-signoff", 5, 15),
-        ("kiro-13h-outage", 6, 1),
+        ("kiro-13h-outage", 7, 1),
         ("smoke", 2, 1),
     ];
     for (name, arms, points) in expect {
@@ -194,7 +194,8 @@ fn the_case_study_grants_destructive_and_escalates() {
             "two-person",
             "blast-guard",
             "agent-breaker",
-            "kill-switch"
+            "kill-switch",
+            "peer+guard"
         ]
     );
     assert!(s.world(3, 0).breakers.blast_guard.is_some());
