@@ -163,7 +163,7 @@ fn every_shipped_scenario_validates() {
     seen.sort();
     let expect = [
         ("baseline", 4, 1),
-        ("breakers-vs-signoff", 5, 15),
+        ("breakers-vs-signoff", 5, 6),
         ("kiro-13h-outage", 7, 1),
         ("smoke", 2, 1),
     ];
@@ -819,26 +819,32 @@ fn unquoted_dotted_sweep_path_gets_a_hint() {
 
 #[test]
 fn breakers_vs_signoff_sweeps_guard_and_preset_breaker() {
-    use blastsim::model::config::BreakerWindow;
+    use blastsim::model::config::{BreakerWindow, GuardAction};
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/breakers-vs-signoff.toml");
     let s = scenario::load(&path).unwrap();
-    let all = s
-        .arms
-        .iter()
-        .position(|a| a.name == "peer+all-breakers")
-        .unwrap();
+    let arm = |name: &str| s.arms.iter().position(|a| a.name == name).unwrap();
+    let (all, escalate) = (arm("peer+guard+breakers"), arm("peer+guard-escalate"));
     assert_eq!(s.arms[s.baseline_arm].name, "peer-review");
-    assert_eq!(s.axes[1].values, ["0.25", "0.5", "0.75"]);
+    assert_eq!(
+        s.axes[0].values,
+        ["0.01", "0.02", "0.05", "0.1", "0.2", "1.0"]
+    );
     for p in 0..s.points.len() {
         let w = s.world(all, p);
         let guard = w.breakers.blast_guard.unwrap();
         let agent = w.breakers.agent.unwrap();
         assert_eq!(
             guard.max_predicted_users,
-            [0.01, 0.02, 0.05, 0.10, 0.20][p / 3]
+            [0.01, 0.02, 0.05, 0.10, 0.20, 1.0][p]
         );
-        assert_eq!(agent.failure_rate, [0.25, 0.5, 0.75][p % 3]);
-        // The rest of the agent breaker still comes from its preset.
+        assert_eq!(guard.action, GuardAction::Block);
+        // The arm's `set` applies on top of the sweep value.
+        let e = s.world(escalate, p).breakers.blast_guard.unwrap();
+        assert_eq!(
+            (e.action, e.max_predicted_users),
+            (GuardAction::Escalate, guard.max_predicted_users)
+        );
+        // The agent breaker comes from its preset.
         assert_eq!(agent.window, BreakerWindow::Count(20));
         assert_eq!(agent.min_actions, 5);
         // Re-validated points reuse the one graph.
