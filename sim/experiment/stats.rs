@@ -98,20 +98,7 @@ pub fn ci95(values: &[f64]) -> (f64, f64) {
     (m - half, m + half)
 }
 
-/// The q-quantile of sorted values by linear interpolation between order statistics
-/// (Hyndman–Fan type 7, the default of R and numpy); 0 for an empty slice.
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        1 => sorted[0],
-        n => {
-            let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
-            let lo = h.floor() as usize;
-            let hi = (lo + 1).min(n - 1);
-            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-        }
-    }
-}
+pub use crate::metrics::quantile_sorted;
 
 /// Every descriptive figure of one metric's values.
 pub fn describe(values: &[f64]) -> Describe {

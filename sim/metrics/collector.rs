@@ -23,13 +23,20 @@ fn record(h: &mut Histogram<u64>, value: u64) {
         .expect("an auto-resizing histogram records any u64");
 }
 
-/// The value below which a share `q` of `sorted` lies (nearest rank); 0 for no data.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
+/// The `q` quantile of sorted values, interpolating linearly between order statistics
+/// (Hyndman–Fan type 7, the default of R and NumPy); 0 for no data. The one quantile
+/// definition of the crate: per-run metrics and cross-run summaries both use it.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        1 => sorted[0],
+        n => {
+            let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
     }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Accumulates a run's metrics from its trace events.
@@ -404,20 +411,20 @@ impl Collector {
         if !incidents.is_empty() {
             s.services_hit_mean = hit.iter().sum::<f64>() / hit.len() as f64;
         }
-        s.services_hit_p95 = quantile(&hit, 0.95);
+        s.services_hit_p95 = quantile_sorted(&hit, 0.95);
         s.services_hit_max = hit.last().copied().unwrap_or(0.0);
         s.users_hit_max = incidents
             .iter()
             .map(|r| r.users_hit_peak)
             .fold(0.0, f64::max);
         s.user_impact_min_total = impact.iter().sum();
-        s.user_impact_min_p50 = quantile(&impact, 0.5);
-        s.user_impact_min_p95 = quantile(&impact, 0.95);
+        s.user_impact_min_p50 = quantile_sorted(&impact, 0.5);
+        s.user_impact_min_p95 = quantile_sorted(&impact, 0.95);
         s.user_impact_min_max = impact.last().copied().unwrap_or(0.0);
         s.outage_h_max = ttr.last().copied().unwrap_or(0.0);
-        s.time_to_detect_min_p50 = quantile(&ttd, 0.5);
-        s.time_to_restore_h_p50 = quantile(&ttr, 0.5);
-        s.time_to_restore_h_p95 = quantile(&ttr, 0.95);
+        s.time_to_detect_min_p50 = quantile_sorted(&ttd, 0.5);
+        s.time_to_restore_h_p50 = quantile_sorted(&ttr, 0.5);
+        s.time_to_restore_h_p95 = quantile_sorted(&ttr, 0.95);
         let horizon_min = end as f64 / MS_PER_MINUTE as f64;
         s.availability = (1.0 - s.user_impact_min_total / horizon_min).max(0.0);
         if let Some(min) = self.invariants.min_deploys_per_day

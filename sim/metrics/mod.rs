@@ -8,7 +8,7 @@ pub mod run_output;
 pub mod summary;
 pub mod trace;
 
-pub use collector::{Collector, quantile};
+pub use collector::{Collector, quantile_sorted};
 pub use run_output::{DayStats, IncidentRecord, RunOutput, Violation};
 pub use summary::{METRICS, MetricDef, RunSummary};
 pub use trace::{BreakerKind, BreakerState, CascadeHit, ReviewNeed, TraceEvent, TraceRecord};
