@@ -59,10 +59,10 @@ fn the_guard_blocks_every_drastic_action_predicted_over_its_threshold() {
                 // The guard watches agents (humans_too = false in the case study).
                 TraceEvent::Proposed {
                     change,
-                    class,
+                    class: ActionClass::Infra | ActionClass::Destructive,
                     kind: AuthorKind::Agent,
                     ..
-                } if matches!(class, ActionClass::Infra | ActionClass::Destructive) => {
+                } => {
                     drastic.insert(change);
                 }
                 TraceEvent::Gated {
