@@ -31,7 +31,11 @@ const RUNS: u32 = 200;
 fn sweep_scenario() -> Scenario {
     let mut s = worlds::load("scenarios/baseline.toml");
     let settings = (s.arms.len() * s.points.len()) as u32;
-    assert_eq!(RUNS % settings, 0, "200 runs split evenly over the settings");
+    assert_eq!(
+        RUNS % settings,
+        0,
+        "200 runs split evenly over the settings"
+    );
     plan::apply_overrides(
         &mut s,
         &plan::Overrides {
@@ -61,9 +65,10 @@ fn bench_sweep(c: &mut Criterion, scenario: &Scenario, runs: &[RunSpec]) {
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(runs.len() as u64));
     for threads in [1, 2] {
-        group.bench_function(format!("baseline/{}runs/{threads}threads", runs.len()), |b| {
-            b.iter(|| sweep(scenario, runs, threads))
-        });
+        group.bench_function(
+            format!("baseline/{}runs/{threads}threads", runs.len()),
+            |b| b.iter(|| sweep(scenario, runs, threads)),
+        );
     }
     group.finish();
 }

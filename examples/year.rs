@@ -54,8 +54,8 @@ fn main() {
             }
         }
         Some(path) => {
-            let scenario = blastsim::scenario::load(std::path::Path::new(&path))
-                .unwrap_or_else(|e| {
+            let scenario =
+                blastsim::scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| {
                     eprintln!("{e}");
                     std::process::exit(2)
                 });

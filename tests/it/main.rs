@@ -2,6 +2,7 @@
 
 mod breaker;
 mod chaos;
+mod determinism;
 mod engine;
 mod experiment;
 mod graph;
