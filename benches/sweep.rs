@@ -3,9 +3,9 @@
 //! throughput (elements/s) is runs per second.
 //!
 //! After criterion, unless in test mode, it times the sweep again, best of 7 interleaved
-//! rounds at each thread count in the same process, and prints the speed-up (target ≥ 1.8× on 2 cores,
-//! issue 6) with the load average beside it: on a shared machine other processes take
-//! cores, and the speed-up cannot be read without it. A synthetic sweep of pure arithmetic
+//! rounds at each thread count in the same process, and prints the speed-up (target
+//! ≥ 1.8× on 2 cores, issue 6) with the load average beside it: on a shared machine other
+//! processes take cores, and the speed-up cannot be read without it. A synthetic sweep of pure arithmetic
 //! is timed the same way as a control for the machine's own scaling.
 //!
 //! ```text
