@@ -3,6 +3,7 @@
 mod breaker;
 mod case_study;
 mod chaos;
+mod determinism;
 mod engine;
 mod experiment;
 mod graph;
