@@ -32,11 +32,11 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::config::ActionClass;
 use crate::scenario::Scenario;
-use crate::scenario::error::{ScenarioError, list_names};
+use crate::scenario::error::ScenarioError;
 use crate::scenario::raw::{Loc, OneOrMany};
 use crate::scenario::validate::{
-    Ctx, FAULT_KINDS, class_by_name, duration, items, nonneg, one_of, positive_duration, prob,
-    unknown_name,
+    Ctx, FAULT_KINDS, class_by_name, duration, fault_fields_apply, items, nonneg, one_of,
+    positive_duration, prob, unknown_name,
 };
 
 type R<T> = Result<T, ScenarioError>;
@@ -321,11 +321,6 @@ fn template(
 ) -> R<FaultTemplate> {
     let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(k, _)| *k).collect();
     let kind = one_of(cx, &f.kind, "fault kind", &kinds)?;
-    let allowed = FAULT_KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, a)| *a)
-        .expect("kind is listed");
     let fields: [(&str, Option<Range<usize>>); 7] = [
         ("group", f.group.as_ref().map(Loc::span)),
         ("fraction", f.fraction.as_ref().map(Loc::span)),
@@ -344,21 +339,7 @@ fn template(
             f.detection_multiplier.as_ref().map(Loc::span),
         ),
     ];
-    for (name, span) in fields {
-        if let Some(span) = span
-            && !allowed.contains(&name)
-        {
-            let takes = if allowed.is_empty() {
-                "it takes only `kind`, `at` and `duration`".to_string()
-            } else {
-                format!("it takes {}", list_names(allowed))
-            };
-            return Err(cx.err(
-                span,
-                format!("`{name}` does not apply to fault kind `{kind}`; {takes}"),
-            ));
-        }
-    }
+    fault_fields_apply(cx, kind, fields)?;
     let at = durations(cx, &f.at, "at", false)?;
     if at.to >= horizon {
         return Err(cx.err_at(

@@ -1401,11 +1401,6 @@ fn faults(
     let mut out = Vec::new();
     for f in raw {
         let kind = one_of(cx, &f.kind, "fault kind", &kinds)?;
-        let allowed = FAULT_KINDS
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, a)| *a)
-            .expect("kind is listed");
         let fields: [(&str, Option<Range<usize>>); 7] = [
             ("group", f.group.as_ref().map(Loc::span)),
             ("fraction", f.fraction.as_ref().map(Loc::span)),
@@ -1424,21 +1419,7 @@ fn faults(
                 f.detection_multiplier.as_ref().map(Loc::span),
             ),
         ];
-        for (name, span) in fields {
-            if let Some(span) = span
-                && !allowed.contains(&name)
-            {
-                let takes = if allowed.is_empty() {
-                    "it takes only `kind`, `at` and `duration`".to_string()
-                } else {
-                    format!("it takes {}", list_names(allowed))
-                };
-                return Err(cx.err(
-                    span,
-                    format!("`{name}` does not apply to fault kind `{kind}`; {takes}"),
-                ));
-            }
-        }
+        fault_fields_apply(cx, kind, fields)?;
         let at = duration(cx, &f.at)?;
         if at >= horizon {
             return Err(cx.err_at(
@@ -1817,4 +1798,34 @@ mod tests {
             "unknown seniority `senoir` (did you mean `senior`?); expected `junior` or `senior`"
         );
     }
+}
+
+/// Checks that every field given for a fault (a name and where it stands) applies to its
+/// kind: shared by `[[faults]]` and `[chaos]` templates.
+pub(crate) fn fault_fields_apply(
+    cx: Ctx<'_>,
+    kind: &str,
+    fields: [(&str, Option<Range<usize>>); 7],
+) -> R<()> {
+    let allowed = FAULT_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, a)| *a)
+        .expect("kind is listed");
+    for (name, span) in fields {
+        if let Some(span) = span
+            && !allowed.contains(&name)
+        {
+            let takes = if allowed.is_empty() {
+                "it takes only `kind`, `at` and `duration`".to_string()
+            } else {
+                format!("it takes {}", list_names(allowed))
+            };
+            return Err(cx.err(
+                span,
+                format!("`{name}` does not apply to fault kind `{kind}`; {takes}"),
+            ));
+        }
+    }
+    Ok(())
 }
