@@ -1743,6 +1743,36 @@ pub(crate) fn objectives(cx: Ctx<'_>, raw: Option<&RawObjectives>) -> R<Objectiv
     Ok(o)
 }
 
+/// Checks that every field given for a fault (a name and where it stands) applies to its
+/// kind: shared by `[[faults]]` and `[chaos]` templates.
+pub(crate) fn fault_fields_apply(
+    cx: Ctx<'_>,
+    kind: &str,
+    fields: [(&str, Option<Range<usize>>); 7],
+) -> R<()> {
+    let allowed = FAULT_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, a)| *a)
+        .expect("kind is listed");
+    for (name, span) in fields {
+        if let Some(span) = span
+            && !allowed.contains(&name)
+        {
+            let takes = if allowed.is_empty() {
+                "it takes only `kind`, `at` and `duration`".to_string()
+            } else {
+                format!("it takes {}", list_names(allowed))
+            };
+            return Err(cx.err(
+                span,
+                format!("`{name}` does not apply to fault kind `{kind}`; {takes}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1798,34 +1828,4 @@ mod tests {
             "unknown seniority `senoir` (did you mean `senior`?); expected `junior` or `senior`"
         );
     }
-}
-
-/// Checks that every field given for a fault (a name and where it stands) applies to its
-/// kind: shared by `[[faults]]` and `[chaos]` templates.
-pub(crate) fn fault_fields_apply(
-    cx: Ctx<'_>,
-    kind: &str,
-    fields: [(&str, Option<Range<usize>>); 7],
-) -> R<()> {
-    let allowed = FAULT_KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, a)| *a)
-        .expect("kind is listed");
-    for (name, span) in fields {
-        if let Some(span) = span
-            && !allowed.contains(&name)
-        {
-            let takes = if allowed.is_empty() {
-                "it takes only `kind`, `at` and `duration`".to_string()
-            } else {
-                format!("it takes {}", list_names(allowed))
-            };
-            return Err(cx.err(
-                span,
-                format!("`{name}` does not apply to fault kind `{kind}`; {takes}"),
-            ));
-        }
-    }
-    Ok(())
 }
