@@ -77,6 +77,25 @@ fn place_box(
     best.map(|b| b.1).unwrap_or((ring, -h - ring))
 }
 
+/// Pairs (arm, earlier arm) whose velocity and risk means are equal at every point, so
+/// the later arm's markers hide the earlier one's: the legend has to say so.
+fn coinciding(r: &Results) -> Vec<(usize, usize)> {
+    let (vm, rm) = (&r.manifest.velocity, &r.manifest.risk);
+    let same = |a: usize, b: usize| {
+        r.points.iter().all(|p| {
+            [vm, rm].iter().all(|m| {
+                match (r.summary.mean(a, p.index, m), r.summary.mean(b, p.index, m)) {
+                    (Some(x), Some(y)) => x.to_bits() == y.to_bits(),
+                    _ => false,
+                }
+            })
+        })
+    };
+    (1..r.arms.len())
+        .filter_map(|a| (0..a).find(|&b| same(a, b)).map(|b| (a, b)))
+        .collect()
+}
+
 impl Chart for Frontier<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
     where
@@ -290,6 +309,12 @@ impl Chart for Frontier<'_> {
         items.push(LegendItem::Note(
             "Error bars: 95% confidence intervals of the mean.".to_string(),
         ));
+        for (a, b) in coinciding(r) {
+            items.push(LegendItem::Note(format!(
+                "{} has the same results as {} and is drawn over it.",
+                r.arms[a], r.arms[b]
+            )));
+        }
         style::legend(&legend, &items)?;
         Ok(())
     }
