@@ -111,8 +111,9 @@ impl Chart for GraphChart<'_> {
         let title = "The dependency graph and the worst incident's blast radius".to_string();
         let subtitle = match r.worst_incident() {
             Some(w) => format!(
-                "{} services by depth. Red: the {hit} down in the worst incident ({}, {} of users at peak).",
+                "{} services by depth. Red: the {hit} service{} down in the worst incident ({}, {} of users at peak).",
                 g.nodes.len(),
+                if hit == 1 { "" } else { "s" },
                 w.arm,
                 style::fmt_pct(w.users_hit_peak)
             ),
@@ -217,11 +218,14 @@ impl Chart for GraphChart<'_> {
                 .filter(|(_, n)| label_all || n.hit_in_worst)
             {
                 let (x, y) = xy[i];
-                let name = if origin == Some(n.name.as_str()) && n.hit_in_worst {
+                let is_origin = origin == Some(n.name.as_str()) && n.hit_in_worst;
+                let name = if is_origin {
                     format!("{} (start)", n.name)
                 } else {
                     n.name.clone()
                 };
+                // Clear of the origin's ring.
+                let x = if is_origin { x + 8 } else { x };
                 plot.draw(&Text::new(
                     name,
                     (x + radius[i] + 5, y),

@@ -534,7 +534,10 @@ fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
         replications: obj.get("replications").and_then(Value::as_u64),
         horizon: text_of("horizon"),
         arms,
-        baseline: obj.get("baseline").map(display).filter(|s| !s.is_empty()),
+        // `manifest.json` names it `baseline_arm`; `baseline` is the older spelling.
+        baseline: ["baseline_arm", "baseline"]
+            .iter()
+            .find_map(|k| obj.get(*k).map(display).filter(|s| !s.is_empty())),
         axes,
         velocity: objective("velocity", "deploys_per_day"),
         risk: objective("risk", "user_impact_min_total"),

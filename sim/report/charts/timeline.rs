@@ -36,10 +36,13 @@ impl<'a> Timeline<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
+        let weekly = self.days.last().is_some_and(|d| d.day + 1.0 > DAILY_UP_TO);
         format!(
-            "One simulated run of {} day by day: deploys per day, incidents (bar height = peak share of users hit), \
+            "One simulated run of {} {}: deploys per day, incidents (bar height = peak share of users hit{}), \
              breaker trips, freezes and kill-switch time",
-            self.r.arms[self.arm]
+            self.r.arms[self.arm],
+            if weekly { "week by week" } else { "day by day" },
+            if weekly { ", number = incidents that week" } else { "" }
         )
     }
 }
