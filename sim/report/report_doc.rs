@@ -90,7 +90,11 @@ fn plus_minus(s: &Stat) -> String {
     // is zero for a decision.
     let d = (1 - hw.log10().floor() as i32).clamp(0, 2) as usize;
     let (m, h) = (format!("{:.d$}", s.mean), format!("{:.d$}", hw));
-    let zero = |t: &str| t.trim_start_matches('-').chars().all(|c| c == '0' || c == '.');
+    let zero = |t: &str| {
+        t.trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+    };
     if zero(&m) && zero(&h) {
         return "0".to_string();
     }
@@ -368,15 +372,14 @@ fn headline(r: &Results) -> Vec<String> {
                 .iter()
                 .filter_map(|c| {
                     let v = r.summary.mean(a, p, &c.metric)?;
-                    (!c.met_by(v))
-                        .then(|| {
-                            format!(
-                                "{} (it has {}{})",
-                                constraint_text(c),
-                                fmt_num(v),
-                                unit_suffix(&c.metric)
-                            )
-                        })
+                    (!c.met_by(v)).then(|| {
+                        format!(
+                            "{} (it has {}{})",
+                            constraint_text(c),
+                            fmt_num(v),
+                            unit_suffix(&c.metric)
+                        )
+                    })
                 })
                 .collect();
             out.push(format!(
@@ -425,14 +428,14 @@ fn tradeoff(r: &Results) -> Vec<Block> {
     }
     let mean = |a: usize, metric: &str| r.summary.mean(a, p, metric).unwrap_or(f64::NAN);
     // Ties go to the earlier arm (scenario order), so the sentence is stable.
-    let safest = arms
-        .iter()
-        .copied()
-        .fold(arms[0], |b, a| if mean(a, rm) < mean(b, rm) { a } else { b });
-    let fastest = arms
-        .iter()
-        .copied()
-        .fold(arms[0], |b, a| if mean(a, vm) > mean(b, vm) { a } else { b });
+    let safest = arms.iter().copied().fold(
+        arms[0],
+        |b, a| if mean(a, rm) < mean(b, rm) { a } else { b },
+    );
+    let fastest = arms.iter().copied().fold(
+        arms[0],
+        |b, a| if mean(a, vm) > mean(b, vm) { a } else { b },
+    );
     let at = r.focus_description();
     out.push(Block::P(format!(
         "**The trade-off.** {}Safest: **{}**, with {} {} per run. Fastest: **{}**, with {} {}. \
@@ -490,7 +493,11 @@ fn tradeoff(r: &Results) -> Vec<Block> {
             let price = if safer && slower && bv > 0.0 && bk > 0.0 {
                 let cost = 100.0 * -dv / bv;
                 let gain = 100.0 * -dk / bk;
-                format!("{}% of velocity per 10% less {}", fmt_num(10.0 * cost / gain), short_risk(rm))
+                format!(
+                    "{}% of velocity per 10% less {}",
+                    fmt_num(10.0 * cost / gain),
+                    short_risk(rm)
+                )
             } else if safer && !slower {
                 "free: safer at no measurable velocity cost".to_string()
             } else if riskier && slower {
@@ -504,7 +511,12 @@ fn tradeoff(r: &Results) -> Vec<Block> {
             } else {
                 "no measurable difference".to_string()
             };
-            Some(vec![r.arms[a].clone(), change(sv, bv), change(sk, bk), price])
+            Some(vec![
+                r.arms[a].clone(),
+                change(sv, bv),
+                change(sk, bk),
+                price,
+            ])
         })
         .collect();
     if !rows.is_empty() {
@@ -744,7 +756,9 @@ fn worst_paragraph(r: &Results) -> String {
         }
         match w.recovery.as_str() {
             "" => {}
-            "rebuild" => s.push_str(" by rebuilding the environment (a rollback cannot undo a deletion)"),
+            "rebuild" => {
+                s.push_str(" by rebuilding the environment (a rollback cannot undo a deletion)")
+            }
             "rollback" => s.push_str(" by rolling the change back"),
             other => {
                 let _ = write!(s, " by {}", other.replace('_', " "));

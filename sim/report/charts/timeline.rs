@@ -42,7 +42,11 @@ impl<'a> Timeline<'a> {
              breaker trips, freezes and kill-switch time",
             self.r.arms[self.arm],
             if weekly { "week by week" } else { "day by day" },
-            if weekly { ", number = incidents that week" } else { "" }
+            if weekly {
+                ", number = incidents that week"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -186,7 +190,13 @@ impl Chart for Timeline<'_> {
         // Breaker trips: a marker near the top, with the count when more than one.
         for b in bins.iter().filter(|b| b.breaker_trips > 0.0) {
             let x = (b.first + b.last) / 2.0;
-            style::draw_marker(up.plotting_area(), Marker::Triangle, &(x, y1 * 0.93), style::INK, 8)?;
+            style::draw_marker(
+                up.plotting_area(),
+                Marker::Triangle,
+                &(x, y1 * 0.93),
+                style::INK,
+                8,
+            )?;
             if b.breaker_trips > 1.0 {
                 up.draw_series(std::iter::once(Text::new(
                     style::fmt_num(b.breaker_trips),
@@ -249,7 +259,10 @@ impl Chart for Timeline<'_> {
             };
             down.draw_series(std::iter::once(Text::new(
                 label,
-                ((b.first + b.last) / 2.0, (h + h1 * (0.07 + 0.1 * level)).min(h1 * 0.96)),
+                (
+                    (b.first + b.last) / 2.0,
+                    (h + h1 * (0.07 + 0.1 * level)).min(h1 * 0.96),
+                ),
                 style::centred(style::text(style::TICK_PX - 6, style::INK)),
             )))?;
         }
@@ -264,15 +277,31 @@ impl Chart for Timeline<'_> {
         let sum = |f: fn(&TimelineRow) -> f64| self.days.iter().map(|d| f(d)).sum::<f64>();
         let mut items = vec![LegendItem::Heading(arm.clone())];
         if weekly {
-            items.push(LegendItem::Line(st.color, None, 4, "Deploys per day, weekly mean".to_string()));
-            items.push(LegendItem::Line(faint(st.color), None, 1, "Deploys, each day".to_string()));
+            items.push(LegendItem::Line(
+                st.color,
+                None,
+                4,
+                "Deploys per day, weekly mean".to_string(),
+            ));
+            items.push(LegendItem::Line(
+                faint(st.color),
+                None,
+                1,
+                "Deploys, each day".to_string(),
+            ));
             items.push(LegendItem::Swatch(
                 style::ALERT,
                 1.0,
-                "Incidents in the week (height: worst peak % of users hit; number: how many)".to_string(),
+                "Incidents in the week (height: worst peak % of users hit; number: how many)"
+                    .to_string(),
             ));
         } else {
-            items.push(LegendItem::Line(st.color, None, 3, "Deploys per day".to_string()));
+            items.push(LegendItem::Line(
+                st.color,
+                None,
+                3,
+                "Deploys per day".to_string(),
+            ));
             items.push(LegendItem::Swatch(
                 style::ALERT,
                 1.0,
