@@ -77,15 +77,27 @@ fn place_box(
     best.map(|b| b.1).unwrap_or((ring, -h - ring))
 }
 
-/// Pairs (arm, earlier arm) whose velocity and risk means are equal at every point, so
-/// the later arm's markers hide the earlier one's: the legend has to say so.
+/// Pairs (arm, earlier arm) whose markers fall on top of each other at every point
+/// (means within 0.5% of the axis span on both axes), so the later arm's markers hide the
+/// earlier one's: the legend has to say so.
 fn coinciding(r: &Results) -> Vec<(usize, usize)> {
     let (vm, rm) = (&r.manifest.velocity, &r.manifest.risk);
+    let span = |m: &str| {
+        let vals = r
+            .objective_points()
+            .into_iter()
+            .filter_map(|(a, p, ..)| r.summary.mean(a, p, m));
+        let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        });
+        (hi - lo).max(0.0)
+    };
+    let tol = [span(vm) * 0.005, span(rm) * 0.005];
     let same = |a: usize, b: usize| {
         r.points.iter().all(|p| {
-            [vm, rm].iter().all(|m| {
+            [vm, rm].iter().zip(tol).all(|(m, t)| {
                 match (r.summary.mean(a, p.index, m), r.summary.mean(b, p.index, m)) {
-                    (Some(x), Some(y)) => x.to_bits() == y.to_bits(),
+                    (Some(x), Some(y)) => (x - y).abs() <= t,
                     _ => false,
                 }
             })
@@ -311,8 +323,8 @@ impl Chart for Frontier<'_> {
         ));
         for (a, b) in coinciding(r) {
             items.push(LegendItem::Note(format!(
-                "{} has the same results as {} and is drawn over it.",
-                r.arms[a], r.arms[b]
+                "{} lands on {} (nearly the same results): its markers cover {}'s.",
+                r.arms[a], r.arms[b], r.arms[b]
             )));
         }
         style::legend(&legend, &items)?;
