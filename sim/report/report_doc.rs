@@ -86,13 +86,28 @@ fn plus_minus(s: &Stat) -> String {
     if hw >= 10.0 || hw <= 0.0 {
         return format!("{} ± {}", fmt_num(s.mean.round()), fmt_num(hw.round()));
     }
-    let d = (1 - hw.log10().floor() as i32).clamp(0, 4) as usize;
-    format!("{:.d$} ± {:.d$}", s.mean, hw)
+    // Two decimals at most: a table of ± 0.0019 reads as noise, and a value that small
+    // is zero for a decision.
+    let d = (1 - hw.log10().floor() as i32).clamp(0, 2) as usize;
+    let (m, h) = (format!("{:.d$}", s.mean), format!("{:.d$}", hw));
+    let zero = |t: &str| {
+        t.trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+    };
+    if zero(&m) && zero(&h) {
+        return "0".to_string();
+    }
+    format!("{m} ± {h}")
 }
 
-/// "+12.1 (95% CI 10.2 to 14.0)" for a paired difference, if the row has one.
+/// "+12.1 (95% CI 10.2 to 14.0)" for a paired difference, if the row has one; "same in
+/// every run" when the two arms never differed at all.
 fn diff_text(s: &Stat) -> Option<String> {
     let d = s.diff_mean.filter(|d| d.is_finite())?;
+    if d == 0.0 && s.diff_low.unwrap_or(0.0) == 0.0 && s.diff_high.unwrap_or(0.0) == 0.0 {
+        return Some("same in every run".to_string());
+    }
     Some(match (s.diff_low, s.diff_high) {
         (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
             format!(
@@ -106,34 +121,66 @@ fn diff_text(s: &Stat) -> Option<String> {
     })
 }
 
-/// "90d" → "90 days"; anything else as written.
+/// A horizon as people say it: "90d" or "25w 5d" → "180 days"; anything that is not a
+/// whole number of days, as written.
 fn horizon_text(h: &str) -> String {
-    match h
-        .strip_suffix('d')
-        .and_then(|n| n.trim().parse::<u64>().ok())
-    {
-        Some(1) => "1 day".to_string(),
-        Some(n) => format!("{n} days"),
-        None => h.to_string(),
+    const DAY_S: u64 = 86_400;
+    match humantime::parse_duration(h.trim()) {
+        Ok(d) if d.as_secs() % DAY_S == 0 && d.subsec_nanos() == 0 && d.as_secs() > 0 => {
+            match d.as_secs() / DAY_S {
+                1 => "1 day".to_string(),
+                n => format!("{n} days"),
+            }
+        }
+        _ => h.to_string(),
     }
 }
 
 fn constraint_text(c: &super::charts::input::ConstraintInfo) -> String {
     format!(
-        "{} {} {}",
+        "{} {} {}{}",
         metric_name(&c.metric).to_lowercase(),
         if c.at_most { "at most" } else { "at least" },
-        fmt_num(c.value)
+        fmt_num(c.value),
+        unit_suffix(&c.metric)
     )
 }
 
-/// `arm` or `arm at a=1, b=2` when there is a sweep.
-fn setting(r: &Results, arm: usize, point: usize) -> String {
-    if r.points.len() > 1 {
-        format!("**{}** at `{}`", r.arms[arm], r.point_label_short(point))
-    } else {
-        format!("**{}**", r.arms[arm])
+/// " hours" after a number of `metric`, or nothing for counts and shares.
+fn unit_suffix(metric: &str) -> String {
+    match metric_unit(metric).as_str() {
+        "" | "count" | "share" => String::new(),
+        u => format!(" {u}"),
     }
+}
+
+/// `arm`, or `arm at a=1` naming only the swept parameters that change this arm's
+/// results (an arm that does not use a swept breaker is the same at every setting).
+fn setting(r: &Results, arm: usize, point: usize) -> String {
+    if r.points.len() < 2 {
+        return format!("**{}**", r.arms[arm]);
+    }
+    let axes = r.axes_of_arm(arm);
+    let Some(p) = r.points.iter().find(|p| p.index == point) else {
+        return format!("**{}**", r.arms[arm]);
+    };
+    if axes.is_empty() {
+        return format!(
+            "**{}** (the swept parameters do not affect this arm)",
+            r.arms[arm]
+        );
+    }
+    let parts: Vec<String> = axes
+        .iter()
+        .filter_map(|&k| {
+            Some(format!(
+                "{}={}",
+                short_path(&r.manifest.axes[k].path),
+                p.values.get(k)?
+            ))
+        })
+        .collect();
+    format!("**{}** at `{}`", r.arms[arm], parts.join(", "))
 }
 
 fn build(r: &Results, charts: &Charts) -> Vec<Block> {
@@ -163,6 +210,7 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
 
     b.push(Block::H2("The answer".to_string()));
     b.extend(headline(r).into_iter().map(Block::P));
+    b.extend(tradeoff(r));
 
     b.push(Block::H2("What was simulated".to_string()));
     b.push(Block::List(scenario_lines(r)));
@@ -294,7 +342,7 @@ fn headline(r: &Results) -> Vec<String> {
                 }
             } else {
                 out.push(
-                    "This is the baseline arm: no alternative beat it within the constraints."
+                    "This is the baseline arm: no alternative that meets the constraints deploys more."
                         .to_string(),
                 );
             }
@@ -324,8 +372,14 @@ fn headline(r: &Results) -> Vec<String> {
                 .iter()
                 .filter_map(|c| {
                     let v = r.summary.mean(a, p, &c.metric)?;
-                    (!c.met_by(v))
-                        .then(|| format!("{} (it has {})", constraint_text(c), fmt_num(v)))
+                    (!c.met_by(v)).then(|| {
+                        format!(
+                            "{} (it has {}{})",
+                            constraint_text(c),
+                            fmt_num(v),
+                            unit_suffix(&c.metric)
+                        )
+                    })
                 })
                 .collect();
             out.push(format!(
@@ -341,13 +395,157 @@ fn headline(r: &Results) -> Vec<String> {
             if !d.is_empty() {
                 out.push(d);
             }
-            out.push("Either relax a constraint or add a stronger safeguard to the scenario and run it again.".to_string());
+            out.push(
+                "So the choice is a trade-off between velocity and blast radius, set out below; to get a \
+                 recommendation, relax a constraint or add a stronger safeguard to the scenario and run it again."
+                    .to_string(),
+            );
         }
         (None, None) => {
             out.push("The run made no recommendation (the scenario states no constraints to choose by). The frontier below shows the choices.".to_string());
         }
     }
     out
+}
+
+/// The trade-off against the baseline, arm by arm, from the paired differences at the
+/// focus point: how much velocity each arm gives up for how much less blast radius. Said
+/// whether or not a setting was recommended, since it is what a reader weighs.
+fn tradeoff(r: &Results) -> Vec<Block> {
+    let m = &r.manifest;
+    let (vm, rm) = (&m.velocity, &m.risk);
+    let p = r.focus_point();
+    let base = r.baseline();
+    let (Some(bv), Some(bk)) = (r.summary.mean(base, p, vm), r.summary.mean(base, p, rm)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let arms: Vec<usize> = (0..r.arms.len())
+        .filter(|&a| r.summary.get(a, p, vm).is_some() && r.summary.get(a, p, rm).is_some())
+        .collect();
+    if arms.len() < 2 {
+        return out;
+    }
+    let mean = |a: usize, metric: &str| r.summary.mean(a, p, metric).unwrap_or(f64::NAN);
+    // Ties go to the earlier arm (scenario order), so the sentence is stable.
+    let safest = arms.iter().copied().fold(
+        arms[0],
+        |b, a| if mean(a, rm) < mean(b, rm) { a } else { b },
+    );
+    let fastest = arms.iter().copied().fold(
+        arms[0],
+        |b, a| if mean(a, vm) > mean(b, vm) { a } else { b },
+    );
+    let at = r.focus_description();
+    out.push(Block::P(format!(
+        "**The trade-off.** {}Safest: **{}**, with {} {} per run. Fastest: **{}**, with {} {}. \
+         The baseline, **{}**, has {} and {}.",
+        if at.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", capital(&at))
+        },
+        r.arms[safest],
+        fmt_num(mean(safest, rm)),
+        metric_unit(rm),
+        r.arms[fastest],
+        fmt_num(mean(fastest, vm)),
+        metric_unit(vm),
+        r.arms[base],
+        format_args!("{} {}", fmt_num(bv), metric_unit(vm)),
+        format_args!("{} {}", fmt_num(bk), metric_unit(rm)),
+    )));
+
+    let pct = |d: f64, of: f64| {
+        if of.abs() > 0.0 {
+            format!("{}%", fmt_signed(100.0 * d / of))
+        } else {
+            "n/a".to_string()
+        }
+    };
+    let change = |st: &Stat, of: f64| -> String {
+        let Some(d) = st.diff_mean.filter(|d| d.is_finite()) else {
+            return "n/a".to_string();
+        };
+        if diff_text(st).as_deref() == Some("same in every run") {
+            return "same in every run".to_string();
+        }
+        let ci = match (st.diff_low, st.diff_high) {
+            (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+                format!("; 95% CI {} to {}", fmt_signed(lo), fmt_signed(hi))
+            }
+            _ => String::new(),
+        };
+        format!("{} ({}{ci})", pct(d, of), fmt_signed(d))
+    };
+    let rows: Vec<Vec<String>> = arms
+        .iter()
+        .copied()
+        .filter(|&a| a != base)
+        .filter_map(|a| {
+            let (sv, sk) = (r.summary.get(a, p, vm)?, r.summary.get(a, p, rm)?);
+            let (dv, dk) = (sv.diff_mean?, sk.diff_mean?);
+            // "Clearly" = the 95% CI of the paired difference excludes 0.
+            let below = |st: &Stat| st.diff_high.is_some_and(|h| h < 0.0);
+            let above = |st: &Stat| st.diff_low.is_some_and(|l| l > 0.0);
+            let (slower, faster) = (below(sv), above(sv));
+            let (safer, riskier) = (below(sk), above(sk));
+            let price = if safer && slower && bv > 0.0 && bk > 0.0 {
+                let cost = 100.0 * -dv / bv;
+                let gain = 100.0 * -dk / bk;
+                format!(
+                    "{}% of velocity per 10% less {}",
+                    fmt_num(10.0 * cost / gain),
+                    short_risk(rm)
+                )
+            } else if safer && !slower {
+                "free: safer at no measurable velocity cost".to_string()
+            } else if riskier && slower {
+                "worse on both".to_string()
+            } else if riskier {
+                "buys velocity with blast radius".to_string()
+            } else if slower {
+                "costs velocity, no measurable safety gain".to_string()
+            } else if faster {
+                "faster, no measurable safety change".to_string()
+            } else {
+                "no measurable difference".to_string()
+            };
+            Some(vec![
+                r.arms[a].clone(),
+                change(sv, bv),
+                change(sk, bk),
+                price,
+            ])
+        })
+        .collect();
+    if !rows.is_empty() {
+        out.push(Block::P(format!(
+            "Each arm against the baseline on the same simulated changes (paired runs). The last column is the \
+             price of safety: the share of the baseline's {} given up for every 10% of its {} removed; \
+             lower is a better deal. A difference counts only when its 95% interval excludes zero.",
+            metric_name(vm).to_lowercase(),
+            short_risk(rm),
+        )));
+        out.push(Block::Table {
+            head: vec![
+                "Arm".to_string(),
+                format!("{} vs baseline", metric_name(vm)),
+                format!("{} vs baseline", metric_name(rm)),
+                "Price of safety".to_string(),
+            ],
+            rows,
+        });
+    }
+    out
+}
+
+/// The risk metric in a few words, for running text: "user impact".
+fn short_risk(metric: &str) -> String {
+    match metric {
+        "user_impact_min_total" => "user impact".to_string(),
+        m => metric_name(m).to_lowercase(),
+    }
 }
 
 fn scenario_lines(r: &Results) -> Vec<String> {
@@ -527,11 +725,16 @@ fn worst_paragraph(r: &Results) -> String {
     } else {
         String::new()
     };
+    let services = w.services_hit.round() as i64;
+    let spread = match services {
+        n if n <= 1 => "and stayed there (1 service down)".to_string(),
+        n => format!("and spread until {n} services were down"),
+    };
     let mut s = format!(
-        "Across all {} incidents in every run, the worst happened under **{}**{at} (run {}, replication {}). \
-         {} {} change by {author}, with {} {severity} defect, hit `{}` on day {} and spread to {} services. \
-         At its peak it reached {} of users. ",
-        incidents.len(),
+        "Of all {} incidents in every run, the worst happened under **{}**{at} (run {}, replication {}). \
+         {} {} change by {author}, with {} {severity} defect, started at service `{}` on day {} {spread}. \
+         At its peak it cut off {} of users. ",
+        fmt_num(incidents.len() as f64),
         w.arm,
         w.run_id,
         w.replication,
@@ -540,7 +743,6 @@ fn worst_paragraph(r: &Results) -> String {
         article(&severity),
         w.origin,
         (w.started_h / 24.0).floor() as i64 + 1,
-        w.services_hit.round() as i64,
         fmt_pct(w.users_hit_peak),
     );
     if w.detected_h.is_finite() {
@@ -552,8 +754,15 @@ fn worst_paragraph(r: &Results) -> String {
         if w.duration_h.is_finite() {
             let _ = write!(s, " and took {} to restore", hours_text(w.duration_h));
         }
-        if !w.recovery.is_empty() {
-            let _ = write!(s, " by {}", w.recovery.replace('_', " "));
+        match w.recovery.as_str() {
+            "" => {}
+            "rebuild" => {
+                s.push_str(" by rebuilding the environment (a rollback cannot undo a deletion)")
+            }
+            "rollback" => s.push_str(" by rolling the change back"),
+            other => {
+                let _ = write!(s, " by {}", other.replace('_', " "));
+            }
         }
         s.push_str(". ");
     }
@@ -565,7 +774,7 @@ fn worst_paragraph(r: &Results) -> String {
     if w.user_impact_min > 0.0 {
         let _ = write!(
             s,
-            ", as if every user had been cut off for {} hours",
+            ", as much as every user cut off for {} hours",
             fmt_num(w.user_impact_min / 60.0)
         );
     }
@@ -582,6 +791,8 @@ fn hours_text(h: f64) -> String {
         } else {
             format!("{m} minutes")
         }
+    } else if h >= 48.0 {
+        format!("{} hours ({} days)", fmt_num(h), fmt_num(h / 24.0))
     } else {
         format!("{} hours", fmt_num(h))
     }

@@ -663,10 +663,19 @@ fn worst_incident_paragraph_names_the_biggest_row_of_incidents_csv() {
         "{para}"
     );
     assert!(
-        para.contains(&format!("spread to {} services", &w[15])),
+        para.contains(&format!("spread until {} services were down", &w[15])),
         "{para}"
     );
-    assert!(para.contains(&format!("by {}", &w[18])), "{para}");
+    let how = match &w[18] {
+        "rebuild" => "by rebuilding the environment",
+        "rollback" => "by rolling the change back",
+        other => panic!("fixture recovery {other}"),
+    };
+    assert!(para.contains(how), "{para}");
+    assert!(
+        para.contains(&format!("started at service `{}`", &w[10])),
+        "{para}"
+    );
 }
 
 #[test]
@@ -687,7 +696,10 @@ fn no_setting_meeting_the_constraints_is_said_and_the_closest_named() {
         "{md}"
     );
     assert!(
-        md.contains(&format!("(it has {})", fmt_num(p95[best]))),
+        md.contains(&format!(
+            "(it has {} user-impact minutes)",
+            fmt_num(p95[best])
+        )),
         "{md}"
     );
     let frontier = svg_texts(&dir.join("frontier.svg"));
@@ -845,4 +857,157 @@ fn numbers_are_shown_with_about_three_significant_digits() {
     for (v, want) in cases {
         assert_eq!(fmt_num(v), want, "fmt_num({v})");
     }
+}
+
+/// Rewrites `manifest.json` in `dir` through `edit`.
+fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) {
+    let path = dir.join("manifest.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(v.as_object_mut().unwrap());
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn no_recommendation_still_states_the_trade_off_safest_and_fastest() {
+    let dir = write_fixture(&no_sweep(0.5), "t7");
+    render(&dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let answer = md
+        .split("## The answer")
+        .nth(1)
+        .unwrap()
+        .split("## What was simulated")
+        .next()
+        .unwrap();
+    let by = |metric: &str| -> Vec<f64> {
+        (0..ARMS.len())
+            .map(|a| model(a, 1.0, 8.0)[metric])
+            .collect()
+    };
+    let (impact, deploys) = (by("user_impact_min_total"), by("deploys_per_day"));
+    let safest = (0..ARMS.len())
+        .min_by(|&a, &b| impact[a].total_cmp(&impact[b]))
+        .unwrap();
+    let fastest = (0..ARMS.len())
+        .max_by(|&a, &b| deploys[a].total_cmp(&deploys[b]))
+        .unwrap();
+    assert!(answer.contains("**The trade-off.**"), "{answer}");
+    assert!(
+        answer.contains(&format!("Safest: **{}**", ARMS[safest].0)),
+        "{answer}"
+    );
+    assert!(
+        answer.contains(&format!("Fastest: **{}**", ARMS[fastest].0)),
+        "{answer}"
+    );
+    assert!(answer.contains("| Price of safety |"), "{answer}");
+    // Every arm but the baseline has a row against it, and the baseline none.
+    for (a, (name, _)) in ARMS.iter().enumerate() {
+        let row = format!("\n| {name} |");
+        assert_eq!(answer.contains(&row), a != BASELINE, "{name}: {answer}");
+    }
+}
+
+#[test]
+fn manifest_baseline_arm_key_and_week_horizons_are_read() {
+    let dir = write_fixture(&no_sweep(1e9), "t8");
+    // What `blastsim run` writes: `baseline_arm`, and humantime's "25w 5d" for 180 days.
+    edit_manifest(&dir, |m| {
+        let b = m.remove("baseline").unwrap();
+        m.insert("baseline_arm".into(), b);
+        m.insert("horizon".into(), "25w 5d".into());
+    });
+    render(&dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains(&format!("The baseline, **{}**,", ARMS[BASELINE].0)),
+        "{md}"
+    );
+    assert!(md.contains("one run = 180 days"), "{md}");
+    assert!(!md.contains("25w"), "{md}");
+}
+
+#[test]
+fn arms_a_sweep_does_not_touch_are_references_not_results() {
+    let dir = write_fixture(&two_dim(), "t9");
+    // Make `peer-review` the same at every point, as an arm without the swept breaker is.
+    let path = dir.join("summary.csv");
+    let mut rd = csv::Reader::from_path(&path).unwrap();
+    let head = rd.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let (arm, point, metric) = (col("arm"), col("point"), col("metric"));
+    let at_zero: BTreeMap<String, csv::StringRecord> = rows
+        .iter()
+        .filter(|r| &r[arm] == "peer-review" && &r[point] == "0")
+        .map(|r| (r[metric].to_string(), r.clone()))
+        .collect();
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&head).unwrap();
+    for r in &rows {
+        if &r[arm] == "peer-review" {
+            // Copy every statistic from point 0, keeping this row's identity and axes.
+            let src = &at_zero[&r[metric]];
+            let keep = |i: usize| {
+                let h = &head[i];
+                h == "arm" || h == "point" || h == "point_label" || h == "metric" || h.contains('.')
+            };
+            let rec: Vec<&str> = (0..r.len())
+                .map(|i| if keep(i) { &r[i] } else { &src[i] })
+                .collect();
+            w.write_record(rec).unwrap();
+        } else {
+            w.write_record(r).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    render(&dir).unwrap();
+
+    let heat = svg_texts(&dir.join("heatmap_deploys_per_day.svg"));
+    assert!(!heat.iter().any(|t| t.trim() == "peer-review"), "{heat:?}");
+    assert!(
+        heat.iter().any(|t| t.contains("Not shown"))
+            && heat.iter().any(|t| t.contains("peer-review")),
+        "the left-out arm is named in the note: {heat:?}"
+    );
+    let sweep = svg_texts(&dir.join("sweep_deploys_per_day.svg"));
+    assert!(
+        sweep.iter().any(|t| t.contains("Not affected")),
+        "{sweep:?}"
+    );
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("thin flat lines (peer-review)"), "{md}");
+    // Arms that do depend on the sweep are still drawn as results.
+    assert!(heat.iter().any(|t| t.trim() == "autonomous"), "{heat:?}");
+}
+
+#[test]
+fn a_long_run_timeline_is_drawn_week_by_week() {
+    let dir = write_fixture(&no_sweep(1e9), "t10");
+    // Stretch timeline.csv to 180 days by repeating its 60.
+    let path = dir.join("timeline.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap().to_string();
+    let day = head.split(',').position(|h| h == "day").unwrap();
+    let body: Vec<&str> = lines.collect();
+    let mut out = head.clone() + "\n";
+    for k in 0..3 {
+        for l in &body {
+            let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+            let d: usize = cells[day].parse().unwrap();
+            cells[day] = (d + k * DAYS).to_string();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+    }
+    std::fs::write(&path, out).unwrap();
+    render(&dir).unwrap();
+    let a = ARMS[0].0;
+    check_chart(
+        &dir,
+        &format!("timeline_{a}"),
+        &["of 180 days, week by week", "Deploys per day, weekly"],
+    );
 }

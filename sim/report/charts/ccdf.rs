@@ -117,8 +117,8 @@ impl Chart for Ccdf<'_> {
             .configure_mesh()
             .x_desc("User impact of one incident (user-impact minutes, log scale)")
             .y_desc("Share of incidents at least this bad (log scale)")
-            .x_label_formatter(&style::fmt_tick)
-            .y_label_formatter(&|v| style::fmt_pct(*v))
+            .x_label_formatter(&style::fmt_log_tick)
+            .y_label_formatter(&style::fmt_log_pct)
             .label_style(style::text(style::TICK_PX, style::INK))
             .axis_desc_style(style::text(style::LABEL_PX, BLACK))
             .bold_line_style(style::LIGHT.mix(0.7))
@@ -171,6 +171,18 @@ impl Chart for Ccdf<'_> {
             "A line that stays high further right means more large outages. The last marker on each line is its worst incident."
                 .to_string(),
         ));
+        // Two arms with the very same incidents draw one line over the other.
+        for a in 1..self.impacts.len() {
+            if self.impacts[a].is_empty() {
+                continue;
+            }
+            if let Some(b) = (0..a).find(|&b| self.impacts[b] == self.impacts[a]) {
+                items.push(LegendItem::Note(format!(
+                    "{} had exactly the incidents of {}: its line lies on top.",
+                    r.arms[a], r.arms[b]
+                )));
+            }
+        }
         style::legend(&legend, &items)?;
         Ok(())
     }

@@ -77,6 +77,37 @@ fn place_box(
     best.map(|b| b.1).unwrap_or((ring, -h - ring))
 }
 
+/// Pairs (arm, earlier arm) whose markers fall on top of each other at every point
+/// (means within 0.5% of the axis span on both axes), so the later arm's markers hide the
+/// earlier one's: the legend has to say so.
+fn coinciding(r: &Results) -> Vec<(usize, usize)> {
+    let (vm, rm) = (&r.manifest.velocity, &r.manifest.risk);
+    let span = |m: &str| {
+        let vals = r
+            .objective_points()
+            .into_iter()
+            .filter_map(|(a, p, ..)| r.summary.mean(a, p, m));
+        let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        });
+        (hi - lo).max(0.0)
+    };
+    let tol = [span(vm) * 0.005, span(rm) * 0.005];
+    let same = |a: usize, b: usize| {
+        r.points.iter().all(|p| {
+            [vm, rm].iter().zip(tol).all(|(m, t)| {
+                match (r.summary.mean(a, p.index, m), r.summary.mean(b, p.index, m)) {
+                    (Some(x), Some(y)) => (x - y).abs() <= t,
+                    _ => false,
+                }
+            })
+        })
+    };
+    (1..r.arms.len())
+        .filter_map(|a| (0..a).find(|&b| same(a, b)).map(|b| (a, b)))
+        .collect()
+}
+
 impl Chart for Frontier<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
     where
@@ -290,6 +321,12 @@ impl Chart for Frontier<'_> {
         items.push(LegendItem::Note(
             "Error bars: 95% confidence intervals of the mean.".to_string(),
         ));
+        for (a, b) in coinciding(r) {
+            items.push(LegendItem::Note(format!(
+                "{} lands on {} (nearly the same results): its markers cover {}'s.",
+                r.arms[a], r.arms[b], r.arms[b]
+            )));
+        }
         style::legend(&legend, &items)?;
         Ok(())
     }

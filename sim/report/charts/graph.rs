@@ -111,8 +111,9 @@ impl Chart for GraphChart<'_> {
         let title = "The dependency graph and the worst incident's blast radius".to_string();
         let subtitle = match r.worst_incident() {
             Some(w) => format!(
-                "{} services by depth. Red: the {hit} down in the worst incident ({}, {} of users at peak).",
+                "{} services by depth. Red: the {hit} service{} down in the worst incident ({}, {} of users at peak).",
                 g.nodes.len(),
+                if hit == 1 { "" } else { "s" },
                 w.arm,
                 style::fmt_pct(w.users_hit_peak)
             ),
@@ -157,6 +158,17 @@ impl Chart for GraphChart<'_> {
             ))?;
         }
 
+        // On a large graph the unhit edges are a faint texture, so the red subgraph of the
+        // worst incident stands out; names are drawn only for the services it hit.
+        let large = g.nodes.len() > 60;
+        let origin = r.worst_incident().map(|w| w.origin.as_str());
+        if large {
+            for (i, n) in g.nodes.iter().enumerate() {
+                if n.hit_in_worst {
+                    radius[i] = radius[i].max(7);
+                }
+            }
+        }
         let is_hit = |id: usize| g.nodes[pos_of_id[id]].hit_in_worst;
         for pass in [false, true] {
             for e in g
@@ -167,6 +179,8 @@ impl Chart for GraphChart<'_> {
                 let (a, b) = (xy[pos_of_id[e.from]], xy[pos_of_id[e.to]]);
                 let s = if pass {
                     style::ALERT.stroke_width(3)
+                } else if large {
+                    style::GREY.mix(0.14).stroke_width(1)
                 } else {
                     style::GREY.mix(0.35).stroke_width(1)
                 };
@@ -183,8 +197,16 @@ impl Chart for GraphChart<'_> {
             } else {
                 (CALM, style::GREY)
             };
+            let fill = if large && !n.hit_in_worst {
+                fill.mix(0.6)
+            } else {
+                fill.mix(1.0)
+            };
             plot.draw(&Circle::new(xy[i], radius[i], fill.filled()))?;
             plot.draw(&Circle::new(xy[i], radius[i], edge.stroke_width(1)))?;
+            if origin == Some(n.name.as_str()) && n.hit_in_worst {
+                plot.draw(&Circle::new(xy[i], radius[i] + 6, BLACK.stroke_width(3)))?;
+            }
         }
         // Names: all when few, else only the hit ones when those are few.
         let label_all = g.nodes.len() <= 40;
@@ -196,8 +218,16 @@ impl Chart for GraphChart<'_> {
                 .filter(|(_, n)| label_all || n.hit_in_worst)
             {
                 let (x, y) = xy[i];
+                let is_origin = origin == Some(n.name.as_str()) && n.hit_in_worst;
+                let name = if is_origin {
+                    format!("{} (start)", n.name)
+                } else {
+                    n.name.clone()
+                };
+                // Clear of the origin's ring.
+                let x = if is_origin { x + 8 } else { x };
                 plot.draw(&Text::new(
-                    n.name.clone(),
+                    name,
                     (x + radius[i] + 5, y),
                     style::left_middle(style::text(
                         style::TICK_PX - 7,
@@ -211,6 +241,7 @@ impl Chart for GraphChart<'_> {
             LegendItem::Heading("Services".to_string()),
             LegendItem::Mark(Marker::Circle, style::ALERT, format!("Down in the worst incident ({hit})")),
             LegendItem::Mark(Marker::Circle, CALM, "Not hit".to_string()),
+            LegendItem::Mark(Marker::Ring, BLACK, "Where the worst incident started".to_string()),
             LegendItem::Note("Circle area: share of user traffic.".to_string()),
             LegendItem::Heading("Dependencies".to_string()),
             LegendItem::Line(style::GREY, None, 2, "Hard: a failure spreads".to_string()),

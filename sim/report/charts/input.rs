@@ -382,9 +382,47 @@ impl Results {
     }
 
     /// The point the per-point views (CCDF, timeline, arm table) show: the recommended
-    /// one, else point 0.
+    /// one, else the one closest to meeting the constraints, else point 0.
     pub fn focus_point(&self) -> usize {
-        self.recommended().map(|(_, p)| p).unwrap_or(0)
+        self.recommended()
+            .or_else(|| self.closest())
+            .map(|(_, p)| p)
+            .unwrap_or(0)
+    }
+
+    /// Whether sweep axis `axis` changes anything for arm `arm`: some two points that differ
+    /// only on that axis give the arm a different mean on some metric. An arm that does not
+    /// use the swept breaker runs the very same simulation at every value (common random
+    /// numbers), so its means are equal to the last bit and this is exact, not a tolerance.
+    pub fn arm_depends_on_axis(&self, arm: usize, axis: usize) -> bool {
+        let mut by_rest: BTreeMap<Vec<&str>, Vec<usize>> = BTreeMap::new();
+        for p in &self.points {
+            let rest: Vec<&str> = p
+                .values
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != axis)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            by_rest.entry(rest).or_default().push(p.index);
+        }
+        let metrics = &self.summary.metrics;
+        by_rest.values().any(|pts| {
+            metrics.iter().any(|m| {
+                let mut means = pts.iter().filter_map(|&p| self.summary.mean(arm, p, m));
+                match means.next() {
+                    Some(first) => means.any(|v| v.to_bits() != first.to_bits()),
+                    None => false,
+                }
+            })
+        })
+    }
+
+    /// The axes (indices) that change anything for `arm`.
+    pub fn axes_of_arm(&self, arm: usize) -> Vec<usize> {
+        (0..self.manifest.axes.len())
+            .filter(|&k| self.arm_depends_on_axis(arm, k))
+            .collect()
     }
 }
 
@@ -496,7 +534,10 @@ fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
         replications: obj.get("replications").and_then(Value::as_u64),
         horizon: text_of("horizon"),
         arms,
-        baseline: obj.get("baseline").map(display).filter(|s| !s.is_empty()),
+        // `manifest.json` names it `baseline_arm`; `baseline` is the older spelling.
+        baseline: ["baseline_arm", "baseline"]
+            .iter()
+            .find_map(|k| obj.get(*k).map(display).filter(|s| !s.is_empty())),
         axes,
         velocity: objective("velocity", "deploys_per_day"),
         risk: objective("risk", "user_impact_min_total"),
@@ -976,6 +1017,8 @@ impl Results {
             String::new()
         } else if self.recommended().is_some() {
             format!("at the recommended setting {label}")
+        } else if self.closest().is_some() {
+            format!("at the setting closest to the constraints, {label}")
         } else {
             format!("at sweep point 0 ({label})")
         }

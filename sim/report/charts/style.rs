@@ -405,9 +405,14 @@ pub fn fmt_pct(share: f64) -> String {
 
 /// A tick label: like [`fmt_num`] but without the separator on 4-digit numbers.
 pub fn fmt_tick(v: &f64) -> String {
-    // Round ticks ("20", not "20.0") when the tick is a whole number.
+    // Round ticks ("20", not "20.0") when the tick is a whole number; five digits and
+    // more get thousands separators ("70,000"), as in the report.
     if v.abs() >= 1.0 && (v - v.round()).abs() < 1e-9 * v.abs().max(1.0) {
-        return format!("{}", v.round() as i64);
+        return if v.abs() >= 10_000.0 {
+            fmt_num(v.round())
+        } else {
+            format!("{}", v.round() as i64)
+        };
     }
     let s = fmt_num(*v);
     if v.abs() < 10_000.0 {
@@ -415,6 +420,21 @@ pub fn fmt_tick(v: &f64) -> String {
     } else {
         s
     }
+}
+
+/// A tick of a log axis: as short as the value allows ("0.001", "0.1", "10", "1,000"),
+/// without the trailing zeros three significant digits would add.
+pub fn fmt_log_tick(v: &f64) -> String {
+    if *v >= 1.0 {
+        return fmt_tick(v);
+    }
+    let s = format!("{v:.12}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A share on a log axis as a percentage: "0.01%", "1%", "100%".
+pub fn fmt_log_pct(share: &f64) -> String {
+    format!("{}%", fmt_log_tick(&(share * 100.0)))
 }
 
 /// A metric's name for people, with its unit in brackets.
@@ -438,6 +458,8 @@ pub fn metric_label(name: &str) -> String {
         "change_failure_rate" => "Change failure rate (share)",
         "availability" => "Availability (share)",
         "time_to_restore_h_p50" => "Time to restore, median (hours)",
+        "outage_h_max" => "Longest outage (hours)",
+        "user_impact_min_mean" => "User impact per incident, mean (user-impact minutes)",
         _ => "",
     };
     if !known.is_empty() {

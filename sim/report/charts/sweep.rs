@@ -107,12 +107,28 @@ impl<'a> Sweep<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
-        format!(
+        let flat = flat_arms(self.r, 0);
+        let mut s = format!(
             "{} as {} varies, one line per arm with its 95% confidence band",
             style::metric_name(self.metric),
             style::short_path(&self.r.manifest.axes[0].path)
-        )
+        );
+        if !flat.is_empty() {
+            s.push_str(&format!(
+                "; thin flat lines ({}) are arms this parameter does not affect, drawn for reference",
+                flat.join(", ")
+            ));
+        }
+        s
     }
+}
+
+/// Names of the arms whose results do not depend on axis `axis` at all.
+fn flat_arms(r: &Results, axis: usize) -> Vec<String> {
+    (0..r.arms.len())
+        .filter(|&a| !r.arm_depends_on_axis(a, axis))
+        .map(|a| r.arms[a].clone())
+        .collect()
 }
 
 impl Chart for Sweep<'_> {
@@ -159,10 +175,18 @@ impl Chart for Sweep<'_> {
                 s
             })
             .collect();
+        // Arms the swept parameter does not touch give a flat line: drawn thin, without
+        // band or markers, as a reference level rather than as a result of the sweep.
+        let depends: Vec<bool> = (0..r.arms.len())
+            .map(|a| r.arm_depends_on_axis(a, 0))
+            .collect();
         let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (_, m, lo, hi) in series.iter().flatten() {
-            y0 = y0.min(lo.min(*m));
-            y1 = y1.max(hi.max(*m));
+        for (a, s) in series.iter().enumerate() {
+            for (_, m, lo, hi) in s {
+                let (lo, hi) = if depends[a] { (*lo, *hi) } else { (*m, *m) };
+                y0 = y0.min(lo.min(*m));
+                y1 = y1.max(hi.max(*m));
+            }
         }
         let (y0, y1) = style::padded(y0, y1, true);
         let n = axis.values.len().max(1);
@@ -189,7 +213,7 @@ impl Chart for Sweep<'_> {
             .draw()?;
 
         for (a, s) in series.iter().enumerate() {
-            if s.len() > 1 {
+            if s.len() > 1 && depends[a] {
                 let st = style::arm_style(a);
                 let mut band: Vec<(f64, f64)> = s.iter().map(|(x, _, _, hi)| (*x, *hi)).collect();
                 band.extend(s.iter().rev().map(|(x, _, lo, _)| (*x, *lo)));
@@ -202,7 +226,7 @@ impl Chart for Sweep<'_> {
         for (a, s) in series.iter().enumerate() {
             let st = style::arm_style(a);
             let line: Vec<(f64, f64)> = s.iter().map(|(x, m, ..)| (*x, *m)).collect();
-            let stroke = st.color.stroke_width(4);
+            let stroke = st.color.stroke_width(if depends[a] { 4 } else { 2 });
             match st.dash {
                 None => {
                     chart.draw_series(LineSeries::new(line.clone(), stroke))?;
@@ -216,8 +240,13 @@ impl Chart for Sweep<'_> {
                     )))?;
                 }
             }
-            for p in &line {
-                style::draw_marker(chart.plotting_area(), st.marker, p, st.color, 9)?;
+            if depends[a] {
+                for p in &line {
+                    style::draw_marker(chart.plotting_area(), st.marker, p, st.color, 9)?;
+                }
+            } else if let Some(last) = line.last() {
+                // One marker at the right end names the reference line.
+                style::draw_marker(chart.plotting_area(), st.marker, last, st.color, 7)?;
             }
         }
 
@@ -226,8 +255,23 @@ impl Chart for Sweep<'_> {
             r.arms
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| depends[*i])
                 .map(|(i, a)| LegendItem::Arm(i, a.clone())),
         );
+        if depends.iter().any(|d| !d) {
+            items.push(LegendItem::Heading("Not affected (reference)".to_string()));
+            items.extend(
+                r.arms
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !depends[*i])
+                    .map(|(i, a)| LegendItem::Arm(i, a.clone())),
+            );
+            items.push(LegendItem::Note(format!(
+                "These arms do not use {}: the same result at every value.",
+                style::short_path(&axis.path)
+            )));
+        }
         items.push(LegendItem::Note(
             "Shaded bands: 95% confidence intervals of the mean.".to_string(),
         ));
@@ -247,13 +291,25 @@ impl<'a> Heatmap<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
-        let a = &self.r.manifest.axes;
-        format!(
+        let r = self.r;
+        let a = &r.manifest.axes;
+        let hidden: Vec<&str> = (0..r.arms.len())
+            .filter(|&k| !r.arm_depends_on_axis(k, 0) && !r.arm_depends_on_axis(k, 1))
+            .map(|k| r.arms[k].as_str())
+            .collect();
+        let mut s = format!(
             "{} over both swept parameters ({} across, {} up), one panel per arm",
             style::metric_name(self.metric),
             style::short_path(&a[0].path),
             style::short_path(&a[1].path)
-        )
+        );
+        if !hidden.is_empty() && hidden.len() < r.arms.len() {
+            s.push_str(&format!(
+                "; {} use neither parameter and are left out",
+                hidden.join(", ")
+            ));
+        }
+        s
     }
 }
 
@@ -324,14 +380,25 @@ impl Chart for Heatmap<'_> {
         }
         let span = if hi - lo > 1e-12 { hi - lo } else { 1.0 };
 
-        let k = r.arms.len().max(1);
+        // A panel of an arm neither swept parameter touches is one flat colour: it is left
+        // out and named in the legend instead.
+        let shown: Vec<usize> = (0..r.arms.len())
+            .filter(|&a| r.arm_depends_on_axis(a, 0) || r.arm_depends_on_axis(a, 1))
+            .collect();
+        let shown = if shown.is_empty() {
+            (0..r.arms.len()).collect()
+        } else {
+            shown
+        };
+        let hidden: Vec<usize> = (0..r.arms.len()).filter(|a| !shown.contains(a)).collect();
+        let k = shown.len().max(1);
         let cols = (k as f64).sqrt().ceil() as usize;
         let rows = k.div_ceil(cols);
         let panels = plot.margin(10, 10, 10, 20).split_evenly((rows, cols));
         let (nx, ny) = (ax.values.len().max(1), ay.values.len().max(1));
         let rec = r.recommended();
         let cell_px = style::TICK_PX - if rows > 1 { 4 } else { 0 };
-        for (a, panel) in panels.iter().enumerate().take(k) {
+        for (&a, panel) in shown.iter().zip(panels.iter()) {
             let mut chart = ChartBuilder::on(panel)
                 .caption(&r.arms[a], style::bold(style::LABEL_PX, BLACK))
                 .margin(8)
@@ -410,11 +477,27 @@ impl Chart for Heatmap<'_> {
             ))?;
         }
         let mut note_y = by + bh + 40;
-        let notes: Vec<String> = if rec.is_some() {
-            vec!["Thick outline: the recommended setting.".to_string()]
-        } else {
-            Vec::new()
-        };
+        let mut notes: Vec<String> = Vec::new();
+        if rec.is_some_and(|(ra, _)| shown.contains(&ra)) {
+            notes.push("Thick outline: the recommended setting.".to_string());
+        }
+        if !hidden.is_empty() {
+            let names: Vec<String> = hidden
+                .iter()
+                .map(|&a| {
+                    let v = pts
+                        .first()
+                        .and_then(|(p, _)| r.summary.mean(a, *p, self.metric))
+                        .map(style::fmt_num)
+                        .unwrap_or_else(|| "n/a".to_string());
+                    format!("{} ({v})", r.arms[a])
+                })
+                .collect();
+            notes.push(format!(
+                "Not shown, the same at every setting: {}.",
+                names.join(", ")
+            ));
+        }
         for n in notes {
             for line in style::wrap(
                 &legend,

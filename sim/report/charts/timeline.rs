@@ -36,12 +36,73 @@ impl<'a> Timeline<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
+        let weekly = self.days.last().is_some_and(|d| d.day + 1.0 > DAILY_UP_TO);
         format!(
-            "One simulated run of {} day by day: deploys per day, incidents (bar height = peak share of users hit), \
+            "One simulated run of {} {}: deploys per day, incidents (bar height = peak share of users hit{}), \
              breaker trips, freezes and kill-switch time",
-            self.r.arms[self.arm]
+            self.r.arms[self.arm],
+            if weekly { "week by week" } else { "day by day" },
+            if weekly {
+                ", number = incidents that week"
+            } else {
+                ""
+            }
         )
     }
+}
+
+/// Runs longer than this many days are drawn by week: 180 daily bars and labels would
+/// crowd into an unreadable comb.
+const DAILY_UP_TO: f64 = 63.0;
+
+/// Days grouped for drawing: one day, or one week on a long run.
+struct Bin {
+    /// First and last day in the bin.
+    first: f64,
+    last: f64,
+    /// Mean deploys per day over the bin.
+    deploys: f64,
+    /// Incidents started in the bin.
+    incidents: f64,
+    /// Largest peak share of users hit by one of them.
+    users_hit_max: f64,
+    /// Per-agent breaker trips in the bin.
+    breaker_trips: f64,
+}
+
+/// `c` blended 55% towards white: the same look in the chart and its legend.
+fn faint(c: RGBColor) -> RGBColor {
+    let f = |v: u8| (v as f64 * 0.45 + 255.0 * 0.55).round() as u8;
+    RGBColor(f(c.0), f(c.1), f(c.2))
+}
+
+fn bins(days: &[&TimelineRow], width: f64) -> Vec<Bin> {
+    let mut out: Vec<Bin> = Vec::new();
+    for d in days {
+        let k = (d.day / width).floor();
+        let first = k * width;
+        match out.last_mut() {
+            Some(b) if b.first == first => {
+                b.last = d.day;
+                b.deploys += d.deploys;
+                b.incidents += d.incidents;
+                b.users_hit_max = b.users_hit_max.max(d.users_hit_max);
+                b.breaker_trips += d.breaker_trips;
+            }
+            _ => out.push(Bin {
+                first,
+                last: d.day,
+                deploys: d.deploys,
+                incidents: d.incidents,
+                users_hit_max: d.users_hit_max,
+                breaker_trips: d.breaker_trips,
+            }),
+        }
+    }
+    for b in &mut out {
+        b.deploys /= b.last - b.first + 1.0;
+    }
+    out
 }
 
 impl Chart for Timeline<'_> {
@@ -53,9 +114,16 @@ impl Chart for Timeline<'_> {
         let st = style::arm_style(self.arm);
         let arm = &r.arms[self.arm];
         let at = r.focus_description();
-        let title = format!("{arm}: one simulated run, day by day");
+        let last_day = self.days.last().map(|d| d.day).unwrap_or(0.0);
+        let weekly = last_day + 1.0 > DAILY_UP_TO;
+        let width = if weekly { 7.0 } else { 1.0 };
+        let per = if weekly { "week" } else { "day" };
+        let title = format!(
+            "{arm}: one simulated run of {} days, {per} by {per}",
+            style::fmt_num(last_day + 1.0)
+        );
         let subtitle = format!(
-            "Replication 0{}. Top: changes deployed per day. Bottom: incidents.",
+            "The first replication{}. Top: changes deployed per day. Bottom: incidents per {per}, and how many users they hit.",
             if at.is_empty() {
                 String::new()
             } else {
@@ -63,10 +131,10 @@ impl Chart for Timeline<'_> {
             }
         );
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
-        let (ph, _) = (plot.dim_in_pixel().1, ());
-        let (top, bottom) = plot.split_vertically(ph * 56 / 100);
+        let ph = plot.dim_in_pixel().1;
+        let (top, bottom) = plot.split_vertically(ph * 52 / 100);
+        let bins = bins(&self.days, width);
 
-        let last_day = self.days.last().map(|d| d.day).unwrap_or(0.0);
         let (x0, x1) = (-0.5, last_day + 0.5);
         let dmax = self.days.iter().map(|d| d.deploys).fold(0.0, f64::max);
         let y1 = if dmax > 0.0 { dmax * 1.22 } else { 1.0 };
@@ -102,38 +170,49 @@ impl Chart for Timeline<'_> {
                 KILL.filled(),
             )
         }))?;
-        up.draw_series(LineSeries::new(
-            self.days.iter().map(|d| (d.day, d.deploys)),
-            st.color.stroke_width(3),
-        ))?;
+        if weekly {
+            // Daily values faint, the weekly mean bold: the trend reads, the noise stays
+            // visible without dominating.
+            up.draw_series(LineSeries::new(
+                self.days.iter().map(|d| (d.day, d.deploys)),
+                faint(st.color).stroke_width(1),
+            ))?;
+            up.draw_series(LineSeries::new(
+                bins.iter().map(|b| ((b.first + b.last) / 2.0, b.deploys)),
+                st.color.stroke_width(4),
+            ))?;
+        } else {
+            up.draw_series(LineSeries::new(
+                self.days.iter().map(|d| (d.day, d.deploys)),
+                st.color.stroke_width(3),
+            ))?;
+        }
         // Breaker trips: a marker near the top, with the count when more than one.
-        for d in self.days.iter().filter(|d| d.breaker_trips > 0.0) {
+        for b in bins.iter().filter(|b| b.breaker_trips > 0.0) {
+            let x = (b.first + b.last) / 2.0;
             style::draw_marker(
                 up.plotting_area(),
                 Marker::Triangle,
-                &(d.day, y1 * 0.93),
+                &(x, y1 * 0.93),
                 style::INK,
                 8,
             )?;
-            if d.breaker_trips > 1.0 {
+            if b.breaker_trips > 1.0 {
                 up.draw_series(std::iter::once(Text::new(
-                    format!("{}", d.breaker_trips as u64),
-                    (d.day, y1 * 0.86),
+                    style::fmt_num(b.breaker_trips),
+                    (x, y1 * 0.84),
                     style::centred(style::text(style::TICK_PX - 6, style::INK)),
                 )))?;
             }
         }
 
-        let hits: Vec<&&TimelineRow> = self.days.iter().filter(|d| d.incidents > 0.0).collect();
+        let hits: Vec<&Bin> = bins.iter().filter(|b| b.incidents > 0.0).collect();
         let hmax = hits
             .iter()
-            .map(|d| d.users_hit_max * 100.0)
+            .map(|b| b.users_hit_max * 100.0)
             .fold(0.0, f64::max);
-        let h1 = if hmax > 0.0 {
-            (hmax * 1.25).min(100.0).max(hmax * 1.05)
-        } else {
-            5.0
-        };
+        // Headroom above the tallest bar for its count label.
+        let h1 = if hmax > 0.0 { hmax * 1.25 } else { 5.0 };
         let mut down = ChartBuilder::on(&bottom)
             .margin(20)
             .margin_right(40)
@@ -152,28 +231,38 @@ impl Chart for Timeline<'_> {
             .light_line_style(TRANSPARENT)
             .draw()?;
         // A floor of 1.5% of the axis keeps a near-zero incident visible as a sliver.
-        down.draw_series(hits.iter().map(|d| {
-            let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
+        let gap = if weekly { 0.6 } else { 0.1 };
+        down.draw_series(hits.iter().map(|b| {
+            let h = (b.users_hit_max * 100.0).max(h1 * 0.015);
             Rectangle::new(
-                [(d.day - 0.4, 0.0), (d.day + 0.4, h)],
+                [(b.first - 0.5 + gap, 0.0), (b.last + 0.5 - gap, h)],
                 style::ALERT.filled(),
             )
         }))?;
-        // Labels of neighbouring days would collide on a long run: alternate their height.
+        // Counts above the bars: every week's on a long run (the bars are wide), and on a
+        // short one only days with several, alternating in height so neighbours don't collide.
         let day_px = (bottom.dim_in_pixel().0 as f64 - 180.0) / (x1 - x0);
         let min_gap = (34.0 / day_px.max(1.0)).ceil();
         let (mut last, mut level) = (f64::NEG_INFINITY, 0.0);
-        for d in hits.iter().filter(|d| d.incidents > 1.0) {
-            level = if d.day - last < min_gap {
+        for b in hits.iter().filter(|b| weekly || b.incidents > 1.0) {
+            level = if !weekly && b.first - last < min_gap {
                 1.0 - level
             } else {
                 0.0
             };
-            last = d.day;
-            let h = (d.users_hit_max * 100.0).max(h1 * 0.015);
+            last = b.first;
+            let h = (b.users_hit_max * 100.0).max(h1 * 0.015);
+            let label = if weekly {
+                style::fmt_num(b.incidents)
+            } else {
+                format!("×{}", b.incidents as u64)
+            };
             down.draw_series(std::iter::once(Text::new(
-                format!("×{}", d.incidents as u64),
-                (d.day, (h + h1 * (0.07 + 0.1 * level)).min(h1 * 0.96)),
+                label,
+                (
+                    (b.first + b.last) / 2.0,
+                    (h + h1 * (0.07 + 0.1 * level)).min(h1 * 0.96),
+                ),
                 style::centred(style::text(style::TICK_PX - 6, style::INK)),
             )))?;
         }
@@ -186,18 +275,44 @@ impl Chart for Timeline<'_> {
         }
 
         let sum = |f: fn(&TimelineRow) -> f64| self.days.iter().map(|d| f(d)).sum::<f64>();
-        let mut items = vec![
-            LegendItem::Heading(arm.clone()),
-            LegendItem::Line(st.color, None, 3, "Deploys per day".to_string()),
-            LegendItem::Swatch(
+        let mut items = vec![LegendItem::Heading(arm.clone())];
+        if weekly {
+            items.push(LegendItem::Line(
+                st.color,
+                None,
+                4,
+                "Deploys per day, weekly mean".to_string(),
+            ));
+            items.push(LegendItem::Line(
+                faint(st.color),
+                None,
+                1,
+                "Deploys, each day".to_string(),
+            ));
+            items.push(LegendItem::Swatch(
+                style::ALERT,
+                1.0,
+                "Incidents in the week (height: worst peak % of users hit; number: how many)"
+                    .to_string(),
+            ));
+        } else {
+            items.push(LegendItem::Line(
+                st.color,
+                None,
+                3,
+                "Deploys per day".to_string(),
+            ));
+            items.push(LegendItem::Swatch(
                 style::ALERT,
                 1.0,
                 "Incident (height: peak % of users hit; ×n: several that day)".to_string(),
-            ),
+            ));
+        }
+        items.extend([
             LegendItem::Mark(
                 Marker::Triangle,
                 style::INK,
-                "Per-agent breaker trip (number: trips that day)".to_string(),
+                format!("Per-agent breaker trip (number: trips that {per})"),
             ),
             LegendItem::Swatch(
                 FREEZE,
@@ -210,7 +325,7 @@ impl Chart for Timeline<'_> {
                 "Kill switch on (strip at the bottom)".to_string(),
             ),
             LegendItem::Heading("Run totals".to_string()),
-        ];
+        ]);
         items.push(LegendItem::Note(format!(
             "{} deploys, {} incidents, {} breaker trips, {} h frozen, {} h kill switch",
             style::fmt_num(sum(|d| d.deploys)),
