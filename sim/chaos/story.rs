@@ -286,10 +286,10 @@ pub fn story(trace: &[TraceRecord], world: &WorldConfig) -> String {
                 _ => {}
             }
             let fate = match &r.event {
-                TraceEvent::Refused { change } => {
+                TraceEvent::Refused { change, .. } => {
                     Some((*change, "refused by access control".into()))
                 }
-                TraceEvent::Rejected { change } => Some((*change, "rejected in review".into())),
+                TraceEvent::Rejected { change, .. } => Some((*change, "rejected in review".into())),
                 TraceEvent::Blocked {
                     change,
                     breaker,

@@ -66,6 +66,24 @@ pub struct Collector {
     kill_ms: u64,
     deployed_agent: u64,
     deployed_human: u64,
+    /// Per author kind (agent, human): proposals, rejections, refusals.
+    by_kind: [KindCounts; 2],
+}
+
+/// Counts kept per author kind.
+#[derive(Clone, Copy, Debug, Default)]
+struct KindCounts {
+    proposed: u64,
+    rejected: u64,
+    refused: u64,
+}
+
+/// Index of an author kind in per-kind arrays.
+fn kind_index(kind: AuthorKind) -> usize {
+    match kind {
+        AuthorKind::Agent => 0,
+        AuthorKind::Human => 1,
+    }
 }
 
 impl Collector {
@@ -98,6 +116,7 @@ impl Collector {
             kill_ms: 0,
             deployed_agent: 0,
             deployed_human: 0,
+            by_kind: [KindCounts::default(); 2],
         }
     }
 
@@ -144,8 +163,14 @@ impl Collector {
                 self.reviewer_capacity_ms = reviewer_capacity_ms;
             }
             TraceEvent::TaskStarted { .. } => s.tasks_started += 1.0,
-            TraceEvent::Proposed { .. } => s.changes_proposed += 1.0,
-            TraceEvent::Refused { .. } => s.changes_refused += 1.0,
+            TraceEvent::Proposed { kind, .. } => {
+                s.changes_proposed += 1.0;
+                self.by_kind[kind_index(kind)].proposed += 1;
+            }
+            TraceEvent::Refused { kind, .. } => {
+                s.changes_refused += 1.0;
+                self.by_kind[kind_index(kind)].refused += 1;
+            }
             TraceEvent::Gated { .. } => {}
             TraceEvent::ReviewQueued { queue_len, .. } => self.set_queue_len(t, queue_len),
             TraceEvent::ReviewStarted {
@@ -172,7 +197,10 @@ impl Collector {
                 }
             }
             TraceEvent::AutoApproved { .. } => s.auto_approved += 1.0,
-            TraceEvent::Rejected { .. } => s.changes_rejected += 1.0,
+            TraceEvent::Rejected { kind, .. } => {
+                s.changes_rejected += 1.0;
+                self.by_kind[kind_index(kind)].rejected += 1;
+            }
             TraceEvent::Blocked {
                 breaker,
                 defective,
@@ -377,6 +405,13 @@ impl Collector {
         s.deploys_per_day = s.changes_deployed / days;
         s.deploys_per_day_agent = self.deployed_agent as f64 / days;
         s.deploys_per_day_human = self.deployed_human as f64 / days;
+        let [agent, human] = self.by_kind;
+        s.proposed_per_day_agent = agent.proposed as f64 / days;
+        s.proposed_per_day_human = human.proposed as f64 / days;
+        s.rejected_per_day_agent = agent.rejected as f64 / days;
+        s.rejected_per_day_human = human.rejected as f64 / days;
+        s.refused_per_day_agent = agent.refused as f64 / days;
+        s.refused_per_day_human = human.refused as f64 / days;
         if !self.lead_time.is_empty() {
             s.lead_time_h_mean = hours(self.lead_time_sum_ms / self.lead_time.len() as f64);
             s.lead_time_h_p50 = hours(self.lead_time.value_at_quantile(0.5) as f64);

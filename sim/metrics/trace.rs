@@ -125,6 +125,8 @@ pub enum TraceEvent {
     Refused {
         /// Change id.
         change: u64,
+        /// Agent or human.
+        kind: AuthorKind,
     },
     /// The approval policy decided.
     Gated {
@@ -190,6 +192,8 @@ pub enum TraceEvent {
     Rejected {
         /// Change id.
         change: u64,
+        /// Agent or human.
+        kind: AuthorKind,
     },
     /// A breaker stopped a change: delayed until `retry_at_ms`, or dropped.
     Blocked {

@@ -413,7 +413,13 @@ impl<'a, T: Tracer> World<'a, T> {
         // Access control: an action outside the grant is refused outright.
         let granted = ClassSet(group.permissions.0 | self.extra_permissions[g].0);
         if !granted.contains(task.class) {
-            self.emit(now, TraceEvent::Refused { change: id });
+            self.emit(
+                now,
+                TraceEvent::Refused {
+                    change: id,
+                    kind: group.kind,
+                },
+            );
             self.report_outcome(slot, Outcome::Refused, sched);
             self.attempt_failed(slot, Failure::Refused, sched);
             self.release(slot);

@@ -176,7 +176,7 @@ impl<T: Tracer> World<'_, T> {
         } else {
             c.u[draw::FALSE_REJECT[i]] >= rc.false_rejection
         };
-        let (id, phase) = (c.id, c.phase);
+        let (id, phase, kind) = (c.id, c.phase, c.kind);
         let busy_ms = now.saturating_since(busy.started_at).as_ms();
         self.emit(
             now,
@@ -190,7 +190,7 @@ impl<T: Tracer> World<'_, T> {
         );
         if phase == Phase::Reviewing {
             if !approved {
-                self.emit(now, TraceEvent::Rejected { change: id });
+                self.emit(now, TraceEvent::Rejected { change: id, kind });
                 self.report_outcome(busy.slot, Outcome::Rejected, sched);
                 self.attempt_failed(busy.slot, Failure::Rejected, sched);
                 self.release(busy.slot);
