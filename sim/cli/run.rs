@@ -97,8 +97,15 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
 }
 
 /// The process's command line, for the manifest.
+///
+/// The program is named `blastsim` whatever path it was started by (`cargo run`,
+/// `./target/release/blastsim`), so the report's reproduce line does not change with how
+/// the binary was invoked.
 pub fn command_line() -> String {
-    std::env::args().collect::<Vec<_>>().join(" ")
+    std::iter::once("blastsim".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs (or resumes) an experiment into `opts.out` with the given simulator, and writes

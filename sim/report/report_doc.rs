@@ -280,7 +280,7 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     b.push(Block::H2("Reproduce".to_string()));
     let mut code = String::new();
     if !m.command.is_empty() {
-        let _ = writeln!(code, "{}", m.command);
+        let _ = writeln!(code, "{}", reproduce_command(&m.command));
     }
     let _ = write!(code, "blastsim plot {}", r.dir.display());
     b.push(Block::P(
@@ -290,6 +290,24 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     ));
     b.push(Block::Code(code));
     b
+}
+
+/// The recorded command without the flags that cannot change a result (`--threads`,
+/// `--quiet`, `--no-charts`), so the report reads the same however the run was invoked.
+fn reproduce_command(command: &str) -> String {
+    let mut out = Vec::new();
+    let mut words = command.split_whitespace();
+    while let Some(w) = words.next() {
+        match w {
+            "--quiet" | "--no-charts" => {}
+            "--threads" => {
+                words.next();
+            }
+            _ if w.starts_with("--threads=") => {}
+            _ => out.push(w),
+        }
+    }
+    out.join(" ")
 }
 
 fn headline(r: &Results) -> Vec<String> {
@@ -1050,4 +1068,19 @@ fn to_html(title: &str, blocks: &[Block]) -> String {
     }
     s.push_str("</body>\n</html>\n");
     s
+}
+
+#[cfg(test)]
+mod reproduce_tests {
+    use super::reproduce_command;
+
+    #[test]
+    fn flags_that_cannot_change_a_result_are_dropped() {
+        assert_eq!(
+            reproduce_command(
+                "blastsim run s.toml --threads 2 --quiet --seed 7 --no-charts --threads=1"
+            ),
+            "blastsim run s.toml --seed 7"
+        );
+    }
 }
