@@ -21,7 +21,7 @@ pub mod shrink;
 pub mod story;
 
 pub use campaign::{CampaignRun, Finding, Plan, Target, findings, run_campaigns};
-pub use replay::{RunRef, locate};
+pub use replay::locate;
 pub use schedule::{DrawnFault, describe_fault, draw_schedule, fault_toml, world_with};
 pub use shrink::{Shrunk, shrink};
 pub use story::story;

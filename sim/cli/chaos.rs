@@ -17,12 +17,13 @@ use rayon::prelude::*;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS};
 use crate::chaos::campaign::{INVARIANTS, run_seed};
-use crate::chaos::replay::{locate, run_id};
+use crate::chaos::replay::locate;
 use crate::chaos::report::{ShrunkFinding, chaos_md};
 use crate::chaos::{
     CampaignRun, Plan, Target, describe_fault, fault_toml, findings, run_campaigns,
 };
 use crate::chaos::{shrink, story, world_with};
+use crate::experiment::plan::run_id;
 use crate::metrics::TraceRecord;
 use crate::model::simulate;
 use crate::model::world::simulate_traced;
@@ -33,15 +34,8 @@ const SHRINK_STEPS: u32 = 100;
 
 /// Runs the subcommand.
 pub fn execute(args: super::ChaosArgs) -> anyhow::Result<u8> {
-    let scenario = match crate::scenario::load(&args.scenario)
-        .and_then(|s| s.with_overrides(args.seed, None, None))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(EXIT_BAD_INPUT);
-        }
-    };
+    // A bad scenario is an error: `dispatch` prints it and exits 2.
+    let scenario = crate::scenario::load(&args.scenario)?.with_overrides(args.seed, None, None)?;
     let spec = match chaos_spec::load(&scenario) {
         Ok(s) => s,
         Err(e) => {

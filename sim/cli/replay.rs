@@ -30,15 +30,8 @@ const KEY_METRICS: [&str; 9] = [
 
 /// Runs the subcommand.
 pub fn execute(args: super::ReplayArgs) -> anyhow::Result<u8> {
-    let scenario = match crate::scenario::load(&args.scenario)
-        .and_then(|s| s.with_overrides(args.seed, None, None))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(EXIT_BAD_INPUT);
-        }
-    };
+    // A bad scenario is an error: `dispatch` prints it and exits 2.
+    let scenario = crate::scenario::load(&args.scenario)?.with_overrides(args.seed, None, None)?;
     let run = match locate(&scenario, args.run) {
         Ok(r) => r,
         Err(e) => {
@@ -51,7 +44,7 @@ pub fn execute(args: super::ReplayArgs) -> anyhow::Result<u8> {
     let out = simulate_traced(world, run.seed, |r: &TraceRecord| trace.push(r.clone()));
     println!(
         "run {}: arm `{}`, point {} ({}), replication {}, scenario seed {}, run seed {}",
-        run.id,
+        run.run_id,
         scenario.arms[run.arm].name,
         run.point,
         scenario.points[run.point].label,

@@ -36,7 +36,13 @@ pub fn replication_seed(master: u64, replication: u32) -> Seed {
 
 /// Number of runs in the whole scenario.
 pub fn run_count(scenario: &Scenario) -> u64 {
-    scenario.arms.len() as u64 * scenario.points.len() as u64 * u64::from(scenario.replications)
+    scenario.run_count()
+}
+
+/// The run id of (arm, point, replication) with `points` grid points and `replications`
+/// replications: arm-major, then point, then replication. `run_spec` is its inverse.
+pub fn run_id(arm: usize, point: usize, replication: u32, points: usize, replications: u32) -> u64 {
+    (arm as u64 * points as u64 + point as u64) * u64::from(replications) + u64::from(replication)
 }
 
 /// The run with id `run_id`, or `None` when the id is out of range.

@@ -11,7 +11,6 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::engine::{SimTime, splitmix64};
-use crate::metrics::BreakerKind;
 use crate::model::config::{ActionClass, AuthorGroup, AuthorKind, Severity};
 
 /// Named uniform draws a change carries, indices into `Change::u`.
@@ -119,8 +118,6 @@ pub(crate) struct Change {
     pub(crate) guard_cleared: bool,
     /// When breakers first held it.
     pub(crate) held_since: Option<SimTime>,
-    /// The breaker holding it now.
-    pub(crate) held_by: Option<BreakerKind>,
     /// Its outcome has been reported to the per-agent breaker.
     pub(crate) outcome_recorded: bool,
     /// Incident it caused, if any.
@@ -179,7 +176,6 @@ impl Change {
             first_reviewer: None,
             guard_cleared: false,
             held_since: None,
-            held_by: None,
             outcome_recorded: false,
             incident: None,
         }

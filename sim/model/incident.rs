@@ -35,7 +35,6 @@ pub(crate) struct Incident {
     /// Rolled back automatically (a wave's alarm), needing no responder.
     pub(crate) automatic: bool,
     pub(crate) detected: bool,
-    pub(crate) repair_started: bool,
     pub(crate) restored: bool,
     pub(crate) user_impact_min: f64,
     /// The cascade's hits, kept until the incident closes.

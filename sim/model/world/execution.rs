@@ -36,7 +36,6 @@ impl<T: Tracer> World<'_, T> {
             Verdict::Pass { flagged } => {
                 let c = &mut self.changes[slot as usize];
                 if let Some(since) = c.held_since.take() {
-                    c.held_by = None;
                     let held_ms = now.saturating_since(since).as_ms();
                     self.emit(
                         now,
@@ -58,7 +57,6 @@ impl<T: Tracer> World<'_, T> {
                 let c = &mut self.changes[slot as usize];
                 let first = c.held_since.is_none();
                 c.held_since.get_or_insert(now);
-                c.held_by = Some(breaker);
                 let generation = c.generation;
                 // Halts that cover every agent at once (kill switch, freeze) park the change
                 // and re-check once for all of them; per-agent holds retry per change.
@@ -95,7 +93,8 @@ impl<T: Tracer> World<'_, T> {
                     (None, _) => self.parked.push((slot, generation)),
                 }
             }
-            Verdict::Drop => {
+            Verdict::Drop | Verdict::Escalate => {
+                let escalated = verdict == Verdict::Escalate;
                 self.emit(
                     now,
                     TraceEvent::Blocked {
@@ -103,24 +102,15 @@ impl<T: Tracer> World<'_, T> {
                         breaker: BreakerKind::BlastGuard,
                         defective,
                         retry_at_ms: None,
-                        escalated: false,
+                        escalated,
                     },
                 );
-                self.attempt_failed(slot, Failure::Blocked, sched);
-                self.release(slot);
-            }
-            Verdict::Escalate => {
-                self.emit(
-                    now,
-                    TraceEvent::Blocked {
-                        change: id,
-                        breaker: BreakerKind::BlastGuard,
-                        defective,
-                        retry_at_ms: None,
-                        escalated: true,
-                    },
-                );
-                self.request_reviews(slot, 1, true, sched);
+                if escalated {
+                    self.request_reviews(slot, 1, true, sched);
+                } else {
+                    self.attempt_failed(slot, Failure::Blocked, sched);
+                    self.release(slot);
+                }
             }
         }
     }

@@ -46,7 +46,6 @@ impl<T: Tracer> World<'_, T> {
             rebuild,
             automatic: false,
             detected: false,
-            repair_started: false,
             restored: false,
             user_impact_min: 0.0,
             hits: Vec::new(),
@@ -137,7 +136,6 @@ impl<T: Tracer> World<'_, T> {
 
     pub(super) fn start_repair(&mut self, n: u32, sched: &mut Scheduler<Event>) {
         let inc = &mut self.incidents.incidents[n as usize];
-        inc.repair_started = true;
         let (automatic, rebuild, repair) = (inc.automatic, inc.rebuild, inc.repair);
         if !automatic {
             self.incidents.responders_busy += 1;

@@ -807,28 +807,10 @@ fn read_summary(
 fn read_incidents(path: &Path) -> anyhow::Result<Vec<IncidentRow>> {
     let t = Table::read(path)?;
     let c = |name: &str| t.col(name);
-    let cols = [
-        "run_id",
-        "arm",
-        "point",
-        "replication",
-        "incident",
-        "change_id",
-        "author_group",
-        "author_kind",
-        "class",
-        "severity",
-        "origin",
-        "started_h",
-        "detected_h",
-        "restored_h",
-        "duration_h",
-        "services_hit",
-        "users_hit_peak",
-        "user_impact_min",
-        "recovery",
-    ]
-    .map(c);
+    let cols: [&str; 19] = crate::report::tables::INCIDENT_COLUMNS
+        .try_into()
+        .expect("incidents.csv has 19 columns");
+    let cols = cols.map(c);
     let mut k = [0usize; 19];
     for (i, col) in cols.into_iter().enumerate() {
         k[i] = col?;
