@@ -31,20 +31,16 @@ const RUNS: u32 = 200;
 
 /// baseline.toml with replications set so that arms × points × replications = 200.
 fn sweep_scenario() -> Scenario {
-    let mut s = worlds::load("scenarios/baseline.toml");
+    let s = worlds::load("scenarios/baseline.toml");
     let settings = (s.arms.len() * s.points.len()) as u32;
     assert_eq!(
         RUNS % settings,
         0,
         "200 runs split evenly over the settings"
     );
-    plan::apply_overrides(
-        &mut s,
-        &plan::Overrides {
-            replications: Some(RUNS / settings),
-            ..Default::default()
-        },
-    );
+    let s = s
+        .with_overrides(None, Some(RUNS / settings), None)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.run_count(), u64::from(RUNS));
     s
 }

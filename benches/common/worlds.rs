@@ -79,7 +79,7 @@ pub fn cases() -> Vec<Case> {
     // (the DESIGN sketch's 20/h, burst 5), all switched on for the first arm.
     let signoff = load("scenarios/breakers-vs-signoff.toml");
     let mut breakers = signoff
-        .base_document
+        .document()
         .get("breakers")
         .cloned()
         .expect("breakers-vs-signoff.toml has a [breakers] table");
@@ -89,7 +89,7 @@ pub fn cases() -> Vec<Case> {
         .as_table_mut()
         .expect("[breakers] is a table")
         .insert("rate_limit".into(), toml::Value::Table(rate_limit));
-    let mut doc = base.base_document.clone();
+    let mut doc = base.document();
     set(&mut doc, "breakers", breakers);
     let names = ALL_BREAKERS.iter().map(|b| toml::Value::from(*b)).collect();
     set(
@@ -109,7 +109,7 @@ pub fn cases() -> Vec<Case> {
     );
 
     // A large organisation: ten times the people, ten times the services.
-    let mut doc = base.base_document.clone();
+    let mut doc = base.document();
     for (path, value) in [
         ("authors.devs.count", 600),
         ("authors.agents.count", 200),

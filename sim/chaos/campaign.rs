@@ -13,7 +13,7 @@ use crate::engine::Seed;
 use crate::metrics::{RunSummary, Violation};
 use crate::model::config::WorldConfig;
 use crate::model::simulate;
-use crate::scenario::chaos_spec::FaultTemplate;
+use crate::scenario::chaos::FaultTemplate;
 
 use super::schedule::{DrawnFault, draw_schedule, world_with};
 

@@ -12,7 +12,7 @@ use rand::RngExt;
 use crate::engine::time::MS_PER_MINUTE;
 use crate::engine::{Seed, SimDuration, SimTime};
 use crate::model::config::{ActionClass, Fault, FaultKind, WorldConfig};
-use crate::scenario::chaos_spec::{Bounds, FaultTemplate, TemplateKind};
+use crate::scenario::chaos::{Bounds, FaultTemplate, TemplateKind};
 
 /// Stream kind of `Seed::stream` for schedules; the entity is the campaign number.
 pub const SCHEDULE_STREAM: u64 = 0xC4A0_5001;

@@ -13,7 +13,7 @@
 use crate::engine::{Seed, SimDuration};
 use crate::model::config::{FaultKind, WorldConfig};
 use crate::model::simulate;
-use crate::scenario::chaos_spec::{Bounds, FaultTemplate, TemplateKind};
+use crate::scenario::chaos::{Bounds, FaultTemplate, TemplateKind};
 
 use super::schedule::{DrawnFault, milder_classes, world_with};
 

@@ -27,7 +27,7 @@ use crate::experiment::plan::run_id;
 use crate::metrics::TraceRecord;
 use crate::model::simulate;
 use crate::model::world::simulate_traced;
-use crate::scenario::{Scenario, chaos_spec};
+use crate::scenario::{Scenario, chaos as chaos_spec};
 
 /// Runs per shrink, at most.
 const SHRINK_STEPS: u32 = 100;
@@ -261,7 +261,7 @@ fn repro_doc(
     out_dir: &Path,
 ) -> anyhow::Result<toml::Table> {
     let target = &plan.targets[f.finding.target];
-    let mut doc = scenario.base_document.clone();
+    let mut doc = scenario.document();
     let mut faults = match doc.get("faults") {
         Some(toml::Value::Array(a)) => a.clone(),
         _ => Vec::new(),

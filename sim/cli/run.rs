@@ -12,7 +12,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{Seed, SimDuration};
-use crate::experiment::plan::{self, Overrides, Shard};
+use crate::experiment::plan::{self, Shard};
 use crate::experiment::runner;
 use crate::metrics::{METRICS, RunOutput};
 use crate::model::config::WorldConfig;
@@ -60,15 +60,11 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
     if args.replications == Some(0) {
         anyhow::bail!("--replications must be at least 1");
     }
-    let mut scenario = crate::scenario::load(&args.scenario)?;
-    plan::apply_overrides(
-        &mut scenario,
-        &Overrides {
-            seed: args.seed,
-            replications: args.replications,
-            horizon,
-        },
-    );
+    let scenario = crate::scenario::load(&args.scenario)?.with_overrides(
+        args.seed,
+        args.replications,
+        horizon,
+    )?;
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));

@@ -4,7 +4,7 @@
 //! the raw serde types, so it cannot drift from the parser. Editors that understand TOML
 //! schemas pick it up from a `#:schema ./scenario.schema.json` first line.
 
-use crate::scenario::raw::RawScenario;
+use crate::scenario::RawScenario;
 
 /// The schema as pretty JSON.
 pub fn schema_json() -> String {

@@ -216,7 +216,7 @@ pub fn demo_scenario(arms: usize, points: usize, replications: u32, seed: u64) -
         sources: vec!["CALIBRATION.md".to_string()],
         worlds,
         chaos: None,
-        base_document: toml::Table::new(),
+        source: String::new(),
         referenced_files: Vec::new(),
     }
 }

@@ -11,6 +11,6 @@ pub mod runner;
 pub mod stats;
 
 pub use frontier::{Choice, ResolvedObjectives, choose, non_dominated};
-pub use plan::{Overrides, RunSpec, Shard, ShardError, apply_overrides, experiment_key, runs};
+pub use plan::{RunSpec, Shard, ShardError, experiment_key, runs};
 pub use runner::{RunRow, run_all, run_all_with};
 pub use stats::{Describe, Paired, describe, paired};

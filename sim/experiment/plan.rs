@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::engine::{Fingerprint, Seed, SimDuration};
+use crate::engine::{Fingerprint, Seed};
 use crate::scenario::Scenario;
 
 /// One run: which arm, point and replication, and the seed it simulates.
@@ -131,33 +131,6 @@ pub struct ShardError {
     pub text: String,
     /// What was wrong.
     pub reason: String,
-}
-
-/// Command-line overrides of scenario settings.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Overrides {
-    /// Master seed.
-    pub seed: Option<u64>,
-    /// Replications per arm and point.
-    pub replications: Option<u32>,
-    /// Simulated horizon of every run.
-    pub horizon: Option<SimDuration>,
-}
-
-/// Applies overrides to a loaded scenario; the horizon reaches every world.
-pub fn apply_overrides(scenario: &mut Scenario, overrides: &Overrides) {
-    if let Some(seed) = overrides.seed {
-        scenario.seed = seed;
-    }
-    if let Some(reps) = overrides.replications {
-        scenario.replications = reps;
-    }
-    if let Some(horizon) = overrides.horizon {
-        scenario.horizon = horizon;
-        for world in &mut scenario.worlds {
-            world.horizon = horizon;
-        }
-    }
 }
 
 /// The identity of a run set: 16 hex digits over the scenario hash and every setting that

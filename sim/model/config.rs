@@ -2,15 +2,106 @@
 //!
 //! These types are trusted: `scenario` builds them from a file and checks every range
 //! (probabilities in [0, 1], mixes summing to 1, names resolved to indices), so the model
-//! asserts rather than re-validates. They carry no serde derives: only the raw scenario
-//! types cross the file boundary. There is deliberately no `Default`: defaults live in the
-//! shipped scenario files, where users can see them.
+//! asserts rather than re-validates. Only the kinds that trace records name
+//! (`ActionClass`, `AuthorKind`, `Severity`) derive serde, for the trace; the rest of the
+//! configuration never crosses a file (the scenario's raw types do). There is deliberately
+//! no `Default`: defaults live in the shipped scenario files, where users can see them.
+//!
+//! Every closed vocabulary a scenario names (action classes, author kinds, requirements,
+//! fault kinds, ...) is an enum here with `ALL`, `name()` and the `Kind` parser, so lists,
+//! suggestions and the JSON schema derive from one definition.
 
 use std::sync::Arc;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::dist::{DurationDist, SizeDist};
 use crate::model::graph::ServiceGraph;
+
+/// A closed vocabulary named in scenario files: its values, their names and the parser.
+///
+/// Implemented through `kind_names!` (or by hand for enums that also derive serde), so the
+/// name of every value is written once, in an exhaustive match.
+pub trait Kind: Copy + Eq + 'static {
+    /// What one value is called in messages, e.g. "fault kind".
+    const WHAT: &'static str;
+
+    /// Every value, in the order lists show them.
+    fn all() -> &'static [Self];
+
+    /// The name used in scenario files.
+    fn name(self) -> &'static str;
+
+    /// Every name, in `all` order (for suggestions, messages and the schema).
+    fn names() -> Vec<&'static str> {
+        Self::all().iter().map(|k| k.name()).collect()
+    }
+
+    /// The value called `name`; otherwise the valid names, for the suggestion.
+    fn parse(name: &str) -> Result<Self, UnknownName> {
+        Self::all()
+            .iter()
+            .copied()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| UnknownName {
+                what: Self::WHAT,
+                name: name.to_string(),
+                valid: Self::names(),
+            })
+    }
+}
+
+/// A name that is not one of a kind's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    /// What was being named ("fault kind").
+    pub what: &'static str,
+    /// The name as written.
+    pub name: String,
+    /// The valid names, in `Kind::all` order.
+    pub valid: Vec<&'static str>,
+}
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown {} `{}`; expected one of {}",
+            self.what,
+            self.name,
+            self.valid.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// `ALL`, `name()` (an exhaustive match) and `Kind` for an enum of unit variants.
+#[macro_export]
+macro_rules! kind_names {
+    ($t:ident, $what:literal, { $($v:ident => $n:literal),+ $(,)? }) => {
+        impl $t {
+            /// Every value, in the order lists show them.
+            pub const ALL: [$t; [$($n),+].len()] = [$($t::$v),+];
+
+            /// The name used in scenario files.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($t::$v => $n),+
+                }
+            }
+        }
+
+        impl $crate::model::config::Kind for $t {
+            const WHAT: &'static str = $what;
+            fn all() -> &'static [Self] {
+                &$t::ALL
+            }
+            fn name(self) -> &'static str {
+                $t::name(self)
+            }
+        }
+    };
+}
 
 /// What an action does, from harmless to drastic. The order is the escalation ladder.
 // Serialize only so trace records can name it; the config itself never crosses a file.
@@ -54,7 +145,7 @@ impl ActionClass {
 
     /// The class with this scenario name.
     pub fn from_name(name: &str) -> Option<ActionClass> {
-        ActionClass::ALL.into_iter().find(|c| c.name() == name)
+        <ActionClass as Kind>::parse(name).ok()
     }
 
     /// The next more drastic class, if any (used by agent escalation).
@@ -65,6 +156,16 @@ impl ActionClass {
     /// Index into a `ClassTable`.
     pub fn index(self) -> usize {
         self as usize
+    }
+}
+
+impl Kind for ActionClass {
+    const WHAT: &'static str = "action class";
+    fn all() -> &'static [Self] {
+        &ActionClass::ALL
+    }
+    fn name(self) -> &'static str {
+        ActionClass::name(self)
     }
 }
 
@@ -113,15 +214,7 @@ pub enum AuthorKind {
     Human,
 }
 
-impl AuthorKind {
-    /// The name used in scenario files and CSV columns.
-    pub fn name(self) -> &'static str {
-        match self {
-            AuthorKind::Agent => "agent",
-            AuthorKind::Human => "human",
-        }
-    }
-}
+kind_names!(AuthorKind, "author kind", { Agent => "agent", Human => "human" });
 
 /// How bad a defective change is, drawn at proposal.
 // Serialize only so trace records can name it; the config itself never crosses a file.
@@ -139,16 +232,11 @@ pub enum Severity {
     EnvironmentDeletion,
 }
 
-impl Severity {
-    /// The name used in CSV columns and traces.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Local => "local",
-            Severity::Cascading => "cascading",
-            Severity::EnvironmentDeletion => "environment_deletion",
-        }
-    }
-}
+kind_names!(Severity, "severity", {
+    Local => "local",
+    Cascading => "cascading",
+    EnvironmentDeletion => "environment_deletion",
+});
 
 /// Given a defect, the probability of each severity; the three sum to 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -234,6 +322,8 @@ pub enum Seniority {
     Senior,
 }
 
+kind_names!(Seniority, "seniority", { Junior => "junior", Senior => "senior" });
+
 /// A group of reviewers with the same behaviour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReviewerGroup {
@@ -297,6 +387,38 @@ pub enum Requirement {
     TwoPerson,
     /// A peer review with probability p, otherwise none.
     Sample(f64),
+}
+
+/// The requirements a rule names (`require = "peer"`); `Sample` is written as a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequirementName {
+    /// `Requirement::None`.
+    None,
+    /// `Requirement::Peer`.
+    Peer,
+    /// `Requirement::Senior`.
+    Senior,
+    /// `Requirement::TwoPerson`.
+    TwoPerson,
+}
+
+kind_names!(RequirementName, "requirement", {
+    None => "none",
+    Peer => "peer",
+    Senior => "senior",
+    TwoPerson => "two_person",
+});
+
+impl RequirementName {
+    /// The requirement it names.
+    pub fn requirement(self) -> Requirement {
+        match self {
+            RequirementName::None => Requirement::None,
+            RequirementName::Peer => Requirement::Peer,
+            RequirementName::Senior => Requirement::Senior,
+            RequirementName::TwoPerson => Requirement::TwoPerson,
+        }
+    }
 }
 
 /// When a rule applies; every field that is set must match.
@@ -384,6 +506,8 @@ pub enum GuardAction {
     Escalate,
 }
 
+kind_names!(GuardAction, "guard action", { Block => "block", Escalate => "escalate" });
+
 /// The blast-radius guard.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BlastGuardConfig {
@@ -458,6 +582,17 @@ pub enum KillTrigger {
     },
 }
 
+/// How a kill switch is triggered, as `on = ...` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillOn {
+    /// `KillTrigger::WhileIncidentOpen`.
+    Incident,
+    /// `KillTrigger::AfterIncidents`.
+    Incidents,
+}
+
+kind_names!(KillOn, "kill-switch trigger", { Incident => "incident", Incidents => "incidents" });
+
 /// Whom the kill switch halts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KillScope {
@@ -466,6 +601,8 @@ pub enum KillScope {
     /// Only the agent whose change caused the incident.
     Offender,
 }
+
+kind_names!(KillScope, "kill-switch scope", { AllAgents => "agents", Offender => "offender" });
 
 /// The incident kill switch.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -589,6 +726,66 @@ pub enum FaultKind {
     },
 }
 
+/// The kinds of injected fault, by name (`FaultKind` carries each one's parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultType {
+    /// `FaultKind::ReviewerOutage`.
+    ReviewerOutage,
+    /// `FaultKind::PermissionMisconfiguration`.
+    PermissionMisconfiguration,
+    /// `FaultKind::RogueAgentBurst`.
+    RogueAgentBurst,
+    /// `FaultKind::MonitoringBlindSpot`.
+    MonitoringBlindSpot,
+    /// `FaultKind::DependencyDegradation`.
+    DependencyDegradation,
+    /// `FaultKind::ResponderShortage`.
+    ResponderShortage,
+}
+
+kind_names!(FaultType, "fault kind", {
+    ReviewerOutage => "reviewer_outage",
+    PermissionMisconfiguration => "permission_misconfiguration",
+    RogueAgentBurst => "rogue_agent_burst",
+    MonitoringBlindSpot => "monitoring_blind_spot",
+    DependencyDegradation => "dependency_degradation",
+    ResponderShortage => "responder_shortage",
+});
+
+impl FaultKind {
+    /// Which kind of fault this is.
+    pub fn fault_type(&self) -> FaultType {
+        match self {
+            FaultKind::ReviewerOutage { .. } => FaultType::ReviewerOutage,
+            FaultKind::PermissionMisconfiguration { .. } => FaultType::PermissionMisconfiguration,
+            FaultKind::RogueAgentBurst { .. } => FaultType::RogueAgentBurst,
+            FaultKind::MonitoringBlindSpot { .. } => FaultType::MonitoringBlindSpot,
+            FaultKind::DependencyDegradation => FaultType::DependencyDegradation,
+            FaultKind::ResponderShortage { .. } => FaultType::ResponderShortage,
+        }
+    }
+}
+
+/// The invariants a scenario can declare, by their `[invariants]` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InvariantKind {
+    /// `Invariants::max_users_hit_by_one_change`.
+    MaxUsersHitByOneChange,
+    /// `Invariants::max_outage`.
+    MaxOutage,
+    /// `Invariants::max_user_impact_minutes`.
+    MaxUserImpactMinutes,
+    /// `Invariants::min_deploys_per_day`.
+    MinDeploysPerDay,
+}
+
+kind_names!(InvariantKind, "invariant", {
+    MaxUsersHitByOneChange => "max_users_hit_by_one_change",
+    MaxOutage => "max_outage",
+    MaxUserImpactMinutes => "max_user_impact_minutes",
+    MinDeploysPerDay => "min_deploys_per_day",
+});
+
 /// Properties every run must keep; violations are recorded, not fatal.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Invariants {
@@ -600,6 +797,23 @@ pub struct Invariants {
     pub max_user_impact_minutes: Option<(f64, SimDuration)>,
     /// Deploys per day over the whole run at least this.
     pub min_deploys_per_day: Option<f64>,
+}
+
+impl Invariants {
+    /// Whether invariant `kind` is declared.
+    pub fn is_set(&self, kind: InvariantKind) -> bool {
+        match kind {
+            InvariantKind::MaxUsersHitByOneChange => self.max_users_hit_by_one_change.is_some(),
+            InvariantKind::MaxOutage => self.max_outage.is_some(),
+            InvariantKind::MaxUserImpactMinutes => self.max_user_impact_minutes.is_some(),
+            InvariantKind::MinDeploysPerDay => self.min_deploys_per_day.is_some(),
+        }
+    }
+
+    /// Whether no invariant is declared.
+    pub fn is_empty(&self) -> bool {
+        InvariantKind::ALL.iter().all(|k| !self.is_set(*k))
+    }
 }
 
 /// Everything one run needs: the validated organisation under one arm and grid point.

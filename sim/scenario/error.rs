@@ -1,13 +1,22 @@
-//! `ScenarioError`: every way a scenario can be wrong, located in its file.
+//! The located-error toolkit every section shares: `ScenarioError` (every way a scenario
+//! can be wrong, located in its file), `Loc` (a value with its byte span), `Ctx` (the file
+//! errors point into) and the unknown-name messages with suggestions.
 //!
 //! Display is `file:line:column: message`, then the offending source line with a caret
 //! under the bad value, as rustc and toml print them. Messages are lowercase, have no
 //! trailing period and say what was expected. No error here is fatal to the process: the
 //! CLI prints it and exits with code 2.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::model::config::Kind;
 
 /// A scenario that could not be loaded. Nothing may be run from it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -190,5 +199,103 @@ pub fn list_names<S: AsRef<str>>(names: &[S]) -> String {
         0 => "(none)".to_string(),
         1 => quoted[0].clone(),
         n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+/// A value and the byte range it came from in the scenario text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loc<T>(pub Spanned<T>);
+
+impl<T> Loc<T> {
+    /// The value.
+    pub fn get(&self) -> &T {
+        self.0.get_ref()
+    }
+
+    /// Byte range in the scenario text.
+    pub fn span(&self) -> Range<usize> {
+        self.0.span()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Loc<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Spanned::<T>::deserialize(d).map(Loc)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Loc<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+impl<T> Loc<T> {
+    /// `value` located at `span`.
+    pub fn new(span: Range<usize>, value: T) -> Loc<T> {
+        Loc(Spanned::new(span, value))
+    }
+}
+
+/// Where errors point: the file and its text.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) text: &'a str,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid(Located::at(self.file, self.text, span, message))
+    }
+
+    pub(crate) fn err_at<T>(&self, loc: &Loc<T>, message: impl Into<String>) -> ScenarioError {
+        self.err(loc.span(), message)
+    }
+
+    /// The value of kind `K` that `v` names; otherwise an error at `v` with the valid
+    /// names and the nearest one.
+    pub(crate) fn kind<K: Kind, S: AsRef<str>>(&self, v: &Loc<S>) -> R<K> {
+        K::parse(v.get().as_ref())
+            .map_err(|e| self.err_at(v, unknown_name(e.what, &e.name, &e.valid)))
+    }
+}
+
+/// What validation returns.
+pub(crate) type R<T> = Result<T, ScenarioError>;
+
+/// "unknown policy `x` (did you mean `y`?); expected `a`, `b` or `c`".
+pub(crate) fn unknown_name<S: AsRef<str>>(what: &str, name: &str, valid: &[S]) -> String {
+    let names: Vec<&str> = valid.iter().map(|s| s.as_ref()).collect();
+    let hint = match suggest(name, names.iter().copied()).first() {
+        Some(n) => format!(" (did you mean `{n}`?)"),
+        None => String::new(),
+    };
+    format!(
+        "unknown {what} `{name}`{hint}; expected {}",
+        list_names(&names)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_name_lists_valid_names_and_the_nearest() {
+        let m = unknown_name("seniority", "senoir", &["junior", "senior"]);
+        assert_eq!(
+            m,
+            "unknown seniority `senoir` (did you mean `senior`?); expected `junior` or `senior`"
+        );
     }
 }

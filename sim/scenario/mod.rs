@@ -1,13 +1,18 @@
 //! Scenario files: TOML parsed into raw serde types, then validated into a `Scenario`.
 //!
 //! Every user mistake becomes a `ScenarioError` with file, line and column; nothing here
-//! panics on input. A `Scenario` holds one validated `WorldConfig` per arm and sweep point.
+//! panics on input. A `Scenario` holds validated types only: one `WorldConfig` per arm
+//! and sweep point, and the `[chaos]` spec.
 //!
 //! `load` is the one place the scenario layer does I/O (the scenario file and the files it
-//! references); `parse` is the pure core, given the text and a file reader.
+//! references); `parse` is the pure core, given the text and a file reader. Command-line
+//! overrides (`with_overrides`) go through the same validation as the file.
 //!
-//! Submodules: `raw` (the file format), `validate` (raw → model config), `sweep` (paths,
-//! overrides, the grid), `presets` (built-in policies and breakers), `error`.
+//! One module per TOML section, each holding its raw serde types next to their
+//! validation: `document` (top level, `[[arms]]`), `infrastructure`, `people` (authors,
+//! reviewers, `[review]`), `policies`, `breakers`, `deployment`, `faults`, `invariants`,
+//! `objectives`, `sweep`, `chaos`; shared value types in `values`, the located-error
+//! toolkit in `error`, built-in presets in `presets`.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,19 +20,30 @@ use std::path::{Path, PathBuf};
 use crate::engine::SimDuration;
 use crate::model::config::WorldConfig;
 
-pub mod chaos_spec;
+pub mod breakers;
+pub mod chaos;
+pub mod deployment;
+pub mod document;
 pub mod error;
+pub mod faults;
+pub mod infrastructure;
+pub mod invariants;
+pub mod objectives;
+pub mod people;
+pub mod policies;
 pub mod presets;
-pub mod raw;
 pub mod sweep;
-pub mod validate;
+pub mod values;
 
+pub use chaos::ChaosSpec;
+pub use document::RawScenario;
 pub use error::{Located, ScenarioError};
+pub use objectives::{Constraint, Objectives};
 pub use sweep::{display_value, set_path};
 
-use raw::RawScenario;
+use document::{DocOut, Env};
+use error::Ctx;
 use sweep::Override;
-use validate::{Ctx, DocOut, Env};
 
 /// One arm: a policy with a breaker set (and any overrides), compared on common seeds.
 #[derive(Clone, Debug)]
@@ -62,28 +78,6 @@ pub struct Point {
     pub values: Vec<String>,
 }
 
-/// A bound on a summary metric that a recommended setting must meet.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Constraint {
-    /// Metric name from `metrics::METRICS`.
-    pub metric: String,
-    /// Upper (`true`) or lower (`false`) bound.
-    pub at_most: bool,
-    /// The bound, on the mean over replications.
-    pub value: f64,
-}
-
-/// How the frontier and the recommendation are chosen.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Objectives {
-    /// The velocity metric, higher is better (default `deploys_per_day`).
-    pub velocity: String,
-    /// The blast-radius metric, lower is better (default `user_impact_min_total`).
-    pub risk: String,
-    /// Constraints on the recommended setting.
-    pub constraints: Vec<Constraint>,
-}
-
 /// A validated scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -94,7 +88,8 @@ pub struct Scenario {
     /// The file it came from.
     pub path: PathBuf,
     /// Hex digest (FNV-1a 64, 16 hex digits) of the scenario text and every file it
-    /// references, folded with any command-line override (see `with_overrides`).
+    /// references, folded with every command-line override that differs from the file
+    /// (see `with_overrides`).
     pub hash: String,
     /// Master seed.
     pub seed: u64,
@@ -116,13 +111,22 @@ pub struct Scenario {
     pub sources: Vec<String>,
     /// One world per (arm, point), arm-major: `worlds[arm * points.len() + point]`.
     pub worlds: Vec<WorldConfig>,
-    /// The `[chaos]` table as written, for the chaos harness to interpret.
-    pub chaos: Option<toml::Value>,
-    /// The parsed file, so later code can re-validate it with overrides (`reparse`).
-    pub base_document: toml::Table,
+    /// The validated `[chaos]` spec, when the file has a `[chaos]` table.
+    pub chaos: Option<ChaosSpec>,
+    /// The scenario text as read: provenance, re-validated (never re-read) by
+    /// `with_overrides` and `reparse`.
+    pub source: String,
     /// Every file the scenario references (topology files), with its text, in order of
     /// first reference; re-validation reads these instead of the disk.
     pub referenced_files: Vec<(PathBuf, String)>,
+}
+
+/// Command-line settings that replace the file's, validated like the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Settings {
+    seed: Option<u64>,
+    replications: Option<u32>,
+    horizon: Option<SimDuration>,
 }
 
 impl Scenario {
@@ -136,12 +140,15 @@ impl Scenario {
         self.arms.len() as u64 * self.points.len() as u64 * u64::from(self.replications)
     }
 
-    /// The scenario with command-line overrides (`run --seed/--replications/--horizon`).
+    /// The scenario with command-line overrides (`--seed`, `--replications`, `--horizon`
+    /// of `run`, `chaos` and `replay`), validated again from `source` with them in place
+    /// of the file's values: a zero horizon, zero replications or a fault (or chaos
+    /// template) at or after an overridden horizon is an error, as in the file.
     ///
     /// The hash changes with every override that differs from the file, so a results
     /// folder written under different settings is recognised as a different scenario.
     pub fn with_overrides(
-        mut self,
+        self,
         seed: Option<u64>,
         replications: Option<u32>,
         horizon: Option<SimDuration>,
@@ -156,45 +163,56 @@ impl Scenario {
                 message: message.to_string(),
             })
         };
+        if replications == Some(0) {
+            return Err(cli("--replications must be at least 1"));
+        }
+        if horizon == Some(SimDuration::ZERO) {
+            return Err(cli("--horizon must be longer than zero"));
+        }
+        let settings = Settings {
+            seed,
+            replications,
+            horizon,
+        };
+        if settings == Settings::default() {
+            return Ok(self);
+        }
+        let files = self.referenced_files.clone();
+        let mut out = parse_with(&self.source, &self.path, from_files(files), settings)?;
         let mut extra = String::new();
         if let Some(s) = seed
             && s != self.seed
         {
-            self.seed = s;
             extra.push_str(&format!("\0seed={s}"));
         }
-        if let Some(r) = replications {
-            if r == 0 {
-                return Err(cli("--replications must be at least 1"));
-            }
-            if r != self.replications {
-                self.replications = r;
-                extra.push_str(&format!("\0replications={r}"));
-            }
+        if let Some(r) = replications
+            && r != self.replications
+        {
+            extra.push_str(&format!("\0replications={r}"));
         }
-        if let Some(h) = horizon {
-            if h == SimDuration::ZERO {
-                return Err(cli("--horizon must be longer than zero"));
-            }
-            if h != self.horizon || self.worlds.iter().any(|w| w.horizon != h) {
-                self.horizon = h;
-                for w in &mut self.worlds {
-                    w.horizon = h;
-                }
-                extra.push_str(&format!("\0horizon_ms={}", h.as_ms()));
-            }
+        if let Some(h) = horizon
+            && (h != self.horizon || self.worlds.iter().any(|w| w.horizon != h))
+        {
+            extra.push_str(&format!("\0horizon_ms={}", h.as_ms()));
         }
+        out.hash = self.hash;
         if !extra.is_empty() {
             let mut h = Fnv1a64::new();
-            h.write(self.hash.as_bytes());
+            h.write(out.hash.as_bytes());
             h.write(extra.as_bytes());
-            self.hash = h.hex();
+            out.hash = h.hex();
         }
-        Ok(self)
+        Ok(out)
     }
 
-    /// Validates `doc` (usually `base_document` with changes, see `set_path`) as if it
-    /// were this scenario's file; referenced files are read from `referenced_files`.
+    /// The scenario document as written (a fresh parse of `source`), for callers that
+    /// derive a changed document to `reparse`.
+    pub fn document(&self) -> toml::Table {
+        toml::from_str(&self.source).expect("the source parsed when the scenario was validated")
+    }
+
+    /// Validates `doc` (usually `document()` with changes, see `set_path`) as if it were
+    /// this scenario's file; referenced files are read from `referenced_files`.
     ///
     /// Locations in errors refer to the re-serialised document, not the original file.
     pub fn reparse(&self, doc: &toml::Table) -> Result<Scenario, ScenarioError> {
@@ -202,14 +220,18 @@ impl Scenario {
             path: self.path.clone(),
             message: format!("cannot write the document back as toml: {e}"),
         })?;
-        let files = self.referenced_files.clone();
-        parse(&text, &self.path, move |p: &Path| {
-            files
-                .iter()
-                .find(|(q, _)| q == p)
-                .map(|(_, t)| t.clone())
-                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not referenced before"))
-        })
+        parse(&text, &self.path, from_files(self.referenced_files.clone()))
+    }
+}
+
+/// A file reader over files already read.
+fn from_files(files: Vec<(PathBuf, String)>) -> impl Fn(&Path) -> io::Result<String> {
+    move |p: &Path| {
+        files
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not referenced before"))
     }
 }
 
@@ -271,11 +293,22 @@ pub fn parse(
     path: &Path,
     read_file: impl Fn(&Path) -> io::Result<String>,
 ) -> Result<Scenario, ScenarioError> {
+    parse_with(text, path, read_file, Settings::default())
+}
+
+/// `parse` with command-line `settings` in place of the file's values.
+fn parse_with(
+    text: &str,
+    path: &Path,
+    read_file: impl Fn(&Path) -> io::Result<String>,
+    settings: Settings,
+) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { file: path, text };
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(cx, &e))?;
     let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(cx, &e))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut env = Env::new(&read_file, base_dir);
+    env.horizon = settings.horizon;
 
     let name = raw.name.get();
     let name_ok = !name.is_empty()
@@ -292,8 +325,8 @@ pub fn parse(
     if *raw.replications.get() == 0 {
         return Err(cx.err(raw.replications.span(), "replications must be at least 1"));
     }
-    let base = validate::validate_doc(&raw, cx, &mut env)?;
-    let objectives = validate::objectives(cx, raw.objectives.as_ref())?;
+    let base = document::validate_doc(&raw, cx, &mut env)?;
+    let objectives = objectives::objectives(cx, raw.objectives.as_ref())?;
     let baseline_arm = match &raw.baseline {
         Some(b) => {
             let names: Vec<&str> = base.arms.iter().map(|a| a.name.as_str()).collect();
@@ -303,7 +336,7 @@ pub fn parse(
                 .ok_or_else(|| {
                     cx.err(
                         b.span(),
-                        validate::unknown_name("baseline arm", b.get(), &names),
+                        error::unknown_name("baseline arm", b.get(), &names),
                     )
                 })?
         }
@@ -359,14 +392,28 @@ pub fn parse(
             }),
         })
         .collect();
+    let chaos = match &raw.chaos {
+        Some(c) => {
+            let names: Vec<&str> = base.arms.iter().map(|a| a.name.as_str()).collect();
+            let world = base.world(0);
+            Some(chaos::validate(
+                cx,
+                c,
+                &names,
+                &world,
+                settings.horizon.is_some(),
+            )?)
+        }
+        None => None,
+    };
     let hash = scenario_hash(text, &env.files);
     Ok(Scenario {
         name: name.clone(),
         question: raw.question.clone(),
         path: path.to_path_buf(),
         hash,
-        seed: raw.seed,
-        replications: *raw.replications.get(),
+        seed: settings.seed.unwrap_or(raw.seed),
+        replications: settings.replications.unwrap_or(*raw.replications.get()),
         horizon: base.common.horizon,
         arms,
         baseline_arm,
@@ -378,8 +425,8 @@ pub fn parse(
             .into_iter()
             .map(|w| w.expect("every (arm, point) is filled"))
             .collect(),
-        chaos: raw.chaos.clone(),
-        base_document: doc,
+        chaos,
+        source: text.to_string(),
         referenced_files: env.files,
     })
 }
@@ -443,5 +490,5 @@ fn try_overrides(
     })?;
     let cx = Ctx { file, text: &text };
     let raw: RawScenario = toml::from_str(&text).map_err(|e| toml_error(cx, &e))?;
-    validate::validate_doc(&raw, cx, env)
+    document::validate_doc(&raw, cx, env)
 }

@@ -1,30 +1,61 @@
 //! Built-in presets: approval policies, per-agent breaker settings, and the few defaults a
 //! scenario may leave out. Each value cites its source (CALIBRATION.md section) or says
 //! that it is an assumption and why.
+//!
+//! Each preset family is an enum (`PolicyPreset`, `AgentBreakerPreset`) whose `ALL` lists
+//! the names and whose exhaustive match builds the value, so a name cannot be listed
+//! without a definition.
 
 use crate::engine::SimDuration;
+use crate::kind_names;
 use crate::model::config::{
     ActionClass, AgentBreakerConfig, AuthorKind, BreakerWindow, ClassSet, Condition, FailureKinds,
     Policy, Requirement, Rule, SeverityMix,
 };
 use crate::model::dist::{DurationDist, SizeDist};
 
-/// Names of the built-in approval policies.
-pub const POLICY_PRESETS: &[&str] = &[
-    "autonomous",
-    "peer-review",
-    "senior-signoff",
-    "two-person",
-    "risk-tiered",
-];
+/// The built-in approval policies (see `PolicyPreset::policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyPreset {
+    /// No review at all.
+    Autonomous,
+    /// One review by anyone.
+    PeerReview,
+    /// Agent changes need a senior, others a peer.
+    SeniorSignoff,
+    /// Two distinct reviewers for everything.
+    TwoPerson,
+    /// Review by risk: class, predicted reach, sampling.
+    RiskTiered,
+}
 
-/// Names of the built-in per-agent breaker presets.
-pub const AGENT_BREAKER_PRESETS: &[&str] = &[
-    "resilience4j-rescaled",
-    "resilience4j-defaults",
-    "hystrix-like",
-    "envoy-like",
-];
+kind_names!(PolicyPreset, "policy preset", {
+    Autonomous => "autonomous",
+    PeerReview => "peer-review",
+    SeniorSignoff => "senior-signoff",
+    TwoPerson => "two-person",
+    RiskTiered => "risk-tiered",
+});
+
+/// The built-in per-agent breaker settings (see `AgentBreakerPreset::config`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentBreakerPreset {
+    /// resilience4j rescaled to agent time.
+    Resilience4jRescaled,
+    /// resilience4j's literal defaults.
+    Resilience4jDefaults,
+    /// Hystrix's shape, rescaled.
+    HystrixLike,
+    /// Envoy outlier detection, rescaled.
+    EnvoyLike,
+}
+
+kind_names!(AgentBreakerPreset, "agent breaker preset", {
+    Resilience4jRescaled => "resilience4j-rescaled",
+    Resilience4jDefaults => "resilience4j-defaults",
+    HystrixLike => "hystrix-like",
+    EnvoyLike => "envoy-like",
+});
 
 /// Default safety limit on events per run: far above any shipped scenario (a simulated
 /// year of `baseline.toml` is a few million events), low enough to stop a runaway run.
@@ -41,53 +72,54 @@ fn agents() -> Condition {
     }
 }
 
-/// The built-in policy called `name`.
-///
-/// - `autonomous`: no review at all (the agent acts alone).
-/// - `peer-review`: one review by anyone, DORA's recommendation (CALIBRATION §1.3).
-/// - `senior-signoff`: agent changes need a senior, others a peer; the Amazon March 2026
-///   response (CALIBRATION §6.4).
-/// - `two-person`: two distinct reviewers for everything (segregation of duties, §7).
-/// - `risk-tiered`: destructive and infra changes need two people; a predicted reach
-///   above 5% of users needs a senior; otherwise agent changes are sampled at 10%
-///   (DESIGN.md sketch; the thresholds are assumptions to sweep).
-pub fn policy(name: &str) -> Option<Policy> {
-    let rules = match name {
-        "autonomous" => vec![rule(Condition::default(), Requirement::None)],
-        "peer-review" => vec![rule(Condition::default(), Requirement::Peer)],
-        "senior-signoff" => vec![
-            rule(agents(), Requirement::Senior),
-            rule(Condition::default(), Requirement::Peer),
-        ],
-        "two-person" => vec![rule(Condition::default(), Requirement::TwoPerson)],
-        "risk-tiered" => vec![
-            rule(
-                Condition {
-                    classes: Some(
-                        ClassSet::EMPTY
-                            .with(ActionClass::Destructive)
-                            .with(ActionClass::Infra),
-                    ),
-                    ..Condition::default()
-                },
-                Requirement::TwoPerson,
-            ),
-            rule(
-                Condition {
-                    predicted_users_above: Some(0.05),
-                    ..Condition::default()
-                },
-                Requirement::Senior,
-            ),
-            rule(agents(), Requirement::Sample(0.1)),
-        ],
-        _ => return None,
-    };
-    Some(Policy {
-        name: name.to_string(),
-        rules,
-        auto_approve_after: None,
-    })
+impl PolicyPreset {
+    /// The policy, named after the preset.
+    ///
+    /// - `autonomous`: no review at all (the agent acts alone).
+    /// - `peer-review`: one review by anyone, DORA's recommendation (CALIBRATION §1.3).
+    /// - `senior-signoff`: agent changes need a senior, others a peer; the Amazon March 2026
+    ///   response (CALIBRATION §6.4).
+    /// - `two-person`: two distinct reviewers for everything (segregation of duties, §7).
+    /// - `risk-tiered`: destructive and infra changes need two people; a predicted reach
+    ///   above 5% of users needs a senior; otherwise agent changes are sampled at 10%
+    ///   (DESIGN.md sketch; the thresholds are assumptions to sweep).
+    pub fn policy(self) -> Policy {
+        let rules = match self {
+            PolicyPreset::Autonomous => vec![rule(Condition::default(), Requirement::None)],
+            PolicyPreset::PeerReview => vec![rule(Condition::default(), Requirement::Peer)],
+            PolicyPreset::SeniorSignoff => vec![
+                rule(agents(), Requirement::Senior),
+                rule(Condition::default(), Requirement::Peer),
+            ],
+            PolicyPreset::TwoPerson => vec![rule(Condition::default(), Requirement::TwoPerson)],
+            PolicyPreset::RiskTiered => vec![
+                rule(
+                    Condition {
+                        classes: Some(
+                            ClassSet::EMPTY
+                                .with(ActionClass::Destructive)
+                                .with(ActionClass::Infra),
+                        ),
+                        ..Condition::default()
+                    },
+                    Requirement::TwoPerson,
+                ),
+                rule(
+                    Condition {
+                        predicted_users_above: Some(0.05),
+                        ..Condition::default()
+                    },
+                    Requirement::Senior,
+                ),
+                rule(agents(), Requirement::Sample(0.1)),
+            ],
+        };
+        Policy {
+            name: self.name().to_string(),
+            rules,
+            auto_approve_after: None,
+        }
+    }
 }
 
 /// What counts as a failure unless the scenario says otherwise: every observable bad
@@ -100,62 +132,62 @@ pub const FAILURES_DEFAULT: FailureKinds = FailureKinds {
     classifier: None,
 };
 
-/// The built-in agent-breaker preset called `name`.
-pub fn agent_breaker(name: &str) -> Option<AgentBreakerConfig> {
-    let c = match name {
-        // resilience4j CircuitBreakerConfig.java defaults (CALIBRATION §4.1): COUNT_BASED
-        // window 100, minimumNumberOfCalls 100, failureRateThreshold 50%,
-        // waitDurationInOpenState 60 s, permittedNumberOfCallsInHalfOpenState 10. Kept
-        // literal for comparison: for an agent at ~10 actions a day it almost never trips
-        // (CALIBRATION §4.5).
-        "resilience4j-defaults" => AgentBreakerConfig {
-            window: BreakerWindow::Count(100),
-            min_actions: 100,
-            failure_rate: 0.5,
-            open_for: SimDuration::from_secs(60),
-            half_open_trials: 10,
-            failures: FAILURES_DEFAULT,
-        },
-        // ASSUMPTION (CALIBRATION §4.5 and calibration table): resilience4j semantics
-        // rescaled to agent action rates — window 20, minimum 5 actions, open 1 h; the 50%
-        // threshold is kept; 2 half-open trials instead of 10 because an agent makes a
-        // handful of actions an hour, not thousands of calls. Sweep these.
-        "resilience4j-rescaled" => AgentBreakerConfig {
-            window: BreakerWindow::Count(20),
-            min_actions: 5,
-            failure_rate: 0.5,
-            open_for: SimDuration::from_hours(1),
-            half_open_trials: 2,
-            failures: FAILURES_DEFAULT,
-        },
-        // Hystrix shape (HystrixCommandProperties.java, CALIBRATION §4.2): a rolling time
-        // window, a volume threshold, 50% errors, one trial request after the sleep window.
-        // ASSUMPTION: the RPC time scale (10 s window, 5 s sleep, 20 requests) is rescaled
-        // to agent time (§4.5) as a 1-day window, 1 h sleep and a volume of 5 actions, so
-        // an agent at ~10 actions a day can trip it.
-        "hystrix-like" => AgentBreakerConfig {
-            window: BreakerWindow::Time(SimDuration::from_days(1)),
-            min_actions: 5,
-            failure_rate: 0.5,
-            open_for: SimDuration::from_hours(1),
-            half_open_trials: 1,
-            failures: FAILURES_DEFAULT,
-        },
-        // Envoy outlier detection (outlier_detection.proto, CALIBRATION §4.3): eject after
-        // 5 consecutive failures, modelled as "the last 5 actions all failed". ASSUMPTION:
-        // base_ejection_time 30 s rescaled to 30 min (the ×60 of resilience4j-rescaled);
-        // one trial on return.
-        "envoy-like" => AgentBreakerConfig {
-            window: BreakerWindow::Count(5),
-            min_actions: 5,
-            failure_rate: 1.0,
-            open_for: SimDuration::from_mins(30),
-            half_open_trials: 1,
-            failures: FAILURES_DEFAULT,
-        },
-        _ => return None,
-    };
-    Some(c)
+impl AgentBreakerPreset {
+    /// The breaker settings of the preset.
+    pub fn config(self) -> AgentBreakerConfig {
+        match self {
+            // resilience4j CircuitBreakerConfig.java defaults (CALIBRATION §4.1): COUNT_BASED
+            // window 100, minimumNumberOfCalls 100, failureRateThreshold 50%,
+            // waitDurationInOpenState 60 s, permittedNumberOfCallsInHalfOpenState 10. Kept
+            // literal for comparison: for an agent at ~10 actions a day it almost never trips
+            // (CALIBRATION §4.5).
+            AgentBreakerPreset::Resilience4jDefaults => AgentBreakerConfig {
+                window: BreakerWindow::Count(100),
+                min_actions: 100,
+                failure_rate: 0.5,
+                open_for: SimDuration::from_secs(60),
+                half_open_trials: 10,
+                failures: FAILURES_DEFAULT,
+            },
+            // ASSUMPTION (CALIBRATION §4.5 and calibration table): resilience4j semantics
+            // rescaled to agent action rates — window 20, minimum 5 actions, open 1 h; the 50%
+            // threshold is kept; 2 half-open trials instead of 10 because an agent makes a
+            // handful of actions an hour, not thousands of calls. Sweep these.
+            AgentBreakerPreset::Resilience4jRescaled => AgentBreakerConfig {
+                window: BreakerWindow::Count(20),
+                min_actions: 5,
+                failure_rate: 0.5,
+                open_for: SimDuration::from_hours(1),
+                half_open_trials: 2,
+                failures: FAILURES_DEFAULT,
+            },
+            // Hystrix shape (HystrixCommandProperties.java, CALIBRATION §4.2): a rolling time
+            // window, a volume threshold, 50% errors, one trial request after the sleep window.
+            // ASSUMPTION: the RPC time scale (10 s window, 5 s sleep, 20 requests) is rescaled
+            // to agent time (§4.5) as a 1-day window, 1 h sleep and a volume of 5 actions, so
+            // an agent at ~10 actions a day can trip it.
+            AgentBreakerPreset::HystrixLike => AgentBreakerConfig {
+                window: BreakerWindow::Time(SimDuration::from_days(1)),
+                min_actions: 5,
+                failure_rate: 0.5,
+                open_for: SimDuration::from_hours(1),
+                half_open_trials: 1,
+                failures: FAILURES_DEFAULT,
+            },
+            // Envoy outlier detection (outlier_detection.proto, CALIBRATION §4.3): eject after
+            // 5 consecutive failures, modelled as "the last 5 actions all failed". ASSUMPTION:
+            // base_ejection_time 30 s rescaled to 30 min (the ×60 of resilience4j-rescaled);
+            // one trial on return.
+            AgentBreakerPreset::EnvoyLike => AgentBreakerConfig {
+                window: BreakerWindow::Count(5),
+                min_actions: 5,
+                failure_rate: 1.0,
+                open_for: SimDuration::from_mins(30),
+                half_open_trials: 1,
+                failures: FAILURES_DEFAULT,
+            },
+        }
+    }
 }
 
 /// The severity mix of a defect of `class` when the scenario gives none.
@@ -176,7 +208,7 @@ pub fn default_severity(class: ActionClass) -> SeverityMix {
             cascading: 0.0,
             environment_deletion: 1.0,
         },
-        _ => SeverityMix {
+        ActionClass::Code | ActionClass::Config | ActionClass::Infra => SeverityMix {
             local: 0.7,
             cascading: 0.3,
             environment_deletion: 0.0,

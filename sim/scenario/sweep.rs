@@ -8,18 +8,158 @@
 //! error that suggests the nearest valid paths. The grid is the cartesian product of the
 //! axes in file order, the first axis varying slowest.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 use std::ops::Range;
+use std::sync::OnceLock;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::engine::SimDuration;
-use crate::scenario::error::{list_names, suggest};
-use crate::scenario::raw::{Entries, Loc, RawAxis, RawScenario};
-use crate::scenario::validate::Ctx;
+use crate::scenario::document::RawScenario;
+use crate::scenario::error::{Ctx, Loc, list_names, suggest};
+use crate::scenario::values::any_of;
 use crate::scenario::{Axis, Point, ScenarioError};
 
 /// Most values one range axis may expand to.
 pub const AXIS_VALUES_MAX: usize = 10_000;
 /// Most grid points a sweep may have.
 pub const POINTS_MAX: usize = 100_000;
+
+/// A sweep axis: a list of values, `{ values = [...] }` or `{ from, to, step }`.
+// Parsed once per axis; boxing the range would only add noise.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum RawAxis {
+    /// Explicit values.
+    Values(Vec<Loc<toml::Value>>),
+    /// An arithmetic range, inclusive of `to` when it falls on a step.
+    Range {
+        /// First value (number, or duration string).
+        from: Loc<toml::Value>,
+        /// Last value.
+        to: Loc<toml::Value>,
+        /// Step (positive).
+        step: Loc<toml::Value>,
+    },
+}
+
+/// `{ values = [...] }`, for the schema (the visitor reads the keys by hand).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AxisValues {
+    /// The values.
+    values: Vec<serde_json::Value>,
+}
+
+/// `{ from, to, step }`, for the schema (the visitor reads the keys by hand).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AxisRange {
+    /// First value (number, or duration string).
+    from: serde_json::Value,
+    /// Last value.
+    to: serde_json::Value,
+    /// Step (positive).
+    step: serde_json::Value,
+}
+
+impl<'de> Deserialize<'de> for RawAxis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawAxis;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of values, { values = [...] } or { from, to, step }")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawAxis, A::Error> {
+                Vec::<Loc<toml::Value>>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawAxis::Values)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAxis, A::Error> {
+                // Read by hand rather than with deny_unknown_fields so that an unquoted
+                // dotted path (which TOML turns into nested tables) gets a useful hint.
+                let (mut values, mut from, mut to, mut step) = (None, None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "values" => values = Some(map.next_value::<Vec<Loc<toml::Value>>>()?),
+                        "from" => from = Some(map.next_value::<Loc<toml::Value>>()?),
+                        "to" => to = Some(map.next_value::<Loc<toml::Value>>()?),
+                        "step" => step = Some(map.next_value::<Loc<toml::Value>>()?),
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "unknown field `{other}` in a sweep axis, expected `values`, `from`, `to` or `step`; \
+                                 if this is part of a dotted path, quote the whole path: \"a.b.c\" = [...]"
+                            )));
+                        }
+                    }
+                }
+                match (values, from, to, step) {
+                    (Some(v), None, None, None) => Ok(RawAxis::Values(v)),
+                    (None, Some(from), Some(to), Some(step)) => {
+                        Ok(RawAxis::Range { from, to, step })
+                    }
+                    _ => Err(de::Error::custom(
+                        "expected either `values = [...]` or all of `from`, `to` and `step`",
+                    )),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawAxis {
+    fn schema_name() -> Cow<'static, str> {
+        "SweepAxis".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        any_of(vec![
+            generator.subschema_for::<Vec<serde_json::Value>>(),
+            generator.subschema_for::<AxisValues>(),
+            generator.subschema_for::<AxisRange>(),
+        ])
+    }
+}
+
+/// A TOML table read as an ordered list of located entries (file order).
+#[derive(Clone, Debug)]
+pub struct Entries<V>(pub Vec<(Loc<String>, Loc<V>)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Vis<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of \"dotted.path\" = value entries")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<V>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = map.next_key::<Loc<String>>()? {
+                    let v = map.next_value::<Loc<V>>()?;
+                    out.push((k, v));
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Vis(PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for Entries<V> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Entries_{}", V::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        std::collections::BTreeMap::<String, V>::json_schema(generator)
+    }
+}
 
 /// Top-level keys that describe the experiment rather than the organisation; sweeping
 /// them would make points incomparable.
@@ -413,22 +553,88 @@ pub(crate) fn check_path(
             format!("unknown path `{path}`: {e}{}", nearest(path, doc)),
         ));
     }
-    // Only "unknown field" is a path error; a bad value is reported by validation later,
+    // The format must accept the path: walked through the schema generated from the raw
+    // types (the parser's own definition). A bad value is reported by validation later,
     // located at the value.
-    if let Ok(text) = toml::to_string(&trial)
-        && let Err(e) = toml::from_str::<RawScenario>(&text)
-        && e.message().starts_with("unknown field")
-    {
+    if let Err(why) = schema_accepts(path) {
         return Err(cx.err_at_loc(
             key,
-            format!(
-                "unknown path `{path}`: {}{}",
-                e.message().trim_end(),
-                nearest(path, doc)
-            ),
+            format!("unknown path `{path}`: {why}{}", nearest(path, doc)),
         ));
     }
     Ok(())
+}
+
+/// The scenario format's JSON schema, generated once.
+fn scenario_schema() -> &'static serde_json::Value {
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| serde_json::Value::from(schemars::schema_for!(RawScenario)))
+}
+
+/// Whether the scenario format has a place at dotted `path` (array elements are addressed
+/// by name or index, so any segment selects an element); otherwise why not.
+fn schema_accepts(path: &str) -> Result<(), String> {
+    let root = scenario_schema();
+    let segs: Vec<&str> = path.split('.').collect();
+    match walk(root, root, &segs) {
+        Ok(()) => Ok(()),
+        Err(depth) => {
+            let at = segs[..=depth.min(segs.len() - 1)].join(".");
+            Err(format!("the scenario format has no field `{at}`"))
+        }
+    }
+}
+
+/// Follows `segs` from `schema`; on failure, how many segments were accepted.
+fn walk(root: &serde_json::Value, schema: &serde_json::Value, segs: &[&str]) -> Result<(), usize> {
+    use serde_json::Value as J;
+    let schema = match schema.get("$ref").and_then(J::as_str) {
+        Some(r) => r
+            .strip_prefix("#/$defs/")
+            .and_then(|name| root.get("$defs")?.get(name))
+            .unwrap_or(&J::Bool(true)),
+        None => schema,
+    };
+    let Some((seg, rest)) = segs.split_first() else {
+        return Ok(());
+    };
+    let obj = match schema {
+        J::Bool(b) => return if *b { Ok(()) } else { Err(0) },
+        J::Object(o) => o,
+        _ => return Err(0),
+    };
+    // Alternatives (Option, untagged shapes, externally tagged enums): the deepest wins.
+    for key in ["anyOf", "oneOf"] {
+        if let Some(J::Array(alts)) = obj.get(key) {
+            let mut best = 0;
+            for alt in alts {
+                match walk(root, alt, segs) {
+                    Ok(()) => return Ok(()),
+                    Err(d) => best = best.max(d),
+                }
+            }
+            return Err(best);
+        }
+    }
+    let deeper = |s: &serde_json::Value| walk(root, s, rest).map_err(|d| d + 1);
+    if let Some(props) = obj.get("properties").and_then(J::as_object)
+        && let Some(p) = props.get(*seg)
+    {
+        return deeper(p);
+    }
+    match obj.get("additionalProperties") {
+        Some(J::Bool(false)) => return Err(0),
+        Some(extra @ J::Object(_)) => return deeper(extra),
+        _ => {}
+    }
+    if let Some(items) = obj.get("items") {
+        return deeper(items);
+    }
+    // A schema that constrains nothing (e.g. a free-form value) takes any path.
+    let constrains = ["type", "properties", "enum", "const"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if constrains { Err(0) } else { Ok(()) }
 }
 
 impl Ctx<'_> {

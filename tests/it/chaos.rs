@@ -15,7 +15,7 @@ use blastsim::metrics::{Collector, TraceEvent, TraceRecord};
 use blastsim::model::config::*;
 use blastsim::model::simulate;
 use blastsim::model::world::simulate_traced;
-use blastsim::scenario::chaos_spec::{self, Bounds, FaultTemplate, TemplateKind};
+use blastsim::scenario::chaos::{self as chaos_spec, Bounds, FaultTemplate, TemplateKind};
 
 use crate::support::*;
 
@@ -489,9 +489,8 @@ fn check_chaos_err(chaos: &str, line: usize, column: usize, phrases: &[&str]) {
     let base = std::fs::read_to_string("scenarios/smoke.toml").unwrap();
     let text = format!("{base}\n{chaos}");
     let path = Path::new("scenarios/smoke.toml");
-    let s = blastsim::scenario::parse(&text, path, |p| std::fs::read_to_string(p))
-        .expect("the scenario part is valid");
-    let e = chaos_spec::parse(&text, path, &s).unwrap_err();
+    // `[chaos]` is validated with the rest of the scenario.
+    let e = blastsim::scenario::parse(&text, path, |p| std::fs::read_to_string(p)).unwrap_err();
     let base_lines = base.lines().count() + 1;
     assert_eq!((e.line(), e.column()), (base_lines + line, column), "{e}");
     for p in phrases {

@@ -15,8 +15,8 @@ use blastsim::engine::Seed;
 use blastsim::experiment::fixture::{demo_graph, demo_scenario, synthetic_simulate};
 use blastsim::experiment::frontier::{self, ResolvedObjectives};
 use blastsim::experiment::plan::{self, Shard};
+use blastsim::experiment::run_all_with;
 use blastsim::experiment::stats;
-use blastsim::experiment::{Overrides, run_all_with};
 use blastsim::metrics::METRICS;
 use blastsim::model::graph::{EdgeKind, ServiceGraphBuilder, ServiceId, ServiceSpec};
 use blastsim::report::journal;
@@ -356,14 +356,9 @@ fn a_folder_of_another_experiment_is_refused() {
         "{msg}"
     );
 
+    // The same scenario (same hash) under another seed.
     let mut reseeded = s.clone();
-    plan::apply_overrides(
-        &mut reseeded,
-        &Overrides {
-            seed: Some(2),
-            ..Overrides::default()
-        },
-    );
+    reseeded.seed = 2;
     let err = run_experiment(&reseeded, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
     assert!(format!("{err:#}").contains("another seed"), "{err:#}");
     // Nothing was overwritten: the folder still holds the first experiment.

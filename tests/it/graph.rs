@@ -9,7 +9,7 @@ use blastsim::model::blast::blast_radius;
 use blastsim::model::cascade::{CascadeParams, CascadeWorkspace, HitCause};
 use blastsim::model::graph::{EdgeKind, ServiceGraph, ServiceGraphBuilder, ServiceId, ServiceSpec};
 use blastsim::model::topology::{
-    FileFormat, PRESETS, TopologyError, TopologyOptions, TopologySpec, build,
+    FileFormat, TopologyError, TopologyOptions, TopologyPreset, TopologySpec, build,
 };
 use proptest::prelude::*;
 use rand::RngExt;
@@ -629,7 +629,7 @@ fn presets_load_with_expected_counts() {
     assert_eq!(dsb.tier(id("jaeger-agent")), 2, "only soft callers");
     let tt = load("train-ticket").unwrap();
     assert_eq!(tt.len(), 41);
-    assert_eq!(PRESETS.len(), 2);
+    assert_eq!(TopologyPreset::ALL.len(), 2);
     let e = load("no-such-preset").unwrap_err();
     assert!(
         e.message

@@ -722,7 +722,7 @@ fn cli_overrides_change_worlds_and_hash() {
 #[test]
 fn reparse_with_a_changed_document() {
     let s = parse(MINI).unwrap();
-    let mut doc = s.base_document.clone();
+    let mut doc = s.document();
     scenario::set_path(&mut doc, "authors.bots.count", toml::Value::Integer(7)).unwrap();
     let r = s.reparse(&doc).unwrap();
     assert_eq!(r.world(0, 0).authors[0].count, 7);
@@ -730,11 +730,26 @@ fn reparse_with_a_changed_document() {
 }
 
 #[test]
-fn chaos_table_is_kept_uninterpreted() {
+fn chaos_table_is_validated_with_the_scenario() {
+    // The old uninterpreted shape is now an unknown key, located at it.
     let t = format!("{MINI}\n[chaos]\nreviewer_outage = {{ fraction = [0.1, 0.9] }}\n");
-    let s = parse(&t).unwrap();
-    let chaos = s.chaos.unwrap();
-    assert!(chaos.get("reviewer_outage").is_some());
+    check_err(
+        &t,
+        "dir/s.toml",
+        50,
+        1,
+        &["unknown field `reviewer_outage`"],
+    );
+    let t = format!(
+        "{MINI}\n[chaos]\ncampaigns = 3\n[[chaos.faults]]\nkind = \"reviewer_outage\"\n\
+         at = {{ from = \"1d\", to = \"2d\" }}\nduration = \"1d\"\nfraction = 0.5\n"
+    );
+    let spec = parse(&t)
+        .unwrap()
+        .chaos
+        .expect("a [chaos] table gives a spec");
+    assert_eq!(spec.campaigns, 3);
+    assert_eq!(spec.templates[0].kind_name, "reviewer_outage");
 }
 
 #[test]

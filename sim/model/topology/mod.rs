@@ -92,6 +92,73 @@ pub enum FileFormat {
     Jaeger,
 }
 
+crate::kind_names!(FileFormat, "topology format", { Csv => "csv", Dot => "dot", Jaeger => "jaeger" });
+
+impl FileFormat {
+    /// The file extensions (lowercase, without the dot) that imply this format.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            FileFormat::Csv => &["csv"],
+            FileFormat::Dot => &["dot", "gv"],
+            FileFormat::Jaeger => &["json"],
+        }
+    }
+
+    /// The format a file extension implies (case-insensitive), if any.
+    pub fn from_extension(ext: &str) -> Option<FileFormat> {
+        let ext = ext.to_ascii_lowercase();
+        FileFormat::ALL
+            .into_iter()
+            .find(|f| f.extensions().contains(&ext.as_str()))
+    }
+}
+
+/// The graph generators (`topology = { generator = "..." }`), one per generated
+/// `TopologySpec` variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generator {
+    /// `TopologySpec::Layered`.
+    Layered,
+    /// `TopologySpec::ScaleFree`.
+    ScaleFree,
+    /// `TopologySpec::AlibabaLike`.
+    AlibabaLike,
+}
+
+crate::kind_names!(Generator, "topology generator", {
+    Layered => "layered",
+    ScaleFree => "scale_free",
+    AlibabaLike => "alibaba_like",
+});
+
+/// The shipped topology presets (`topology = { preset = "..." }`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopologyPreset {
+    /// DeathStarBench socialNetwork.
+    DeathStarBenchSocialNetwork,
+    /// TrainTicket.
+    TrainTicket,
+}
+
+crate::kind_names!(TopologyPreset, "topology preset", {
+    DeathStarBenchSocialNetwork => "deathstarbench-social-network",
+    TrainTicket => "train-ticket",
+});
+
+impl TopologyPreset {
+    /// The preset's DOT text, compiled into the binary.
+    pub fn text(self) -> &'static str {
+        match self {
+            TopologyPreset::DeathStarBenchSocialNetwork => {
+                include_str!("../../../scenarios/topologies/deathstarbench-social-network.dot")
+            }
+            TopologyPreset::TrainTicket => {
+                include_str!("../../../scenarios/topologies/train-ticket.dot")
+            }
+        }
+    }
+}
+
 /// Settings that apply to every topology source.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TopologyOptions {
@@ -134,9 +201,6 @@ impl fmt::Display for TopologyError {
 
 impl std::error::Error for TopologyError {}
 
-/// Names of the shipped presets.
-pub const PRESETS: &[&str] = &["deathstarbench-social-network", "train-ticket"];
-
 /// Builds the graph a spec describes.
 pub fn build(spec: &TopologySpec, opts: &TopologyOptions) -> Result<ServiceGraph, TopologyError> {
     check_options(opts)?;
@@ -160,7 +224,7 @@ pub fn build(spec: &TopologySpec, opts: &TopologyOptions) -> Result<ServiceGraph
                     column: 0,
                     message: format!(
                         "unknown preset `{name}`; expected one of: {}",
-                        PRESETS.join(", ")
+                        TopologyPreset::ALL.map(TopologyPreset::name).join(", ")
                     ),
                 });
             };
@@ -181,15 +245,8 @@ fn parse_file(path: &str, format: FileFormat, text: &str) -> Result<RawGraph, To
 
 /// The DOT text of a shipped preset.
 pub fn preset_text(name: &str) -> Option<&'static str> {
-    match name {
-        "deathstarbench-social-network" => Some(include_str!(
-            "../../../scenarios/topologies/deathstarbench-social-network.dot"
-        )),
-        "train-ticket" => Some(include_str!(
-            "../../../scenarios/topologies/train-ticket.dot"
-        )),
-        _ => None,
-    }
+    use crate::model::config::Kind;
+    TopologyPreset::parse(name).ok().map(TopologyPreset::text)
 }
 
 /// Share of user traffic that enters at entry services (see the module docs).

@@ -19,27 +19,26 @@
 //! draw from. Larger values are always the harsher ones, so `from` is the mildest value
 //! and the shrinker pulls parameters towards it.
 //!
-//! `Scenario::chaos` holds the table without locations (a `toml::Value`), so `parse`
-//! reads the scenario text again for its spans; `load` does that from the scenario's file.
+//! The table is validated with the rest of the scenario (so `blastsim validate` checks
+//! it, against the arms, groups and horizon of the same document) into
+//! `Scenario::chaos`; the chaos harness reads that, never the file again.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
-use std::path::Path;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::config::ActionClass;
+use crate::model::config::{ActionClass, FaultType, WorldConfig};
 use crate::scenario::Scenario;
-use crate::scenario::error::ScenarioError;
-use crate::scenario::raw::{Loc, OneOrMany};
-use crate::scenario::validate::{
-    Ctx, FAULT_KINDS, class_by_name, duration, fault_fields_apply, items, nonneg, one_of,
-    positive_duration, prob, unknown_name,
+use crate::scenario::error::{Ctx, Loc, R, ScenarioError, unknown_name};
+use crate::scenario::faults::fault_fields_apply;
+use crate::scenario::values::{
+    KindName, OneOrMany, any_of, duration, items, nonneg, positive_duration, prob,
 };
-
-type R<T> = Result<T, ScenarioError>;
 
 /// Campaigns when neither the file nor the command line says.
 pub const CAMPAIGNS_DEFAULT: u32 = 64;
@@ -143,11 +142,26 @@ pub enum RawRange<T> {
     },
 }
 
-#[derive(Deserialize)]
+/// `{ from = .., to = .. }`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawBetween<T> {
+    /// The mildest value.
     from: Loc<T>,
+    /// The harshest value.
     to: Loc<T>,
+}
+
+impl<T: JsonSchema> JsonSchema for RawRange<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Range_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        any_of(vec![
+            generator.subschema_for::<T>(),
+            generator.subschema_for::<RawBetween<T>>(),
+        ])
+    }
 }
 
 macro_rules! range_visitor {
@@ -184,75 +198,82 @@ range_visitor!(f64, "a number or a range { from = .., to = .. }",
 range_visitor!(String, "a duration such as \"3d\" or a range { from = \"1d\", to = \"7d\" }",
     visit_str: &str => |v: &str| v.to_string());
 
-/// One `[[chaos.faults]]` entry as written.
-#[derive(Deserialize)]
+/// One `[[chaos.faults]]` entry as written: the fields of a `[[faults]]` entry, each a
+/// fixed value or a `{ from, to }` range; `group` and `class` name one or several.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawFaultTemplate {
-    kind: Loc<String>,
+pub struct RawFaultTemplate {
+    /// What the fault does.
+    kind: Loc<KindName<FaultType>>,
+    /// When it starts.
     at: Loc<RawRange<String>>,
+    /// How long it lasts.
     duration: Loc<RawRange<String>>,
+    /// Groups to draw from (default: every group).
     #[serde(default)]
     group: Option<Loc<OneOrMany>>,
+    /// Share away (reviewer_outage, responder_shortage).
     #[serde(default)]
     fraction: Option<Loc<RawRange<f64>>>,
+    /// Classes to draw from (permission_misconfiguration).
     #[serde(default)]
     class: Option<Loc<OneOrMany>>,
+    /// Multiplier on defect probability (rogue_agent_burst).
     #[serde(default)]
     defect_multiplier: Option<Loc<RawRange<f64>>>,
+    /// Multiplier on escalation probability (rogue_agent_burst).
     #[serde(default)]
     escalation_multiplier: Option<Loc<RawRange<f64>>>,
+    /// Share of services affected (monitoring_blind_spot).
     #[serde(default)]
     service_share: Option<Loc<RawRange<f64>>>,
+    /// Multiplier on detection delay (monitoring_blind_spot).
     #[serde(default)]
     detection_multiplier: Option<Loc<RawRange<f64>>>,
 }
 
 /// `[chaos]` as written.
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawChaos {
+pub struct RawChaos {
+    /// Campaigns to run (default 64; `--campaigns` overrides).
     #[serde(default)]
     campaigns: Option<Loc<u32>>,
+    /// Runs per (campaign, arm), each with its own seed (default 1).
     #[serde(default)]
     replications: Option<Loc<u32>>,
+    /// Arms to attack (default: all).
     #[serde(default)]
     arms: Option<Loc<OneOrMany>>,
+    /// Fault templates (at least one).
     #[serde(default)]
     faults: Vec<RawFaultTemplate>,
 }
 
-/// The scenario document, reading only `[chaos]` (the rest is the scenario's business).
-#[derive(Deserialize)]
-struct ChaosOnly {
-    #[serde(default)]
-    chaos: Option<Loc<RawChaos>>,
-}
-
-/// Reads the scenario's file again and validates its `[chaos]` table.
+/// The validated `[chaos]` table of `scenario`.
 ///
-/// Errors when the file has no `[chaos]` table or it has no fault template: there is
-/// nothing to attack with.
+/// Errors when the scenario has no `[chaos]` table: there is nothing to attack with.
 pub fn load(scenario: &Scenario) -> R<ChaosSpec> {
-    let text = std::fs::read_to_string(&scenario.path).map_err(|e| ScenarioError::Read {
-        path: scenario.path.clone(),
-        message: e.to_string().to_lowercase(),
-    })?;
-    parse(&text, &scenario.path, scenario)
-}
-
-/// Validates the `[chaos]` table of scenario `text` (from `path`) against `scenario`, the
-/// same text already validated (for group and arm names and the horizon).
-pub fn parse(text: &str, path: &Path, scenario: &Scenario) -> R<ChaosSpec> {
-    let cx = Ctx { file: path, text };
-    let doc: ChaosOnly = toml::from_str(text)
-        .map_err(|e| cx.err(e.span().unwrap_or(0..0), e.message().trim_end().to_string()))?;
-    let Some(chaos) = doc.chaos else {
-        return Err(cx.err(
+    scenario.chaos.clone().ok_or_else(|| {
+        ScenarioError::Invalid(crate::scenario::Located::at(
+            &scenario.path,
+            "",
             0..0,
             "the scenario has no [chaos] table; add [[chaos.faults]] templates with ranges \
              (see scenarios/chaos-policies.toml)",
-        ));
-    };
+        ))
+    })
+}
+
+/// Validates `[chaos]` against the document's arms and the world of its first arm (group
+/// names, horizon; `overridden` when the horizon came from the command line).
+pub(crate) fn validate(
+    cx: Ctx<'_>,
+    chaos: &Loc<RawChaos>,
+    arm_names: &[&str],
+    world: &WorldConfig,
+    overridden: bool,
+) -> R<ChaosSpec> {
     let raw = chaos.get();
     if raw.faults.is_empty() {
         return Err(cx.err(
@@ -270,7 +291,6 @@ pub fn parse(text: &str, path: &Path, scenario: &Scenario) -> R<ChaosSpec> {
         Some(r) => *r.get(),
         None => 1,
     };
-    let arm_names: Vec<&str> = scenario.arms.iter().map(|a| a.name.as_str()).collect();
     let arms = match &raw.arms {
         None => (0..arm_names.len()).collect(),
         Some(list) => {
@@ -279,7 +299,7 @@ pub fn parse(text: &str, path: &Path, scenario: &Scenario) -> R<ChaosSpec> {
                 let i = arm_names
                     .iter()
                     .position(|n| *n == name.get().as_str())
-                    .ok_or_else(|| cx.err_at(&name, unknown_name("arm", name.get(), &arm_names)))?;
+                    .ok_or_else(|| cx.err_at(&name, unknown_name("arm", name.get(), arm_names)))?;
                 if !out.contains(&i) {
                     out.push(i);
                 }
@@ -291,7 +311,6 @@ pub fn parse(text: &str, path: &Path, scenario: &Scenario) -> R<ChaosSpec> {
             out
         }
     };
-    let world = &scenario.worlds[0];
     let authors: Vec<&str> = world.authors.iter().map(|a| a.name.as_str()).collect();
     let reviewers: Vec<&str> = world
         .reviewers
@@ -302,7 +321,7 @@ pub fn parse(text: &str, path: &Path, scenario: &Scenario) -> R<ChaosSpec> {
     let templates = raw
         .faults
         .iter()
-        .map(|f| template(cx, f, &authors, &reviewers, scenario.horizon))
+        .map(|f| template(cx, f, &authors, &reviewers, world.horizon, overridden))
         .collect::<R<Vec<_>>>()?;
     Ok(ChaosSpec {
         templates,
@@ -318,9 +337,9 @@ fn template(
     authors: &[&str],
     reviewers: &[&str],
     horizon: SimDuration,
+    overridden: bool,
 ) -> R<FaultTemplate> {
-    let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(k, _)| *k).collect();
-    let kind = one_of(cx, &f.kind, "fault kind", &kinds)?;
+    let kind: FaultType = cx.kind(&f.kind)?;
     let fields: [(&str, Option<Range<usize>>); 7] = [
         ("group", f.group.as_ref().map(Loc::span)),
         ("fraction", f.fraction.as_ref().map(Loc::span)),
@@ -345,13 +364,19 @@ fn template(
         return Err(cx.err_at(
             &f.at,
             format!(
-                "the fault may start at {}, at or after the horizon ({horizon})",
-                at.to
+                "the fault may start at {}, at or after the horizon ({horizon}{})",
+                at.to,
+                if overridden { ", set by --horizon" } else { "" }
             ),
         ));
     }
     let duration = durations(cx, &f.duration, "duration", true)?;
-    let need = |name: &str| cx.err_at(&f.kind, format!("fault kind `{kind}` needs `{name}`"));
+    let need = |name: &str| {
+        cx.err_at(
+            &f.kind,
+            format!("fault kind `{}` needs `{name}`", kind.name()),
+        )
+    };
     let groups = |names: &[&str], what: &str| -> R<Vec<usize>> {
         let Some(g) = &f.group else {
             return Ok(Vec::new());
@@ -372,15 +397,15 @@ fn template(
         numbers(cx, v.as_ref().ok_or_else(|| need(name))?, name, true)
     };
     let kind_out = match kind {
-        "reviewer_outage" => TemplateKind::ReviewerOutage {
+        FaultType::ReviewerOutage => TemplateKind::ReviewerOutage {
             groups: groups(reviewers, "reviewer group")?,
             fraction: probs(&f.fraction, "fraction")?,
         },
-        "permission_misconfiguration" => {
+        FaultType::PermissionMisconfiguration => {
             let list = f.class.as_ref().ok_or_else(|| need("class"))?;
             let mut classes = Vec::new();
             for c in items(list) {
-                let class = class_by_name(cx, &c)?;
+                let class: ActionClass = cx.kind(&c)?;
                 if !classes.contains(&class) {
                     classes.push(class);
                 }
@@ -394,7 +419,7 @@ fn template(
                 classes,
             }
         }
-        "rogue_agent_burst" => {
+        FaultType::RogueAgentBurst => {
             if f.defect_multiplier.is_none() && f.escalation_multiplier.is_none() {
                 return Err(need("defect_multiplier` or `escalation_multiplier"));
             }
@@ -408,7 +433,7 @@ fn template(
                 escalation_multiplier: mult(&f.escalation_multiplier, "escalation_multiplier")?,
             }
         }
-        "monitoring_blind_spot" => TemplateKind::MonitoringBlindSpot {
+        FaultType::MonitoringBlindSpot => TemplateKind::MonitoringBlindSpot {
             service_share: probs(&f.service_share, "service_share")?,
             detection_multiplier: numbers(
                 cx,
@@ -419,13 +444,13 @@ fn template(
                 false,
             )?,
         },
-        "dependency_degradation" => TemplateKind::DependencyDegradation,
-        _ => TemplateKind::ResponderShortage {
+        FaultType::DependencyDegradation => TemplateKind::DependencyDegradation,
+        FaultType::ResponderShortage => TemplateKind::ResponderShortage {
             fraction: probs(&f.fraction, "fraction")?,
         },
     };
     Ok(FaultTemplate {
-        kind_name: kind,
+        kind_name: kind.name(),
         kind: kind_out,
         at: Bounds {
             from: SimTime(at.from.as_ms()),
@@ -446,7 +471,7 @@ fn numbers(cx: Ctx<'_>, v: &Loc<RawRange<f64>>, name: &str, is_prob: bool) -> R<
     };
     match v.get() {
         RawRange::Fixed(x) => {
-            let x = check(&Loc(toml::Spanned::new(v.span(), *x)))?;
+            let x = check(&Loc::new(v.span(), *x))?;
             Ok(Bounds::fixed(x))
         }
         RawRange::Between { from, to } => {
@@ -479,10 +504,7 @@ fn durations(
         }
     };
     match v.get() {
-        RawRange::Fixed(x) => Ok(Bounds::fixed(check(&Loc(toml::Spanned::new(
-            v.span(),
-            x.clone(),
-        )))?)),
+        RawRange::Fixed(x) => Ok(Bounds::fixed(check(&Loc::new(v.span(), x.clone()))?)),
         RawRange::Between { from, to } => {
             let (a, b) = (check(from)?, check(to)?);
             if b < a {

@@ -1,0 +1,437 @@
+//! `[[authors]]`, `[[reviewers]]` and `[review]`: who proposes changes and who reviews them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use crate::model::config::{
+    ActionClass, AuthorGroup, AuthorKind, ClassSet, ClassTable, Escalation, LoadEffect,
+    ReviewerConfig, ReviewerGroup, Rework, Seniority, Severity, SeverityMix, SizeEffect,
+};
+use crate::model::dist::SizeDist;
+use crate::scenario::error::{Ctx, Loc, R};
+use crate::scenario::presets;
+use crate::scenario::values::{
+    ByKind, KindName, RawClassProbs, RawDist, RawHours, SUM_TOLERANCE, any_of, at_least_one,
+    class_probs, dist, finite, hours, nonneg, prob, unique_names,
+};
+
+/// Detection probability: one number for every class, or a table per class with an
+/// optional `default` for the classes not named.
+#[derive(Clone, Debug)]
+pub enum RawDetection {
+    /// The same for every class.
+    Scalar(Loc<f64>),
+    /// Per class.
+    PerClass(RawDetectionTable),
+}
+
+/// `detection = { code = 0.6, infra = 0.7, default = 0.5 }`.
+pub type RawDetectionTable = ByKind<ActionClass, f64, true>;
+
+impl<'de> Deserialize<'de> for RawDetection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawDetection;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a probability or a table of probabilities per action class")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawDetection, E> {
+                // The span of a bare number is recovered by the enclosing `Loc`.
+                Ok(RawDetection::Scalar(Loc::new(0..0, v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDetection, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDetection, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDetection, A::Error> {
+                RawDetectionTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawDetection::PerClass)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawDetection {
+    fn schema_name() -> Cow<'static, str> {
+        "Detection".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        any_of(vec![
+            generator.subschema_for::<f64>(),
+            generator.subschema_for::<RawDetectionTable>(),
+        ])
+    }
+}
+
+/// `severity = { default = {...}, destructive = {...} }`: per-class severity mixes; a
+/// class not named takes `default`, else the built-in mix (see `presets`).
+pub type RawSeverityTable = ByKind<ActionClass, RawSeverityMix, true>;
+
+/// Given a defect, P(each severity); they sum to 1 (a missing one is 0).
+pub type RawSeverityMix = ByKind<Severity, f64>;
+
+/// `size = { median_loc = 24, sigma = 1.0 }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSize {
+    /// Median lines of code.
+    pub median_loc: Loc<f64>,
+    /// Lognormal shape σ.
+    pub sigma: Loc<f64>,
+}
+
+/// `escalation = { after_failures = 2, probability = 0.3 }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEscalation {
+    /// Failures on one task before escalation is considered.
+    pub after_failures: u32,
+    /// P(escalating one class on each later failure).
+    pub probability: Loc<f64>,
+}
+
+/// `rework = { probability = 0.9, delay = { fixed = "2h" } }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRework {
+    /// P(the task is retried after a rejection).
+    pub probability: Loc<f64>,
+    /// Time spent reworking.
+    pub delay: Loc<RawDist>,
+}
+
+/// `[[authors]]`: a group of change authors.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthorGroup {
+    /// Unique group name.
+    pub name: Loc<String>,
+    /// "agent" or "human".
+    pub kind: Loc<KindName<AuthorKind>>,
+    /// Number of authors (at least 1).
+    pub count: Loc<u32>,
+    /// New tasks per author per day (per working day with `hours`).
+    pub tasks_per_day: Loc<f64>,
+    /// Tasks arrive only in these hours (default: around the clock).
+    #[serde(default)]
+    pub hours: Option<RawHours>,
+    /// P(first attempt of a task is of each class); must sum to 1.
+    pub mix: Loc<RawClassProbs>,
+    /// P(a change of each class is latently defective).
+    pub defect_probability: Loc<RawClassProbs>,
+    /// Severity mix per class (default: see `presets::default_severity`).
+    #[serde(default)]
+    pub severity: Option<RawSeverityTable>,
+    /// Change size (default median 24 LOC, σ 1.0).
+    #[serde(default)]
+    pub size: Option<RawSize>,
+    /// Classes access control lets the group execute.
+    pub permissions: Loc<Vec<Loc<KindName<ActionClass>>>>,
+    /// P(a good, deployed change completes its task) (default 1).
+    #[serde(default)]
+    pub task_success: Option<Loc<f64>>,
+    /// Most attempts at one task (default 3).
+    #[serde(default)]
+    pub max_attempts: Option<Loc<u32>>,
+    /// Agent escalation (default: none).
+    #[serde(default)]
+    pub escalation: Option<RawEscalation>,
+    /// Behaviour after rejection (default: always retry after an exponential 2h).
+    #[serde(default)]
+    pub rework: Option<RawRework>,
+}
+
+/// `[[reviewers]]`: a group of reviewers.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReviewerGroup {
+    /// Unique group name.
+    pub name: Loc<String>,
+    /// "junior" or "senior".
+    pub seniority: Loc<KindName<Seniority>>,
+    /// Number of reviewers (at least 1).
+    pub count: Loc<u32>,
+    /// Time one review takes.
+    pub review_time: Loc<RawDist>,
+    /// P(a careful review detects a defect): a number, or per class.
+    pub detection: Loc<RawDetection>,
+    /// Working hours (default: around the clock).
+    #[serde(default)]
+    pub hours: Option<RawHours>,
+}
+
+/// `[review]`: settings of the whole reviewer pool.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReviewSettings {
+    /// Rubber-stamping under load (default: none).
+    #[serde(default)]
+    pub rubber_stamp: Option<RawRubberStamp>,
+    /// Detection loss on large changes (default: none).
+    #[serde(default)]
+    pub size_effect: Option<RawSizeEffect>,
+    /// P(a good change is rejected anyway) (default 0).
+    #[serde(default)]
+    pub false_rejection: Option<Loc<f64>>,
+}
+
+/// `rubber_stamp = { queue_above = 10, detection_factor = 0.3 }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRubberStamp {
+    /// Queue length above which reviews are rushed.
+    pub queue_above: u32,
+    /// Multiplier on detection in a rushed review.
+    pub detection_factor: Loc<f64>,
+}
+
+/// `size_effect = { above_loc = 400, detection_factor = 0.5 }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSizeEffect {
+    /// Size above which detection degrades.
+    pub above_loc: u32,
+    /// Multiplier on detection for larger changes.
+    pub detection_factor: Loc<f64>,
+}
+
+fn mix(cx: Ctx<'_>, t: &Loc<RawClassProbs>, what: &str) -> R<ClassTable<f64>> {
+    let m = class_probs(cx, t.get(), what)?;
+    // Summed in class order, so the reported sum is reproducible.
+    let sum: f64 = m.0.iter().sum();
+    if (sum - 1.0).abs() > SUM_TOLERANCE {
+        return Err(cx.err_at(
+            t,
+            format!("{what} must sum to 1 (within {SUM_TOLERANCE:e}), but it sums to {sum}"),
+        ));
+    }
+    Ok(m)
+}
+
+fn severity_mix(cx: Ctx<'_>, m: &Loc<RawSeverityMix>, what: &str) -> R<SeverityMix> {
+    let r = m.get();
+    let get = |kind: Severity| -> R<f64> {
+        r.get(kind)
+            .map_or(Ok(0.0), |v| prob(cx, v, &format!("{what}.{}", kind.name())))
+    };
+    let s = SeverityMix {
+        local: get(Severity::Local)?,
+        cascading: get(Severity::Cascading)?,
+        environment_deletion: get(Severity::EnvironmentDeletion)?,
+    };
+    let sum = s.local + s.cascading + s.environment_deletion;
+    if (sum - 1.0).abs() > SUM_TOLERANCE {
+        return Err(cx.err_at(
+            m,
+            format!("{what} must sum to 1 (within {SUM_TOLERANCE:e}), but it sums to {sum}"),
+        ));
+    }
+    Ok(s)
+}
+
+fn severity(cx: Ctx<'_>, t: Option<&RawSeverityTable>, group: &str) -> R<ClassTable<SeverityMix>> {
+    let mut out = ClassTable(ActionClass::ALL.map(presets::default_severity));
+    let Some(t) = t else { return Ok(out) };
+    let what = format!("authors.{group}.severity");
+    let default = match &t.default {
+        Some(d) => Some(severity_mix(cx, d, &format!("{what}.default"))?),
+        None => None,
+    };
+    for class in ActionClass::ALL {
+        let i = class.index();
+        out.0[i] = match (t.get(class), default) {
+            (Some(m), _) => severity_mix(cx, m, &format!("{what}.{}", class.name()))?,
+            (None, Some(d)) => d,
+            (None, None) => out.0[i],
+        };
+    }
+    Ok(out)
+}
+
+pub(crate) fn authors(cx: Ctx<'_>, raw: &[RawAuthorGroup]) -> R<Vec<AuthorGroup>> {
+    if raw.is_empty() {
+        return Err(cx.err(
+            0..0,
+            "no [[authors]]: a scenario needs at least one group of change authors",
+        ));
+    }
+    unique_names(cx, raw.iter().map(|a| &a.name), "author group")?;
+    raw.iter().map(|a| author(cx, a)).collect()
+}
+
+fn author(cx: Ctx<'_>, a: &RawAuthorGroup) -> R<AuthorGroup> {
+    let name = a.name.get().clone();
+    let kind: AuthorKind = cx.kind(&a.kind)?;
+    let count = *a.count.get();
+    if count == 0 {
+        return Err(cx.err_at(
+            &a.count,
+            format!("author group `{name}` is empty: count must be at least 1"),
+        ));
+    }
+    let mut permissions = ClassSet::EMPTY;
+    for p in a.permissions.get() {
+        permissions = permissions.with(cx.kind(p)?);
+    }
+    let size = match &a.size {
+        Some(s) => {
+            let median_loc = finite(cx, &s.median_loc, "size.median_loc")?;
+            if median_loc < 1.0 {
+                return Err(cx.err_at(
+                    &s.median_loc,
+                    format!("size.median_loc must be at least 1 line, got {median_loc}"),
+                ));
+            }
+            SizeDist {
+                median_loc,
+                sigma: nonneg(cx, &s.sigma, "size.sigma")?,
+            }
+        }
+        None => presets::default_size(),
+    };
+    let escalation = match &a.escalation {
+        Some(e) => Some(Escalation {
+            after_failures: e.after_failures,
+            probability: prob(cx, &e.probability, "escalation.probability")?,
+        }),
+        None => None,
+    };
+    let rework = match &a.rework {
+        Some(r) => Rework {
+            probability: prob(cx, &r.probability, "rework.probability")?,
+            delay: dist(cx, &r.delay)?,
+        },
+        None => Rework {
+            probability: 1.0,
+            delay: presets::default_rework_delay(),
+        },
+    };
+    Ok(AuthorGroup {
+        kind,
+        count,
+        tasks_per_day: nonneg(cx, &a.tasks_per_day, "tasks_per_day")?,
+        hours: a.hours.as_ref().map(|h| hours(cx, h)).transpose()?,
+        mix: mix(cx, &a.mix, &format!("authors.{name}.mix"))?,
+        defect_probability: class_probs(
+            cx,
+            a.defect_probability.get(),
+            &format!("authors.{name}.defect_probability"),
+        )?,
+        severity: severity(cx, a.severity.as_ref(), &name)?,
+        size,
+        permissions,
+        task_success: match &a.task_success {
+            Some(t) => prob(cx, t, "task_success")?,
+            None => 1.0,
+        },
+        max_attempts: match &a.max_attempts {
+            Some(m) => at_least_one(cx, m, "max_attempts")?,
+            None => presets::MAX_ATTEMPTS_DEFAULT,
+        },
+        escalation,
+        rework,
+        name,
+    })
+}
+
+fn detection(cx: Ctx<'_>, d: &Loc<RawDetection>, group: &str) -> R<ClassTable<f64>> {
+    let what = format!("reviewers.{group}.detection");
+    match d.get() {
+        RawDetection::Scalar(v) => {
+            // A bare number's own span is the whole value.
+            let v = Loc::new(d.span(), *v.get());
+            Ok(ClassTable([prob(cx, &v, &what)?; 5]))
+        }
+        RawDetection::PerClass(t) => {
+            let default = match &t.default {
+                Some(v) => Some(prob(cx, v, &format!("{what}.default"))?),
+                None => None,
+            };
+            let mut out = [0.0; 5];
+            for c in ActionClass::ALL {
+                let class = c.name();
+                out[c.index()] = match (t.get(c), default) {
+                    (Some(v), _) => prob(cx, v, &format!("{what}.{class}"))?,
+                    (None, Some(d)) => d,
+                    (None, None) => {
+                        return Err(cx.err_at(
+                            d,
+                            format!(
+                                "{what} has no value for class `{class}`; give it or a `default`"
+                            ),
+                        ));
+                    }
+                };
+            }
+            Ok(ClassTable(out))
+        }
+    }
+}
+
+pub(crate) fn reviewers(
+    cx: Ctx<'_>,
+    raw: &[RawReviewerGroup],
+    settings: Option<&RawReviewSettings>,
+) -> R<ReviewerConfig> {
+    unique_names(cx, raw.iter().map(|r| &r.name), "reviewer group")?;
+    let mut groups = Vec::with_capacity(raw.len());
+    for r in raw {
+        let name = r.name.get().clone();
+        let seniority: Seniority = cx.kind(&r.seniority)?;
+        if *r.count.get() == 0 {
+            return Err(cx.err_at(
+                &r.count,
+                format!("reviewer group `{name}` is empty: count must be at least 1"),
+            ));
+        }
+        groups.push(ReviewerGroup {
+            seniority,
+            count: *r.count.get(),
+            review_time: dist(cx, &r.review_time)?,
+            detection: detection(cx, &r.detection, &name)?,
+            hours: r.hours.as_ref().map(|h| hours(cx, h)).transpose()?,
+            name,
+        });
+    }
+    // No rubber-stamping and no size effect unless the scenario says so.
+    let mut load = LoadEffect {
+        queue_above: u32::MAX,
+        detection_factor: 1.0,
+    };
+    let mut size = SizeEffect {
+        above_loc: u32::MAX,
+        detection_factor: 1.0,
+    };
+    let mut false_rejection = 0.0;
+    if let Some(s) = settings {
+        if let Some(r) = &s.rubber_stamp {
+            load = LoadEffect {
+                queue_above: r.queue_above,
+                detection_factor: prob(cx, &r.detection_factor, "rubber_stamp.detection_factor")?,
+            };
+        }
+        if let Some(e) = &s.size_effect {
+            size = SizeEffect {
+                above_loc: e.above_loc,
+                detection_factor: prob(cx, &e.detection_factor, "size_effect.detection_factor")?,
+            };
+        }
+        if let Some(f) = &s.false_rejection {
+            false_rejection = prob(cx, f, "false_rejection")?;
+        }
+    }
+    Ok(ReviewerConfig {
+        groups,
+        load,
+        size,
+        false_rejection,
+    })
+}
