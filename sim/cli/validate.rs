@@ -2,7 +2,8 @@
 //!
 //! Prints `ok: FILE (N arms x M points x R replications = T runs)` per good file and the
 //! located error (file:line:column, the source line and a caret) for each bad one on
-//! stderr; exits 2 if any file was bad. Writes nothing.
+//! stderr; exits 2 if any file was bad. Writes nothing. The checks are those `run`, `chaos`
+//! and `replay` apply (`scenario::load`), `[chaos]` included.
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 

@@ -588,11 +588,15 @@ fn schema_accepts(path: &str) -> Result<(), String> {
 /// Follows `segs` from `schema`; on failure, how many segments were accepted.
 fn walk(root: &serde_json::Value, schema: &serde_json::Value, segs: &[&str]) -> Result<(), usize> {
     use serde_json::Value as J;
+    // Draft 07 keeps definitions under `definitions`, later drafts under `$defs`.
     let schema = match schema.get("$ref").and_then(J::as_str) {
-        Some(r) => r
-            .strip_prefix("#/$defs/")
-            .and_then(|name| root.get("$defs")?.get(name))
-            .unwrap_or(&J::Bool(true)),
+        Some(r) => ["definitions", "$defs"]
+            .iter()
+            .find_map(|k| {
+                let name = r.strip_prefix(&format!("#/{k}/"))?;
+                root.get(*k)?.get(name)
+            })
+            .unwrap_or_else(|| panic!("the generated schema defines its reference {r}")),
         None => schema,
     };
     let Some((seg, rest)) = segs.split_first() else {

@@ -976,3 +976,277 @@ fn absurd_ranges_are_errors_not_panics() {
     );
     check_err(&t, "dir/s.toml", 25, 19, &["invalid time of day"]);
 }
+
+// ----- kinds, [chaos] in validation, command-line overrides -----
+
+/// Every value of kind `K` round-trips through its name; names are unique; an unknown
+/// name is refused with every valid name.
+fn round_trip<K: blastsim::model::config::Kind + std::fmt::Debug>() {
+    let names = K::names();
+    assert_eq!(names.len(), K::all().len());
+    for k in K::all() {
+        assert_eq!(K::parse(k.name()), Ok(*k), "{}", K::WHAT);
+    }
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), names.len(), "{} names are unique", K::WHAT);
+    let e = K::parse("no-such-name").unwrap_err();
+    assert_eq!(e.valid, names);
+    assert_eq!(e.what, K::WHAT);
+}
+
+#[test]
+fn every_kind_round_trips_through_its_parser() {
+    use blastsim::metrics::BreakerKind;
+    use blastsim::model::config::{
+        ActionClass, AuthorKind, FaultType, GuardAction, InvariantKind, KillOn, KillScope,
+        RequirementName, Seniority, Severity,
+    };
+    use blastsim::model::topology::{FileFormat, Generator, TopologyPreset};
+    use blastsim::scenario::presets::{AgentBreakerPreset, PolicyPreset};
+    round_trip::<ActionClass>();
+    round_trip::<AuthorKind>();
+    round_trip::<Severity>();
+    round_trip::<Seniority>();
+    round_trip::<RequirementName>();
+    round_trip::<GuardAction>();
+    round_trip::<KillOn>();
+    round_trip::<KillScope>();
+    round_trip::<FaultType>();
+    round_trip::<InvariantKind>();
+    round_trip::<FileFormat>();
+    round_trip::<Generator>();
+    round_trip::<TopologyPreset>();
+    round_trip::<PolicyPreset>();
+    round_trip::<AgentBreakerPreset>();
+    round_trip::<BreakerKind>();
+    // Each preset builds what it names.
+    for p in PolicyPreset::ALL {
+        assert_eq!(p.policy().name, p.name());
+    }
+    for f in FileFormat::ALL {
+        for ext in f.extensions() {
+            assert_eq!(FileFormat::from_extension(&ext.to_uppercase()), Some(f));
+        }
+    }
+}
+
+#[test]
+fn schema_lists_every_kind_name_and_types_chaos() {
+    use blastsim::metrics::BreakerKind;
+    use blastsim::model::config::{FaultType, Kind, RequirementName};
+    use blastsim::model::topology::Generator;
+    let out = Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let enums = |what: &str| -> Vec<String> {
+        let def = &json["definitions"][what.replace([' ', '-'], "_")];
+        def["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no enum for {what}: {def}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(enums(FaultType::WHAT), FaultType::names());
+    assert_eq!(enums(RequirementName::WHAT), RequirementName::names());
+    assert_eq!(enums(Generator::WHAT), Generator::names());
+    let breakers = json["definitions"]["Breakers"]["properties"]
+        .as_object()
+        .unwrap();
+    let mut keys: Vec<&str> = breakers.keys().map(String::as_str).collect();
+    let mut names = BreakerKind::names();
+    keys.sort_unstable();
+    names.sort_unstable();
+    assert_eq!(keys, names);
+    let chaos = json["definitions"]["RawChaos"]["properties"].as_object();
+    let keys: Vec<&String> = chaos.expect("chaos is typed").keys().collect();
+    assert_eq!(keys, ["arms", "campaigns", "faults", "replications"]);
+}
+
+/// 1-based line and column of the first `needle` in `text`.
+fn at(text: &str, needle: &str) -> (usize, usize) {
+    let i = text
+        .rfind(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in the text"));
+    let line = text[..i].matches('\n').count() + 1;
+    let col = text[..i].rfind('\n').map_or(i, |n| i - n - 1) + 1;
+    (line, col)
+}
+
+#[test]
+fn validate_rejects_every_bad_chaos_table_with_a_located_error() {
+    let fault = |body: &str| format!("{MINI}\n[chaos]\n[[chaos.faults]]\n{body}\n");
+    let ok = "kind = \"reviewer_outage\"\nat = { from = \"1d\", to = \"2d\" }\nduration = \"1d\"\nfraction = 0.5";
+    assert!(parse(&fault(ok)).unwrap().chaos.is_some());
+    let cases: [(String, &str, &[&str]); 9] = [
+        (
+            fault(&ok.replace("\"reviewer_outage\"", "\"reviewer_outtage\"")),
+            "\"reviewer_outtage\"",
+            &[
+                "unknown fault kind `reviewer_outtage`",
+                "did you mean `reviewer_outage`",
+            ],
+        ),
+        (
+            fault(&format!("{ok}\ngroup = \"juniors\"")),
+            "\"juniors\"",
+            &["unknown reviewer group `juniors`", "`seniors`"],
+        ),
+        (
+            fault(&ok.replace("fraction = 0.5", "fraction = { from = 0.8, to = 0.2 }")),
+            "0.2 }",
+            &["`to` (0.2) must be at least `from` (0.8)"],
+        ),
+        (
+            fault(&ok.replace("fraction = 0.5", "fraction = 1.5")),
+            "1.5",
+            &["fraction must be a probability between 0 and 1"],
+        ),
+        (
+            format!("{MINI}\n[chaos]\ncampaigns = 0\n[[chaos.faults]]\n{ok}\n"),
+            "0\n[[",
+            &["campaigns must be at least 1"],
+        ),
+        (
+            fault(&ok.replace("to = \"2d\"", "to = \"8d\"")),
+            "{ from = \"1d\"",
+            &["may start at 1w 1d, at or after the horizon (1w)"],
+        ),
+        (
+            fault(&format!("{ok}\ncolour = 1")),
+            "colour",
+            &["unknown field `colour`"],
+        ),
+        (
+            fault(&ok.replace("fraction = 0.5", "fraction = nan")),
+            "nan",
+            &["fraction must be a finite number"],
+        ),
+        (
+            format!("{MINI}\n[chaos]\ncampaigns = 2\n"),
+            "[chaos]",
+            &["[chaos] has no fault template"],
+        ),
+    ];
+    for (text, needle, phrases) in &cases {
+        let (line, col) = at(text, needle);
+        check_err(text, "dir/s.toml", line, col, phrases);
+    }
+}
+
+#[test]
+fn validate_binary_checks_chaos() {
+    let dir = std::env::temp_dir().join(format!("blastsim-chaos-validate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        "{MINI}\n[chaos]\n[[chaos.faults]]\nkind = \"dependency_degradaton\"\nat = \"1d\"\nduration = \"1d\"\n"
+    );
+    std::fs::write(dir.join("bad.toml"), &text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .current_dir(&dir)
+        .args(["validate", "bad.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    let (line, col) = at(&text, "\"dependency_degradaton\"");
+    assert!(
+        stderr.contains(&format!(
+            "bad.toml:{line}:{col}: unknown fault kind `dependency_degradaton`"
+        )),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn overridden_horizon_is_validated_like_the_file() {
+    let days = SimDuration::from_days;
+    let e = parse(MINI)
+        .unwrap()
+        .with_overrides(None, None, Some(SimDuration::ZERO))
+        .unwrap_err();
+    assert!(
+        e.message().contains("--horizon must be longer than zero"),
+        "{e}"
+    );
+
+    let t = format!(
+        "{MINI}\n[[faults]]\nkind = \"dependency_degradation\"\nat = \"2d\"\nduration = \"1d\"\n"
+    );
+    let s = parse(&t).unwrap();
+    assert!(s.clone().with_overrides(None, None, Some(days(3))).is_ok());
+    let e = s.with_overrides(None, None, Some(days(1))).unwrap_err();
+    let (line, col) = at(&t, "\"2d\"");
+    assert_eq!(
+        (e.file(), e.line(), e.column()),
+        (Path::new("dir/s.toml"), line, col),
+        "{e}"
+    );
+    assert!(
+        e.message()
+            .contains("the fault starts at 2d, at or after the horizon (1d, set by --horizon)"),
+        "{e}"
+    );
+
+    // A chaos template is checked against the overridden horizon too.
+    let t = format!(
+        "{MINI}\n[chaos]\n[[chaos.faults]]\nkind = \"dependency_degradation\"\nat = {{ from = \"1d\", to = \"3d\" }}\nduration = \"1d\"\n"
+    );
+    let e = parse(&t)
+        .unwrap()
+        .with_overrides(Some(5), None, Some(days(2)))
+        .unwrap_err();
+    assert_eq!(e.line(), at(&t, "{ from").0, "{e}");
+    assert!(e.message().contains("set by --horizon"), "{e}");
+}
+
+#[test]
+fn run_refuses_a_bad_overridden_horizon_with_exit_2() {
+    let dir = std::env::temp_dir().join(format!("blastsim-horizon-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        "{MINI}\n[[faults]]\nkind = \"dependency_degradation\"\nat = \"2d\"\nduration = \"1d\"\n"
+    );
+    std::fs::write(dir.join("s.toml"), &text).unwrap();
+    let run = |horizon: &str| {
+        Command::new(env!("CARGO_BIN_EXE_blastsim"))
+            .current_dir(&dir)
+            .args([
+                "run",
+                "s.toml",
+                "--quiet",
+                "--no-charts",
+                "--out",
+                "out",
+                "--horizon",
+                horizon,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("0s");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--horizon must be longer than zero"),
+        "{stderr}"
+    );
+    let out = run("1d");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (line, col) = at(&text, "\"2d\"");
+    assert!(
+        stderr.contains(&format!("s.toml:{line}:{col}: the fault starts at 2d")),
+        "{stderr}"
+    );
+    assert!(!dir.join("out").exists(), "nothing is written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
