@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use blastsim::model::simulate;
+use blastsim::metrics::simulate;
 
 #[path = "common/worlds.rs"]
 mod worlds;

@@ -13,9 +13,8 @@
 use std::time::Instant;
 
 use blastsim::engine::{Seed, SimDuration};
-use blastsim::metrics::RunOutput;
+use blastsim::metrics::{RunOutput, simulate};
 use blastsim::model::config::WorldConfig;
-use blastsim::model::simulate;
 
 #[path = "../benches/common/worlds.rs"]
 mod worlds;

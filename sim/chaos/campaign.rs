@@ -10,9 +10,8 @@
 use rayon::prelude::*;
 
 use crate::engine::Seed;
-use crate::metrics::{RunSummary, Violation};
+use crate::metrics::{RunSummary, Violation, simulate};
 use crate::model::config::WorldConfig;
-use crate::model::simulate;
 use crate::scenario::chaos::FaultTemplate;
 
 use super::schedule::{DrawnFault, draw_schedule, world_with};

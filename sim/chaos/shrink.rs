@@ -11,8 +11,8 @@
 //! `max_steps` runs in all.
 
 use crate::engine::{Seed, SimDuration};
+use crate::metrics::simulate;
 use crate::model::config::{FaultKind, WorldConfig};
-use crate::model::simulate;
 use crate::scenario::chaos::{Bounds, FaultTemplate, TemplateKind};
 
 use super::schedule::{DrawnFault, milder_classes, world_with};

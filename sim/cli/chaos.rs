@@ -24,9 +24,7 @@ use crate::chaos::{
 };
 use crate::chaos::{shrink, story, world_with};
 use crate::experiment::plan::run_id;
-use crate::metrics::TraceRecord;
-use crate::model::simulate;
-use crate::model::world::simulate_traced;
+use crate::model::trace::TraceRecord;
 use crate::scenario::{Scenario, chaos as chaos_spec};
 
 /// Runs per shrink, at most.

@@ -12,8 +12,8 @@ use anyhow::Context;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::chaos::{locate, story};
-use crate::metrics::TraceRecord;
-use crate::model::world::simulate_traced;
+use crate::metrics::simulate_traced;
+use crate::model::trace::TraceRecord;
 
 /// Metrics printed by replay: enough to recognise the run.
 const KEY_METRICS: [&str; 9] = [

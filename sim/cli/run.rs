@@ -75,7 +75,7 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
         progress: !args.quiet,
         command: command_line(),
     };
-    let outcome = run_experiment(&scenario, &opts, crate::model::simulate)?;
+    let outcome = run_experiment(&scenario, &opts, crate::metrics::simulate)?;
     if !args.no_charts {
         crate::report::render(&out)?;
     }

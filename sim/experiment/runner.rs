@@ -43,7 +43,7 @@ pub fn run_all<F>(
 where
     F: Fn(&RunSpec, &RunOutput) -> anyhow::Result<()> + Sync,
 {
-    run_all_with(scenario, runs, threads, crate::model::simulate, on_done)
+    run_all_with(scenario, runs, threads, crate::metrics::simulate, on_done)
 }
 
 /// As `run_all`, with the simulator passed in (tests and benches use synthetic ones).

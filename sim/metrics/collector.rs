@@ -1,8 +1,9 @@
 //! The streaming metrics collector: it sees every trace event once and keeps only
 //! counters, fixed-size histograms, per-incident records and per-day rows.
 //!
-//! It is the only place `RunSummary` is computed, so a run and a replay of its trace give
-//! the same row.
+//! It is the only place `RunSummary` is computed, and it sees nothing but trace events
+//! (it is a `TraceSink`; `metrics::run` hands it to the World), so a run and a replay of
+//! its trace give the same row.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +13,10 @@ use crate::engine::time::{MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_WEEK};
 use crate::engine::{SimTime, StopReason};
 use crate::metrics::run_output::{DayStats, IncidentRecord, RunOutput, Violation};
 use crate::metrics::summary::RunSummary;
-use crate::metrics::trace::{BreakerKind, BreakerState, TraceEvent};
+use crate::model::breaker::{BreakerKind, BreakerState};
 use crate::model::config::{AuthorKind, Invariants, Severity};
 use crate::model::graph::ServiceId;
+use crate::model::trace::{TraceEvent, TraceRecord, TraceSink};
 
 /// Records a value in an auto-resizing histogram. (`saturating_record` would clamp to
 /// the histogram's current range, which starts tiny: a wrong-quantile bug.)
@@ -68,6 +70,25 @@ pub struct Collector {
     deployed_human: u64,
     /// Per author kind (agent, human): proposals, rejections, refusals.
     by_kind: [KindCounts; 2],
+    /// Per breaker, indexed by `BreakerKind::index`: its blocks.
+    by_breaker: [BlockCounts; BreakerKind::ALL.len()],
+}
+
+/// Blocks kept per breaker.
+#[derive(Clone, Copy, Debug, Default)]
+struct BlockCounts {
+    /// Blocks of defective changes (safety bought).
+    true_blocks: u64,
+    /// Blocks of good changes (velocity lost).
+    false_blocks: u64,
+    /// Blocks that sent the change to senior review instead.
+    escalated: u64,
+}
+
+impl BlockCounts {
+    fn all(self) -> u64 {
+        self.true_blocks + self.false_blocks
+    }
 }
 
 /// Counts kept per author kind.
@@ -117,6 +138,7 @@ impl Collector {
             deployed_agent: 0,
             deployed_human: 0,
             by_kind: [KindCounts::default(); 2],
+            by_breaker: [BlockCounts::default(); BreakerKind::ALL.len()],
         }
     }
 
@@ -207,17 +229,13 @@ impl Collector {
                 escalated,
                 ..
             } => {
+                let counts = &mut self.by_breaker[breaker.index()];
                 if defective {
-                    s.blocks_true += 1.0;
+                    counts.true_blocks += 1;
                 } else {
-                    s.blocks_false += 1.0;
+                    counts.false_blocks += 1;
                 }
-                match breaker {
-                    BreakerKind::BlastGuard if escalated => s.guard_escalations += 1.0,
-                    BreakerKind::BlastGuard => s.guard_blocks += 1.0,
-                    BreakerKind::RateLimit => s.rate_limited += 1.0,
-                    _ => {}
-                }
+                counts.escalated += u64::from(escalated);
             }
             TraceEvent::Released {
                 held_ms, defective, ..
@@ -430,6 +448,20 @@ impl Collector {
         s.breaker_open_h = hours(self.breaker_open_ms as f64);
         s.freeze_h = hours(self.freeze_ms as f64);
         s.kill_switch_h = hours(self.kill_ms as f64);
+        for kind in BreakerKind::ALL {
+            let counts = self.by_breaker[kind.index()];
+            s.blocks_true += counts.true_blocks as f64;
+            s.blocks_false += counts.false_blocks as f64;
+            // Breakers with their own columns besides the totals.
+            match kind {
+                BreakerKind::BlastGuard => {
+                    s.guard_blocks = (counts.all() - counts.escalated) as f64;
+                    s.guard_escalations = counts.escalated as f64;
+                }
+                BreakerKind::RateLimit => s.rate_limited = counts.all() as f64,
+                BreakerKind::KillSwitch | BreakerKind::ErrorBudget | BreakerKind::Agent => {}
+            }
+        }
         if s.changes_deployed > 0.0 {
             s.change_failure_rate = s.incidents / s.changes_deployed;
         }
@@ -484,5 +516,17 @@ impl Collector {
             fingerprint,
             stop,
         }
+    }
+}
+
+impl TraceSink for Collector {
+    #[inline]
+    fn record(&mut self, record: &TraceRecord) {
+        self.observe(record.t, &record.event);
+    }
+
+    /// The collector has no use for trace-only events.
+    fn enabled(&self) -> bool {
+        false
     }
 }

@@ -1,8 +1,11 @@
 //! `RunSummary`: the per-run metrics, one row of `runs.csv`.
 //!
 //! The column list is defined once, here, by the `metrics!` table: name (units last), and
-//! what it means. CSV headers, the README's column reference, charts and the report all
-//! read this table, so a metric is named one way everywhere.
+//! what it means. `METRICS` is read by the `runs.csv` and `summary.csv` writers and
+//! readers (report::tables), the chart labels (report::charts), objective and constraint
+//! resolution (experiment::frontier), the scenario validator's metric-name check and the
+//! CLI's summary table, so a metric is named one way everywhere. (The README's column
+//! overview is prose written from it, not generated.)
 
 macro_rules! metrics {
     ($( $field:ident : $doc:literal ),* $(,)?) => {
@@ -21,15 +24,6 @@ macro_rules! metrics {
             /// The values in `METRICS` order.
             pub fn values(&self) -> Vec<f64> {
                 vec![$( self.$field, )*]
-            }
-
-            /// Builds a summary from values in `METRICS` order (used when reading CSVs back).
-            pub fn from_values(values: &[f64]) -> Option<RunSummary> {
-                if values.len() != METRICS.len() {
-                    return None;
-                }
-                let mut it = values.iter().copied();
-                Some(RunSummary { $( $field: it.next()?, )* })
             }
 
             /// The value of the metric called `name`.

@@ -1,7 +1,9 @@
 //! The execution gate: the automated breakers in the order the World consults them.
 //!
 //! Order: kill switch → error-budget freeze → per-agent breaker → rate limiter →
-//! blast-radius guard (see `breaker`'s module docs for why). Every block is labelled
+//! blast-radius guard, as `BreakerKind::ALL` lists them (see `breaker`'s module docs for
+//! why); `check` walks that list with an exhaustive match, so a new kind cannot be left
+//! out of the consultation. Every block is labelled
 //! with the truth by the World's trace (true block: the change was defective; false
 //! block: a good change lost or delayed). The gate itself never looks at the truth, except
 //! through the risk classifier, whose error rates are configured.
@@ -10,9 +12,9 @@ use std::collections::BTreeMap;
 
 use crate::engine::time::MS_PER_HOUR;
 use crate::engine::{SimDuration, SimTime};
-use crate::metrics::{BreakerKind, BreakerState};
 use crate::model::breaker::{
-    self, AgentBreaker, ErrorBudget, GuardDecision, KillSwitch, Permit, TokenBucket,
+    self, AgentBreaker, BreakerKind, BreakerState, ErrorBudget, GuardDecision, KillSwitch, Permit,
+    TokenBucket, Transition,
 };
 use crate::model::config::{ActionClass, BreakerConfig, FailureKinds};
 
@@ -71,9 +73,6 @@ pub(crate) enum Outcome {
     Flagged,
 }
 
-/// A per-agent breaker state change to report: agent, new state, end of the open period.
-pub(crate) type Transition = Option<(u32, BreakerState, Option<u64>)>;
-
 /// Breaker state of one run.
 pub(crate) struct Gate {
     cfg: BreakerConfig,
@@ -122,72 +121,25 @@ impl Gate {
         breaker::predict(reach, sigma, z)
     }
 
-    /// Consults every breaker about `action` at `now`.
-    pub(crate) fn check(&mut self, now: SimTime, action: &Action) -> (Verdict, Transition) {
-        let hold = |breaker, until| (Verdict::Hold { breaker, until }, None);
-        if let (Some(ks), Some(agent)) = (&self.kill_switch, action.agent)
-            && let Some(until) = ks.halted(now, agent)
-        {
-            return hold(BreakerKind::KillSwitch, until);
-        }
-        if let (Some(eb), Some(cfg)) = (&self.error_budget, &self.cfg.error_budget)
-            && (action.agent.is_some() || cfg.humans_too)
-            && eb.frozen(now)
-        {
-            let next = eb
-                .next_check(now)
-                .min(now + SimDuration::from_ms(MS_PER_HOUR));
-            return hold(BreakerKind::ErrorBudget, next);
-        }
+    /// Consults every breaker about `action` at `now`, in `BreakerKind::ALL` order, and
+    /// stops at the first that says no. Also returns the per-agent breaker's transition
+    /// (agent, change) if consulting it half-opened it.
+    pub(crate) fn check(
+        &mut self,
+        now: SimTime,
+        action: &Action,
+    ) -> (Verdict, Option<(u32, Transition)>) {
         let mut transition = None;
-        if let Some(agent) = action.agent {
-            if let Some(b) = self.agent_breakers.get_mut(agent as usize) {
-                let was_open = matches!(b.state(), breaker::BreakerState::Open { .. });
-                match b.permit(now) {
-                    Permit::Denied { until } => return hold(BreakerKind::Agent, until),
-                    Permit::Allowed => {
-                        if was_open {
-                            transition = Some((agent, BreakerState::HalfOpen, None));
-                        }
-                    }
-                }
-            }
-            if let Some(bucket) = self.agent_buckets.get_mut(agent as usize)
-                && let Err(next) = bucket.try_take(now)
-            {
-                return (
-                    Verdict::Hold {
-                        breaker: BreakerKind::RateLimit,
-                        until: next,
-                    },
-                    transition,
-                );
-            }
-            if let Some(rate) = self.cfg.rate_limit.and_then(|r| r.per_service) {
-                let bucket = self
-                    .service_buckets
-                    .entry(action.target)
-                    .or_insert_with(|| TokenBucket::new(&rate));
-                if let Err(next) = bucket.try_take(now) {
-                    return (
-                        Verdict::Hold {
-                            breaker: BreakerKind::RateLimit,
-                            until: next,
-                        },
-                        transition,
-                    );
-                }
-            }
-        }
-        if let Some(guard) = self.cfg.blast_guard
-            && (action.agent.is_some() || guard.humans_too)
-            && guard.classes.contains(action.class)
-            && !action.guard_cleared
-        {
-            match breaker::decide(&guard, action.predicted_users) {
-                GuardDecision::Allow => {}
-                GuardDecision::Block => return (Verdict::Drop, transition),
-                GuardDecision::Escalate => return (Verdict::Escalate, transition),
+        for kind in BreakerKind::ALL {
+            let stop = match kind {
+                BreakerKind::KillSwitch => self.kill_switch_holds(now, action),
+                BreakerKind::ErrorBudget => self.error_budget_holds(now, action),
+                BreakerKind::Agent => self.agent_holds(now, action, &mut transition),
+                BreakerKind::RateLimit => self.rate_limit_holds(now, action),
+                BreakerKind::BlastGuard => self.blast_guard_stops(action),
+            };
+            if let Some(verdict) = stop {
+                return (verdict, transition);
             }
         }
         let flagged = match (
@@ -200,9 +152,107 @@ impl Gate {
         (Verdict::Pass { flagged }, transition)
     }
 
+    /// The kill switch holds an agent it halts.
+    fn kill_switch_holds(&self, now: SimTime, action: &Action) -> Option<Verdict> {
+        let (ks, agent) = (self.kill_switch.as_ref()?, action.agent?);
+        let until = ks.halted(now, agent)?;
+        Some(Verdict::Hold {
+            breaker: BreakerKind::KillSwitch,
+            until,
+        })
+    }
+
+    /// The error-budget freeze holds agents (and humans, if so configured) while frozen,
+    /// until its next check (at most an hour).
+    fn error_budget_holds(&self, now: SimTime, action: &Action) -> Option<Verdict> {
+        let (eb, cfg) = (self.error_budget.as_ref()?, self.cfg.error_budget.as_ref()?);
+        if !((action.agent.is_some() || cfg.humans_too) && eb.frozen(now)) {
+            return None;
+        }
+        let until = eb
+            .next_check(now)
+            .min(now + SimDuration::from_ms(MS_PER_HOUR));
+        Some(Verdict::Hold {
+            breaker: BreakerKind::ErrorBudget,
+            until,
+        })
+    }
+
+    /// The per-agent breaker holds an agent it denies; a permit that half-opens it is
+    /// reported in `transition`.
+    fn agent_holds(
+        &mut self,
+        now: SimTime,
+        action: &Action,
+        transition: &mut Option<(u32, Transition)>,
+    ) -> Option<Verdict> {
+        let agent = action.agent?;
+        let b = self.agent_breakers.get_mut(agent as usize)?;
+        let was_open = b.state() == BreakerState::Open;
+        match b.permit(now) {
+            Permit::Denied { until } => Some(Verdict::Hold {
+                breaker: BreakerKind::Agent,
+                until,
+            }),
+            Permit::Allowed => {
+                if was_open {
+                    *transition = Some((agent, Transition::HalfOpened));
+                }
+                None
+            }
+        }
+    }
+
+    /// The rate limiter holds an agent out of tokens, per agent first, then per target.
+    fn rate_limit_holds(&mut self, now: SimTime, action: &Action) -> Option<Verdict> {
+        let agent = action.agent?;
+        let hold = |until| {
+            Some(Verdict::Hold {
+                breaker: BreakerKind::RateLimit,
+                until,
+            })
+        };
+        if let Some(bucket) = self.agent_buckets.get_mut(agent as usize)
+            && let Err(next) = bucket.try_take(now)
+        {
+            return hold(next);
+        }
+        if let Some(rate) = self.cfg.rate_limit.and_then(|r| r.per_service) {
+            let bucket = self
+                .service_buckets
+                .entry(action.target)
+                .or_insert_with(|| TokenBucket::new(&rate));
+            if let Err(next) = bucket.try_take(now) {
+                return hold(next);
+            }
+        }
+        None
+    }
+
+    /// The blast-radius guard drops or escalates a guarded action predicted too big.
+    fn blast_guard_stops(&self, action: &Action) -> Option<Verdict> {
+        let guard = self.cfg.blast_guard?;
+        if !((action.agent.is_some() || guard.humans_too)
+            && guard.classes.contains(action.class)
+            && !action.guard_cleared)
+        {
+            return None;
+        }
+        match breaker::decide(&guard, action.predicted_users) {
+            GuardDecision::Allow => None,
+            GuardDecision::Block => Some(Verdict::Drop),
+            GuardDecision::Escalate => Some(Verdict::Escalate),
+        }
+    }
+
     /// Reports the outcome of an agent's action to its breaker; the breaker's
     /// `FailureKinds` decide whether (and how) it counts.
-    pub(crate) fn record(&mut self, now: SimTime, agent: u32, outcome: Outcome) -> Transition {
+    pub(crate) fn record(
+        &mut self,
+        now: SimTime,
+        agent: u32,
+        outcome: Outcome,
+    ) -> Option<(u32, Transition)> {
         let kinds: FailureKinds = self.cfg.agent?.failures;
         let failure = match outcome {
             Outcome::Success => false,
@@ -213,12 +263,7 @@ impl Gate {
             Outcome::Refused | Outcome::Rejected | Outcome::Incident => return None,
         };
         let b = self.agent_breakers.get_mut(agent as usize)?;
-        match b.record(now, failure)? {
-            breaker::Transition::Tripped { until } => {
-                Some((agent, BreakerState::Open, Some(until.as_ms())))
-            }
-            breaker::Transition::Closed => Some((agent, BreakerState::Closed, None)),
-        }
+        Some((agent, b.record(now, failure)?))
     }
 
     /// An incident was detected.

@@ -2,8 +2,23 @@
 //!
 //! A pure decision function; the World applies what it returns.
 
-use crate::metrics::ReviewNeed;
+use serde::{Deserialize, Serialize};
+
 use crate::model::config::{ActionClass, AuthorKind, Policy, Requirement};
+
+/// What review a change needs, as the policy decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewNeed {
+    /// No review.
+    None,
+    /// One review by anyone.
+    Peer,
+    /// One review by a senior.
+    Senior,
+    /// Two reviews by distinct reviewers.
+    TwoPerson,
+}
 
 /// What the policy sees of a change.
 #[derive(Clone, Copy, Debug)]

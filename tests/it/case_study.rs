@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use blastsim::engine::Seed;
-use blastsim::metrics::{BreakerKind, TraceEvent, TraceRecord};
+use blastsim::metrics::{simulate, simulate_traced};
+use blastsim::model::breaker::BreakerKind;
 use blastsim::model::config::{ActionClass, AuthorKind, Severity};
-use blastsim::model::simulate;
-use blastsim::model::world::simulate_traced;
+use blastsim::model::trace::{TraceEvent, TraceRecord};
 use blastsim::scenario::{self, Scenario};
 
 fn kiro() -> Scenario {

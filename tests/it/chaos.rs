@@ -11,10 +11,9 @@ use blastsim::chaos::{
     Plan, Target, draw_schedule, findings, locate, run_campaigns, shrink, story,
 };
 use blastsim::engine::{Seed, SimDuration, SimTime};
-use blastsim::metrics::{Collector, TraceEvent, TraceRecord};
+use blastsim::metrics::{Collector, simulate, simulate_traced};
 use blastsim::model::config::*;
-use blastsim::model::simulate;
-use blastsim::model::world::simulate_traced;
+use blastsim::model::trace::{TraceEvent, TraceRecord};
 use blastsim::scenario::chaos::{self as chaos_spec, Bounds, FaultTemplate, TemplateKind};
 
 use crate::support::*;

@@ -11,9 +11,9 @@ use std::process::Command;
 
 use blastsim::engine::Seed;
 use blastsim::experiment::plan::replication_seed;
-use blastsim::metrics::{TraceEvent, TraceRecord};
+use blastsim::metrics::simulate_traced;
 use blastsim::model::config::{ActionClass, AuthorKind, DeployConfig, Requirement, WorldConfig};
-use blastsim::model::world::simulate_traced;
+use blastsim::model::trace::{TraceEvent, TraceRecord};
 use blastsim::scenario::Scenario;
 
 /// The tables whose bytes must not depend on threads (manifest.json holds wall times).

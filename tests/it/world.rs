@@ -2,11 +2,11 @@
 //! worlds, and the common-random-numbers property.
 
 use blastsim::engine::{Seed, SimDuration};
-use blastsim::metrics::{BreakerKind, TraceEvent, TraceRecord};
+use blastsim::metrics::{simulate, simulate_traced};
+use blastsim::model::breaker::BreakerKind;
 use blastsim::model::config::*;
 use blastsim::model::dist::DurationDist;
-use blastsim::model::simulate;
-use blastsim::model::world::simulate_traced;
+use blastsim::model::trace::{TraceEvent, TraceRecord};
 
 use crate::support::*;
 

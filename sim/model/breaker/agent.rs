@@ -33,21 +33,8 @@
 use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
+use crate::model::breaker::{BreakerState, Transition};
 use crate::model::config::{AgentBreakerConfig, BreakerWindow};
-
-/// The state of an agent breaker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BreakerState {
-    /// Actions flow; outcomes fill the sliding window.
-    Closed,
-    /// Actions are denied until `until`; the first `permit` at or after it half-opens.
-    Open {
-        /// The end of the open period.
-        until: SimTime,
-    },
-    /// A limited number of trial actions decide whether to close or open again.
-    HalfOpen,
-}
 
 /// The answer to "may this agent act now?".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,18 +50,6 @@ pub enum Permit {
         /// the World should also retry as soon as `record` reports `Transition::Closed`.
         until: SimTime,
     },
-}
-
-/// A state change reported by `AgentBreaker::record`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transition {
-    /// The breaker tripped (from closed, or from half-open after failed trials).
-    Tripped {
-        /// The end of the new open period.
-        until: SimTime,
-    },
-    /// The half-open trials succeeded and the breaker closed with a fresh window.
-    Closed,
 }
 
 /// The sliding window of outcomes while closed.
@@ -103,6 +78,8 @@ pub struct AgentBreaker {
     open_for: SimDuration,
     half_open_trials: u32,
     state: BreakerState,
+    /// The end of the open period, while open.
+    open_until: SimTime,
     window: Window,
     /// Failures currently in the window (closed) or among trial outcomes (half-open).
     failures: u32,
@@ -157,6 +134,7 @@ impl AgentBreaker {
             open_for: cfg.open_for,
             half_open_trials: cfg.half_open_trials,
             state: BreakerState::Closed,
+            open_until: SimTime::ZERO,
             window,
             failures: 0,
             trials_permitted: 0,
@@ -173,6 +151,11 @@ impl AgentBreaker {
         self.state
     }
 
+    /// The end of the open period while `state` is `Open`.
+    pub fn open_until(&self) -> Option<SimTime> {
+        (self.state == BreakerState::Open).then_some(self.open_until)
+    }
+
     /// Times the breaker tripped so far.
     pub fn trips(&self) -> u32 {
         self.trips
@@ -183,8 +166,8 @@ impl AgentBreaker {
     /// half-open happens, so two Worlds that ask at different moments account the same.
     pub fn open_time(&self, now: SimTime) -> SimDuration {
         match self.state {
-            BreakerState::Open { until } => {
-                self.open_time_done + now.min(until).saturating_since(self.opened_at)
+            BreakerState::Open => {
+                self.open_time_done + now.min(self.open_until).saturating_since(self.opened_at)
             }
             BreakerState::Closed | BreakerState::HalfOpen => self.open_time_done,
         }
@@ -196,13 +179,14 @@ impl AgentBreaker {
         match self.state {
             BreakerState::Closed => self.window_count(),
             BreakerState::HalfOpen => self.trials_recorded,
-            BreakerState::Open { .. } => 0,
+            BreakerState::Open => 0,
         }
     }
 
     /// May the agent act now? While half-open, an `Allowed` answer uses up one trial.
     pub fn permit(&mut self, now: SimTime) -> Permit {
-        if let BreakerState::Open { until } = self.state {
+        if self.state == BreakerState::Open {
+            let until = self.open_until;
             if now < until {
                 return Permit::Denied { until };
             }
@@ -220,7 +204,7 @@ impl AgentBreaker {
                     }
                 }
             }
-            BreakerState::Open { .. } => unreachable!("an ended open period was half-opened"),
+            BreakerState::Open => unreachable!("an ended open period was half-opened"),
         }
     }
 
@@ -229,7 +213,7 @@ impl AgentBreaker {
     pub fn record(&mut self, now: SimTime, failure: bool) -> Option<Transition> {
         match self.state {
             // Dropped, as resilience4j discards the open state's metrics.
-            BreakerState::Open { .. } => None,
+            BreakerState::Open => None,
             BreakerState::Closed => {
                 self.push(now, failure);
                 let calls = self.window_count();
@@ -270,15 +254,16 @@ impl AgentBreaker {
 
     fn trip(&mut self, now: SimTime) -> Transition {
         let until = now + self.open_for;
-        self.state = BreakerState::Open { until };
+        self.state = BreakerState::Open;
+        self.open_until = until;
         self.opened_at = now;
         self.trips += 1;
         Transition::Tripped { until }
     }
 
     fn half_open(&mut self) {
-        if let BreakerState::Open { until } = self.state {
-            self.open_time_done = self.open_time_done + (until - self.opened_at);
+        if self.state == BreakerState::Open {
+            self.open_time_done = self.open_time_done + (self.open_until - self.opened_at);
         }
         self.state = BreakerState::HalfOpen;
         self.failures = 0;

@@ -1,15 +1,16 @@
 //! Execution and deployment: the breaker gate, direct deployment and staged waves.
 
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::metrics::{BreakerKind, TraceEvent};
+use crate::model::breaker::BreakerKind;
 use crate::model::change::{Phase, draw};
 use crate::model::config::{ActionClass, DeployConfig};
 use crate::model::gate::{Action, Outcome, Verdict};
 use crate::model::graph::ServiceId;
+use crate::model::trace::{TraceEvent, TraceSink};
 
-use super::{Event, Failure, Tracer, World};
+use super::{Event, Failure, World};
 
-impl<T: Tracer> World<'_, T> {
+impl<S: TraceSink> World<'_, S> {
     /// Runs the breakers; on a pass, deploys.
     pub(super) fn execute(&mut self, slot: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();

@@ -1,17 +1,17 @@
 //! Incidents: starting a fault, detection, responders, repair and restoration.
 
 use crate::engine::{Scheduler, SimDuration};
-use crate::metrics::{CascadeHit, TraceEvent};
 use crate::model::cascade::CascadeParams;
 use crate::model::change::{Phase, purpose};
 use crate::model::config::Severity;
 use crate::model::gate::Outcome;
 use crate::model::graph::ServiceId;
 use crate::model::incident::Incident;
+use crate::model::trace::{CascadeHit, TraceEvent, TraceSink};
 
-use super::{Event, Failure, Tracer, World};
+use super::{Event, Failure, World};
 
-impl<T: Tracer> World<'_, T> {
+impl<S: TraceSink> World<'_, S> {
     pub(super) fn start_incident(&mut self, slot: u32, share: f64, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let c = &self.changes[slot as usize];
@@ -94,7 +94,7 @@ impl<T: Tracer> World<'_, T> {
         };
         let (agent, users) = (inc.agent, inc.users_hit_peak());
         self.emit(now, event);
-        if self.tracer.enabled() {
+        if self.sink.enabled() {
             let hits = self.incidents.incidents[n as usize]
                 .hits
                 .iter()

@@ -3,8 +3,9 @@
 //! A change flows: task arrival → proposal (truth drawn) → access control → approval
 //! policy → review queue → breakers at execution → deployment (direct or in waves) →
 //! fine, or incident → detection → recovery (responder, rollback or rebuild) → restored.
-//! Every step is reported as a `TraceEvent` to the metrics collector (and to a tracer when
-//! one is given), so the trace alone reproduces the run's metrics.
+//! Every step is reported as a `TraceEvent` to the run's `TraceSink` (in a real run the
+//! metrics collector, with a tracer beside it when one is given: see `metrics::run`), so
+//! the trace alone reproduces the run's metrics.
 //!
 //! Handlers read state, ask pure helpers (`policy::decide`, the breakers, the cascade)
 //! what to do, apply it and schedule follow-ups. Nothing here reads a clock, a file or a
@@ -19,47 +20,22 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 
 use crate::engine::time::{MS_PER_DAY, MS_PER_HOUR};
-use crate::engine::{Model, Scheduler, Seed, SimDuration, SimTime, Simulation, StreamRng};
-use crate::metrics::{Collector, ReviewNeed, RunOutput, TraceEvent, TraceRecord};
+use crate::engine::{
+    Model, Scheduler, Seed, SimDuration, SimTime, Simulation, StopReason, StreamRng,
+};
 use crate::model::change::{Change, Phase, TaskRef, draw, first_class};
 use crate::model::config::{ActionClass, AuthorKind, ClassSet, WorldConfig};
 use crate::model::gate::{Gate, Outcome};
 use crate::model::graph::{ServiceGraph, ServiceId};
 use crate::model::incident::IncidentBook;
-use crate::model::policy::{ChangeView, decide};
+use crate::model::policy::{ChangeView, ReviewNeed, decide};
 use crate::model::reviewers::ReviewerPool;
+use crate::model::trace::{TraceEvent, TraceRecord, TraceSink};
 
 /// Stream kinds of `Seed::stream`: one per purpose, so adding one never shifts another.
 mod stream {
     /// Task arrivals and task seeds of one author.
     pub(super) const AUTHOR: u64 = 1;
-}
-
-/// Receives every trace record of a run (for `replay --trace`).
-pub trait Tracer {
-    /// Called once per trace event, in order.
-    fn record(&mut self, record: &TraceRecord);
-    /// Whether records are kept; events that exist only for the trace are skipped if not.
-    fn enabled(&self) -> bool {
-        true
-    }
-}
-
-/// A tracer that keeps nothing: the default, and free.
-pub struct NoTrace;
-
-impl Tracer for NoTrace {
-    #[inline(always)]
-    fn record(&mut self, _record: &TraceRecord) {}
-    fn enabled(&self) -> bool {
-        false
-    }
-}
-
-impl<F: FnMut(&TraceRecord)> Tracer for F {
-    fn record(&mut self, record: &TraceRecord) {
-        self(record)
-    }
 }
 
 /// The closed set of events of the World.
@@ -164,11 +140,11 @@ struct Author {
 }
 
 /// The simulated organisation of one run.
-pub struct World<'a, T: Tracer> {
+pub struct World<'a, S: TraceSink> {
     cfg: &'a WorldConfig,
     graph: &'a ServiceGraph,
-    collector: Collector,
-    tracer: T,
+    /// Where every trace event goes.
+    sink: S,
     authors: Vec<Author>,
     changes: Vec<Change>,
     free_slots: Vec<u32>,
@@ -190,17 +166,16 @@ pub struct World<'a, T: Tracer> {
     rechecks: std::collections::BTreeSet<u64>,
 }
 
-impl<'a, T: Tracer> World<'a, T> {
+impl<'a, S: TraceSink> World<'a, S> {
     /// Emits a trace event now.
     pub(crate) fn emit(&mut self, now: SimTime, event: TraceEvent) {
-        self.collector.observe(now.as_ms(), &event);
-        self.tracer.record(&TraceRecord {
+        self.sink.record(&TraceRecord {
             t: now.as_ms(),
             event,
         });
     }
 
-    fn new(cfg: &'a WorldConfig, seed: Seed, tracer: T) -> Self {
+    fn new(cfg: &'a WorldConfig, seed: Seed, sink: S) -> Self {
         let graph: &ServiceGraph = &cfg.infra.graph;
         let mut authors = Vec::new();
         let mut agents = 0u32;
@@ -222,8 +197,7 @@ impl<'a, T: Tracer> World<'a, T> {
         World {
             cfg,
             graph,
-            collector: Collector::new(&cfg.invariants, cfg.horizon.as_ms()),
-            tracer,
+            sink,
             authors,
             changes: Vec::new(),
             free_slots: Vec::new(),
@@ -465,7 +439,7 @@ pub(crate) enum Failure {
     Ineffective,
 }
 
-impl<T: Tracer> Model for World<'_, T> {
+impl<S: TraceSink> Model for World<'_, S> {
     type Event = Event;
 
     fn handle(&mut self, event: Event, sched: &mut Scheduler<Event>) {
@@ -522,14 +496,21 @@ impl<T: Tracer> Model for World<'_, T> {
     }
 }
 
-/// Simulates one run of `world` from `seed`: a pure function of its arguments.
-pub fn simulate(world: &WorldConfig, seed: Seed) -> RunOutput {
-    simulate_traced(world, seed, NoTrace)
+/// How a run ended, besides its trace: what the metrics need that no event carries.
+#[derive(Clone, Debug)]
+pub struct RunEnd {
+    /// Which limit ended the run.
+    pub stop: StopReason,
+    /// Hash of every dispatched event: the witness of determinism.
+    pub fingerprint: u64,
+    /// The services hit by the run's worst incident (largest user-impact minutes).
+    pub worst_hit: Vec<ServiceId>,
 }
 
-/// Simulates one run and hands every trace record to `tracer`.
-pub fn simulate_traced<T: Tracer>(world: &WorldConfig, seed: Seed, tracer: T) -> RunOutput {
-    let mut sim = Simulation::new(World::new(world, seed, tracer));
+/// Simulates one run of `world` from `seed`, reporting every trace event to `sink`: a pure
+/// function of its arguments. Hands the sink back with how the run ended.
+pub fn run<S: TraceSink>(world: &WorldConfig, seed: Seed, sink: S) -> (S, RunEnd) {
+    let mut sim = Simulation::new(World::new(world, seed, sink));
     let horizon = SimTime::ZERO + world.horizon;
     {
         let (model, sched) = sim.parts();
@@ -544,6 +525,11 @@ pub fn simulate_traced<T: Tracer>(world: &WorldConfig, seed: Seed, tracer: T) ->
     }
     let mut model = sim.into_model();
     model.emit(horizon, TraceEvent::RunEnded { events });
-    let worst = model.incidents.worst.1.iter().map(|h| h.service).collect();
-    model.collector.finish(stop, fingerprint, worst)
+    let worst_hit = model.incidents.worst.1.iter().map(|h| h.service).collect();
+    let end = RunEnd {
+        stop,
+        fingerprint,
+        worst_hit,
+    };
+    (model.sink, end)
 }

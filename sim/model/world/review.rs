@@ -2,14 +2,14 @@
 //! auto-approve timeout and working shifts.
 
 use crate::engine::Scheduler;
-use crate::metrics::TraceEvent;
 use crate::model::change::{Phase, draw, purpose};
 use crate::model::gate::Outcome;
 use crate::model::reviewers::{Busy, ReviewTask};
+use crate::model::trace::{TraceEvent, TraceSink};
 
-use super::{Event, Failure, Tracer, World};
+use super::{Event, Failure, World};
 
-impl<T: Tracer> World<'_, T> {
+impl<S: TraceSink> World<'_, S> {
     pub(super) fn request_reviews(
         &mut self,
         slot: u32,

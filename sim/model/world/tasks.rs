@@ -2,19 +2,24 @@
 //! injected faults and the end-of-run bookkeeping.
 
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::metrics::{BreakerState, TraceEvent};
+use crate::model::breaker::Transition;
 use crate::model::change::{Phase, draw, purpose};
 use crate::model::config::{AuthorKind, ClassSet, FaultKind};
-use crate::model::gate::{Outcome, Transition};
+use crate::model::gate::Outcome;
+use crate::model::trace::{TraceEvent, TraceSink};
 
-use super::{Event, Failure, Tracer, World};
+use super::{Event, Failure, World};
 
-impl<T: Tracer> World<'_, T> {
+impl<S: TraceSink> World<'_, S> {
     /// Reports a per-agent breaker transition, and lets that agent's parked changes try
     /// again: all of them when the breaker closes, otherwise at the end of the new open
     /// period.
-    pub(super) fn emit_transition(&mut self, transition: Transition, sched: &mut Scheduler<Event>) {
-        let Some((agent, state, open_until_ms)) = transition else {
+    pub(super) fn emit_transition(
+        &mut self,
+        transition: Option<(u32, Transition)>,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let Some((agent, transition)) = transition else {
             return;
         };
         let now = sched.now();
@@ -22,18 +27,16 @@ impl<T: Tracer> World<'_, T> {
             now,
             TraceEvent::AgentBreaker {
                 agent,
-                state,
-                open_until_ms,
+                state: transition.state(),
+                open_until_ms: transition.open_until().map(SimTime::as_ms),
             },
         );
-        match state {
-            BreakerState::Closed => self.wake_agent(agent, usize::MAX, sched),
-            BreakerState::Open => {
-                if let Some(until) = open_until_ms {
-                    sched.at(SimTime(until), Event::AgentRecheck { agent });
-                }
+        match transition {
+            Transition::Closed => self.wake_agent(agent, usize::MAX, sched),
+            Transition::Tripped { until } => {
+                sched.at(until, Event::AgentRecheck { agent });
             }
-            BreakerState::HalfOpen => {}
+            Transition::HalfOpened => {}
         }
     }
 

@@ -1,75 +1,45 @@
-//! Trace events: the domain-level story of a run, one record per thing that happened.
+//! Trace events: the domain-level story of a run, one record per thing that happened,
+//! and the sink the World reports them to.
 //!
-//! The World emits every event to the metrics collector and, when asked, to a trace
-//! sink. Because the collector sees nothing else, replaying a written trace into a fresh
-//! collector reproduces the run's `runs.csv` row exactly: the trace is a complete witness.
+//! The World reports every event, in order, to one `TraceSink` and to nothing else; it
+//! neither owns nor calls the metrics. `metrics::run` wires a World to the metrics
+//! collector (and, for `replay --trace`, to a tracer beside it). Because the collector sees
+//! nothing but these events, replaying a written trace into a fresh collector reproduces
+//! the run's `runs.csv` row exactly: the trace is a complete witness.
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::breaker::{BreakerKind, BreakerState};
 use crate::model::config::{ActionClass, AuthorKind, Severity};
+use crate::model::policy::ReviewNeed;
 
-/// What review a change needs, as the policy decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewNeed {
-    /// No review.
-    None,
-    /// One review by anyone.
-    Peer,
-    /// One review by a senior.
-    Senior,
-    /// Two reviews by distinct reviewers.
-    TwoPerson,
-}
-
-/// The breakers, as named in traces and accounting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerKind {
-    /// The incident kill switch.
-    KillSwitch,
-    /// The error-budget freeze.
-    ErrorBudget,
-    /// The per-agent circuit breaker.
-    Agent,
-    /// The token-bucket rate limiter.
-    RateLimit,
-    /// The blast-radius guard.
-    BlastGuard,
-}
-
-impl BreakerKind {
-    /// Every breaker, in the order the World consults them.
-    pub const ALL: [BreakerKind; 5] = [
-        BreakerKind::KillSwitch,
-        BreakerKind::ErrorBudget,
-        BreakerKind::Agent,
-        BreakerKind::RateLimit,
-        BreakerKind::BlastGuard,
-    ];
-
-    /// The name used in scenario files and CSV columns.
-    pub fn name(self) -> &'static str {
-        match self {
-            BreakerKind::KillSwitch => "kill_switch",
-            BreakerKind::ErrorBudget => "error_budget",
-            BreakerKind::Agent => "agent",
-            BreakerKind::RateLimit => "rate_limit",
-            BreakerKind::BlastGuard => "blast_guard",
-        }
+/// Receives every trace record of a run, in order. Static dispatch: the World is generic
+/// over its sink, and the record is borrowed, so reporting allocates nothing.
+pub trait TraceSink {
+    /// Called once per trace event, in order.
+    fn record(&mut self, record: &TraceRecord);
+    /// Whether events that exist only for the trace (`CascadeSpread`, whose size grows
+    /// with the cascade) are wanted; the World skips building them if not.
+    fn enabled(&self) -> bool {
+        true
     }
 }
 
-/// The state of a per-agent breaker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerState {
-    /// Actions flow.
-    Closed,
-    /// Actions are refused.
-    Open,
-    /// A few trial actions are allowed.
-    HalfOpen,
+/// A sink that keeps nothing: the default tracer, and free.
+pub struct NoTrace;
+
+impl TraceSink for NoTrace {
+    #[inline(always)]
+    fn record(&mut self, _record: &TraceRecord) {}
+    fn enabled(&self) -> bool {
+        false
+    }
+}
+
+impl<F: FnMut(&TraceRecord)> TraceSink for F {
+    fn record(&mut self, record: &TraceRecord) {
+        self(record)
+    }
 }
 
 /// One thing that happened in a run. Times are in the enclosing `TraceRecord`.
