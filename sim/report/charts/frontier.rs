@@ -22,8 +22,8 @@ impl<'a> Frontier<'a> {
         format!(
             "{} (x, higher is better) against {} (y, lower is better) for every arm and setting; \
              bars are 95% confidence intervals, the grey staircase is the Pareto frontier",
-            style::metric_name(&self.r.velocity()),
-            style::metric_name(&self.r.risk()).to_lowercase()
+            style::metric_name(self.r.velocity()),
+            style::metric_name(self.r.risk()).to_lowercase()
         )
     }
 }

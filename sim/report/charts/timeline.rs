@@ -300,7 +300,7 @@ impl Chart for Timeline<'_> {
             )))?;
         }
 
-        let sum = |f: fn(&Day) -> f64| self.days.iter().map(|d| f(d)).sum::<f64>();
+        let sum = |f: fn(&Day) -> f64| self.days.iter().map(f).sum::<f64>();
         let mut items = vec![LegendItem::Heading(arm.clone())];
         if weekly {
             items.push(LegendItem::Line(
