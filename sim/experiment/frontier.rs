@@ -3,6 +3,11 @@
 //!
 //! Everything works on means over replications, in setting order (arm-major, then point),
 //! so ties resolve the same way every time: an earlier setting wins a tie.
+//!
+//! The run (`report::tables`) makes the decision here; the report (`report::doc`) reads it
+//! back from `summary.csv` and `manifest.json`, and uses the same functions for what it
+//! says about the decision (which constraints a setting misses, the closest setting when
+//! none is feasible, the frontier of a hand-made folder without flags).
 
 use crate::metrics::METRICS;
 use crate::scenario::Objectives;
@@ -81,6 +86,45 @@ pub fn non_dominated(points: &[(f64, f64)]) -> Vec<bool> {
         .collect()
 }
 
+/// Whether `value` meets a bound: at most `bound` when `at_most`, else at least.
+pub fn meets(value: f64, at_most: bool, bound: f64) -> bool {
+    if at_most {
+        value <= bound
+    } else {
+        value >= bound
+    }
+}
+
+/// How far `value` is past a bound, relative to the bound (0 when met).
+pub fn shortfall(value: f64, at_most: bool, bound: f64) -> f64 {
+    let past = if at_most {
+        value - bound
+    } else {
+        bound - value
+    };
+    past.max(0.0) / bound.abs().max(1e-9)
+}
+
+/// When no setting is feasible: the setting that misses the constraints by the least,
+/// given (velocity, summed `shortfall`) per setting; ties go to the higher velocity, then
+/// to the earlier setting. `None` for no settings.
+pub fn closest(settings: &[(f64, f64)]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, &(v, miss)) in settings.iter().enumerate() {
+        let better = match best {
+            None => true,
+            Some(j) => {
+                let (bv, bm) = settings[j];
+                miss < bm || (miss == bm && v > bv)
+            }
+        };
+        if better {
+            best = Some(i);
+        }
+    }
+    best
+}
+
 /// The frontier and the recommendation over settings given as means in `METRICS` order.
 ///
 /// The recommendation is the feasible setting with the highest velocity; ties go to the
@@ -93,13 +137,10 @@ pub fn choose(means: &[Vec<f64>], objectives: &ResolvedObjectives) -> Choice {
     let feasible: Vec<bool> = means
         .iter()
         .map(|m| {
-            objectives.constraints.iter().all(|&(i, at_most, bound)| {
-                if at_most {
-                    m[i] <= bound
-                } else {
-                    m[i] >= bound
-                }
-            })
+            objectives
+                .constraints
+                .iter()
+                .all(|&(i, at_most, bound)| meets(m[i], at_most, bound))
         })
         .collect();
     let mut recommended: Option<usize> = None;

@@ -2,6 +2,11 @@
 //! metadata that the journal keeps so `merge` can rebuild every table without the
 //! scenario file.
 //!
+//! These types are the one schema of `manifest.json`: `blastsim run` and `merge` write them
+//! and the report reads them back. Reading is lenient where a hand-made or older manifest
+//! may leave a field out (it gets a neutral default; `baseline` is accepted for
+//! `baseline_arm`, and sweep values may be JSON numbers); writing always writes every field.
+//!
 //! The manifest is the one place a wall-clock figure is written (`created`,
 //! `wall_time_s`); the CSV tables hold none, so they stay byte-identical across machines.
 
@@ -10,6 +15,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::experiment::frontier;
 use crate::experiment::plan::run_count;
 use crate::scenario::{Constraint, Objectives, Scenario};
 
@@ -19,6 +25,7 @@ pub struct ArmMeta {
     /// Arm name.
     pub name: String,
     /// One line on what it is.
+    #[serde(default)]
     pub description: String,
 }
 
@@ -28,7 +35,27 @@ pub struct AxisMeta {
     /// Dotted scenario path.
     pub path: String,
     /// Values as written in the scenario.
+    #[serde(default, deserialize_with = "scalars_as_text")]
     pub values: Vec<String>,
+}
+
+/// A list of JSON scalars as text: `"0.1"` and `0.1` both read as "0.1".
+fn scalars_as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Number(serde_json::Number),
+        Bool(bool),
+    }
+    Ok(Vec::<Scalar>::deserialize(d)?
+        .into_iter()
+        .map(|v| match v {
+            Scalar::Text(s) => s,
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        })
+        .collect())
 }
 
 /// A grid point as recorded in the manifest.
@@ -47,55 +74,107 @@ pub struct PointMeta {
 pub struct ConstraintMeta {
     /// Metric name.
     pub metric: String,
-    /// Upper bound (`true`) or lower bound (`false`).
+    /// Upper bound (`true`, the default) or lower bound (`false`).
+    #[serde(default = "yes")]
     pub at_most: bool,
     /// The bound, on the mean over replications.
     pub value: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ConstraintMeta {
+    /// Whether `mean` meets the bound.
+    pub fn met_by(&self, mean: f64) -> bool {
+        frontier::meets(mean, self.at_most, self.value)
+    }
+
+    /// How far `mean` is past the bound, relative to the bound (0 when met).
+    pub fn relative_violation(&self, mean: f64) -> f64 {
+        frontier::shortfall(mean, self.at_most, self.value)
+    }
 }
 
 /// The frontier metrics and constraints.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ObjectivesMeta {
     /// Velocity metric (higher is better).
+    #[serde(default = "default_velocity")]
     pub velocity: String,
     /// Risk metric (lower is better).
+    #[serde(default = "default_risk")]
     pub risk: String,
     /// Constraints on the recommendation.
+    #[serde(default)]
     pub constraints: Vec<ConstraintMeta>,
+}
+
+fn default_velocity() -> String {
+    "deploys_per_day".to_string()
+}
+
+fn default_risk() -> String {
+    "user_impact_min_total".to_string()
+}
+
+impl Default for ObjectivesMeta {
+    fn default() -> Self {
+        ObjectivesMeta {
+            velocity: default_velocity(),
+            risk: default_risk(),
+            constraints: Vec::new(),
+        }
+    }
 }
 
 /// Everything about an experiment that does not depend on how or when it was run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentMeta {
     /// Identity of the run set (scenario hash, seed, replications, horizon, shape).
+    #[serde(default)]
     pub experiment_key: String,
     /// Scenario name.
+    #[serde(default)]
     pub name: String,
     /// The question the scenario answers.
+    #[serde(default)]
     pub question: String,
     /// Scenario file path as given.
+    #[serde(default)]
     pub path: String,
     /// Scenario hash.
+    #[serde(default)]
     pub hash: String,
     /// Master seed.
+    #[serde(default)]
     pub seed: u64,
     /// Replications per arm and point.
+    #[serde(default)]
     pub replications: u32,
     /// Simulated horizon, e.g. "90d".
+    #[serde(default)]
     pub horizon: String,
     /// Arms in scenario order.
     pub arms: Vec<ArmMeta>,
     /// Name of the baseline arm.
+    #[serde(default, alias = "baseline")]
     pub baseline_arm: String,
     /// Sweep axes.
+    #[serde(default)]
     pub axes: Vec<AxisMeta>,
     /// Grid points.
+    #[serde(default)]
     pub points: Vec<PointMeta>,
     /// Frontier metrics and constraints.
+    #[serde(default)]
     pub objectives: ObjectivesMeta,
     /// Calibration sources cited.
+    #[serde(default)]
     pub sources: Vec<String>,
     /// Runs in the whole experiment (every shard).
+    #[serde(default)]
     pub runs_in_experiment: u64,
 }
 
@@ -194,6 +273,7 @@ pub struct Recommendation {
     /// Arm name.
     pub arm: String,
     /// Point index.
+    #[serde(default)]
     pub point: usize,
     /// Point label.
     pub point_label: String,
@@ -206,25 +286,34 @@ pub struct Manifest {
     #[serde(flatten)]
     pub meta: ExperimentMeta,
     /// The command line that wrote this folder.
+    #[serde(default)]
     pub command: String,
     /// blastsim version.
+    #[serde(default)]
     pub version: String,
     /// Worker threads used.
+    #[serde(default)]
     pub threads: usize,
     /// Runs this folder should hold (the shard's share, or every run).
+    #[serde(default)]
     pub runs_total: u64,
     /// Runs it holds.
+    #[serde(default)]
     pub runs_done: u64,
     /// "I/N" when the folder holds one shard.
+    #[serde(default)]
     pub shard: Option<String>,
     /// Shard folders joined into this one by `blastsim merge`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
     /// The recommended setting, or null when none meets the constraints.
+    #[serde(default)]
     pub recommendation: Option<Recommendation>,
     /// Wall-clock seconds the command took.
+    #[serde(default)]
     pub wall_time_s: f64,
     /// When the folder was written (RFC 3339, UTC).
+    #[serde(default)]
     pub created: String,
 }
 

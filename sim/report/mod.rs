@@ -5,11 +5,23 @@ use std::path::Path;
 
 pub mod atomic;
 pub mod charts;
+pub mod doc;
 pub mod font;
 pub mod journal;
 pub mod manifest;
-pub mod report_doc;
+pub mod schema;
 pub mod tables;
+
+/// The headline metrics, in the order the report shows them: each gets a sweep chart,
+/// and the report's arms table and `blastsim run`'s printed table lead with them.
+pub const HEADLINE_METRICS: [&str; 6] = [
+    "deploys_per_day",
+    "lead_time_h_p50",
+    "user_impact_min_total",
+    "incidents",
+    "senior_review_h_per_week",
+    "blocks_false",
+];
 
 /// Redraws every chart and the report of a results folder from its CSV files and
 /// `manifest.json` alone: what `blastsim run` calls after writing the tables, and what
@@ -17,6 +29,6 @@ pub mod tables;
 pub fn render(dir: &Path) -> anyhow::Result<()> {
     let results = charts::input::Results::load(dir)?;
     let drawn = charts::draw_all(dir, &results)?;
-    report_doc::write(dir, &results, &drawn)?;
+    doc::write(dir, &results, &drawn)?;
     Ok(())
 }

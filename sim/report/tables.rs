@@ -1,5 +1,6 @@
-//! The CSV tables of a results folder: their exact columns, the rows of one run, and the
-//! assembly of the final files from journal records in run-id order.
+//! The CSV tables of a results folder: the rows of one run, and the assembly of the final
+//! files from journal records in run-id order. The row types and columns are defined once,
+//! in `report::schema`, and read back by `report::charts::input` through the same types.
 //!
 //! Formats (read by the charts and the report; do not rename columns):
 //! - `runs.csv`: `run_id,arm,point,replication,seed,<axis paths>,<METRICS>,stop_reason,fingerprint`
@@ -19,107 +20,33 @@ use std::path::{Path, PathBuf};
 use crate::experiment::frontier::{self, Choice};
 use crate::experiment::plan::RunSpec;
 use crate::experiment::stats::{self, Describe, Paired};
-use crate::metrics::{METRICS, RunOutput};
+use crate::metrics::{IncidentRecord, METRICS, RunOutput};
+use crate::model::config::WorldConfig;
 use crate::model::graph::{EdgeKind, ServiceGraph, ServiceId};
 use crate::report::atomic::AtomicFile;
 use crate::report::journal::{self, JournalRecord};
 use crate::report::manifest::ExperimentMeta;
+use crate::report::schema::{
+    EdgeRow, IncidentRow, Named, NodeRow, Row, RunKey, RunRow, RunTail, Stat, SummaryKey,
+    SummaryRow, TimelineRow, to_fields,
+};
 use crate::scenario::Scenario;
 
 /// Graphs larger than this are not written out (a chart of them would be unreadable).
 pub const GRAPH_SERVICES_MAX: usize = 2000;
 
-/// Columns of `incidents.csv`.
-pub const INCIDENT_COLUMNS: &[&str] = &[
-    "run_id",
-    "arm",
-    "point",
-    "replication",
-    "incident",
-    "change_id",
-    "author_group",
-    "author_kind",
-    "class",
-    "severity",
-    "origin",
-    "started_h",
-    "detected_h",
-    "restored_h",
-    "duration_h",
-    "services_hit",
-    "users_hit_peak",
-    "user_impact_min",
-    "recovery",
-];
-
-/// Columns of `timeline.csv`.
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "run_id",
-    "arm",
-    "point",
-    "replication",
-    "day",
-    "deploys",
-    "incidents",
-    "users_hit_max",
-    "user_impact_min",
-    "breaker_trips",
-    "freeze_h",
-    "kill_switch_h",
-];
-
-/// Columns of `summary.csv` after `arm,point,point_label,<axis paths>`.
-pub const SUMMARY_COLUMNS: &[&str] = &[
-    "metric",
-    "n",
-    "mean",
-    "sd",
-    "ci95_low",
-    "ci95_high",
-    "p50",
-    "p95",
-    "max",
-    "paired_diff_mean",
-    "paired_diff_ci95_low",
-    "paired_diff_ci95_high",
-    "pairing_variance_ratio",
-    "on_frontier",
-    "recommended",
-];
-
-/// Columns of `graph_nodes.csv`.
-pub const NODE_COLUMNS: &[&str] = &["id", "name", "weight", "tier", "depth", "hit_in_worst"];
-
-/// Columns of `graph_edges.csv`: `from` depends on `to`, both service ids (`graph_nodes.id`).
-pub const EDGE_COLUMNS: &[&str] = &["from", "to", "kind", "fallback"];
+pub use crate::report::schema::{
+    EDGE_COLUMNS, INCIDENT_COLUMNS, NODE_COLUMNS, SUMMARY_COLUMNS, TIMELINE_COLUMNS, fmt_f64,
+};
 
 /// The header of `runs.csv` for these axis paths.
 pub fn runs_header(axes: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ["run_id", "arm", "point", "replication", "seed"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    h.extend(axes.iter().cloned());
-    h.extend(METRICS.iter().map(|m| m.name.to_string()));
-    h.push("stop_reason".to_string());
-    h.push("fingerprint".to_string());
-    h
+    RunRow::header(axes)
 }
 
 /// The header of `summary.csv` for these axis paths.
 pub fn summary_header(axes: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ["arm", "point", "point_label"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    h.extend(axes.iter().cloned());
-    h.extend(SUMMARY_COLUMNS.iter().map(|s| s.to_string()));
-    h
-}
-
-/// A float as written to every table: shortest round-trip formatting.
-pub fn fmt_f64(v: f64) -> String {
-    format!("{v}")
+    SummaryRow::header(axes)
 }
 
 /// The journal record of one finished run: its `runs.csv` row, its incident rows, its
@@ -131,54 +58,28 @@ pub fn run_record(
     out: &RunOutput,
 ) -> JournalRecord {
     let world = scenario.world(spec.arm, spec.point);
-    let graph = &world.infra.graph;
     let arm = &scenario.arms[spec.arm].name;
-    let prefix = vec![
-        spec.run_id.to_string(),
-        arm.clone(),
-        spec.point.to_string(),
-        spec.replication.to_string(),
-    ];
-
-    let mut row = prefix.clone();
-    row.push(spec.seed.0.to_string());
-    row.extend(scenario.points[spec.point].values.iter().cloned());
-    row.extend(out.summary.values().into_iter().map(fmt_f64));
-    row.push(out.stop.name().to_string());
-    row.push(format!("{:016x}", out.fingerprint));
+    let row = RunRow {
+        key: RunKey {
+            run_id: spec.run_id,
+            arm: arm.clone(),
+            point: spec.point,
+            replication: spec.replication,
+            seed: spec.seed.0,
+        },
+        axes: scenario.points[spec.point].values.clone(),
+        metrics: out.summary.values(),
+        tail: RunTail {
+            stop_reason: out.stop.name().to_string(),
+            fingerprint: format!("{:016x}", out.fingerprint),
+        },
+    };
 
     let incidents = out
         .incidents
         .iter()
         .enumerate()
-        .map(|(k, inc)| {
-            let mut r = prefix.clone();
-            r.push(k.to_string());
-            r.push(inc.change_id.to_string());
-            r.push(
-                world
-                    .authors
-                    .get(inc.author_group)
-                    .map_or_else(|| inc.author_group.to_string(), |g| g.name.clone()),
-            );
-            r.push(inc.author_kind.name().to_string());
-            r.push(inc.class.name().to_string());
-            r.push(inc.severity.name().to_string());
-            r.push(if inc.origin.index() < graph.len() {
-                graph.name(inc.origin).to_string()
-            } else {
-                inc.origin.0.to_string()
-            });
-            r.push(fmt_f64(inc.started_at.as_hours_f64()));
-            r.push(fmt_f64(inc.detected_at.as_hours_f64()));
-            r.push(fmt_f64(inc.restored_at.as_hours_f64()));
-            r.push(fmt_f64(inc.duration().as_hours_f64()));
-            r.push(inc.services_hit.to_string());
-            r.push(fmt_f64(inc.users_hit_peak));
-            r.push(fmt_f64(inc.user_impact_min));
-            r.push(if inc.rebuilt { "rebuild" } else { "rollback" }.to_string());
-            r
-        })
+        .map(|(k, inc)| to_fields(&incident_row(world, arm, spec, k, inc)))
         .collect();
 
     let timeline = if spec.replication == 0 {
@@ -186,16 +87,20 @@ pub fn run_record(
             .iter()
             .enumerate()
             .map(|(d, day)| {
-                let mut r = prefix.clone();
-                r.push(d.to_string());
-                r.push(day.deploys.to_string());
-                r.push(day.incidents.to_string());
-                r.push(fmt_f64(day.users_hit_max));
-                r.push(fmt_f64(day.user_impact_min));
-                r.push(day.breaker_trips.to_string());
-                r.push(fmt_f64(day.freeze_h));
-                r.push(fmt_f64(day.kill_switch_h));
-                r
+                to_fields(&TimelineRow {
+                    run_id: spec.run_id,
+                    arm: arm.clone(),
+                    point: spec.point,
+                    replication: spec.replication,
+                    day: d as u32,
+                    deploys: day.deploys,
+                    incidents: day.incidents,
+                    users_hit_max: day.users_hit_max,
+                    user_impact_min: day.user_impact_min,
+                    breaker_trips: day.breaker_trips,
+                    freeze_h: day.freeze_h,
+                    kill_switch_h: day.kill_switch_h,
+                })
             })
             .collect()
     } else {
@@ -216,41 +121,84 @@ pub fn run_record(
         arm: spec.arm,
         point: spec.point,
         replication: spec.replication,
-        run_row: row,
+        run_row: row.fields(),
         incidents,
         timeline,
         worst,
     }
 }
 
-/// `graph_nodes.csv` rows without the `hit_in_worst` column, and `graph_edges.csv` rows.
+/// The `incidents.csv` row of incident `k` of run `spec` in `world`.
+fn incident_row(
+    world: &WorldConfig,
+    arm: &str,
+    spec: &RunSpec,
+    k: usize,
+    inc: &IncidentRecord,
+) -> IncidentRow {
+    let graph = &world.infra.graph;
+    IncidentRow {
+        run_id: spec.run_id,
+        arm: arm.to_string(),
+        point: spec.point,
+        replication: spec.replication,
+        incident: k,
+        change_id: inc.change_id.to_string(),
+        author_group: world
+            .authors
+            .get(inc.author_group)
+            .map_or_else(|| inc.author_group.to_string(), |g| g.name.clone()),
+        author_kind: inc.author_kind.name().to_string(),
+        class: inc.class.name().to_string(),
+        severity: inc.severity.name().to_string(),
+        origin: if inc.origin.index() < graph.len() {
+            graph.name(inc.origin).to_string()
+        } else {
+            inc.origin.0.to_string()
+        },
+        started_h: inc.started_at.as_hours_f64(),
+        detected_h: inc.detected_at.as_hours_f64(),
+        restored_h: inc.restored_at.as_hours_f64(),
+        duration_h: inc.duration().as_hours_f64(),
+        services_hit: inc.services_hit,
+        users_hit_peak: inc.users_hit_peak,
+        user_impact_min: inc.user_impact_min,
+        recovery: if inc.rebuilt { "rebuild" } else { "rollback" }.to_string(),
+    }
+}
+
+/// `graph_nodes.csv` rows without the `hit_in_worst` column (the journal's form of the
+/// nodes, see `NodeRow`), and `graph_edges.csv` rows.
 pub fn graph_rows(graph: &ServiceGraph) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let depth = depths(graph);
     let nodes = graph
         .services()
         .map(|s| {
-            vec![
-                s.0.to_string(),
-                graph.name(s).to_string(),
-                fmt_f64(graph.weight(s)),
-                graph.tier(s).to_string(),
-                depth[s.index()].to_string(),
-            ]
+            let mut f = to_fields(&NodeRow {
+                id: s.index(),
+                name: graph.name(s).to_string(),
+                weight: graph.weight(s),
+                tier: graph.tier(s),
+                depth: depth[s.index()] as usize,
+                hit_in_worst: false,
+            });
+            f.truncate(NODE_COLUMNS.len() - 1);
+            f
         })
         .collect();
     let mut edges = Vec::new();
     for s in graph.services() {
         for e in graph.dependencies(s) {
-            edges.push(vec![
-                s.0.to_string(),
-                e.other.0.to_string(),
-                match e.kind {
+            edges.push(to_fields(&EdgeRow {
+                from: s.index(),
+                to: e.other.index(),
+                kind: match e.kind {
                     EdgeKind::Hard => "hard",
                     EdgeKind::Soft => "soft",
                 }
                 .to_string(),
-                e.fallback.to_string(),
-            ]);
+                fallback: e.fallback,
+            }));
         }
     }
     (nodes, edges)
@@ -353,7 +301,6 @@ pub fn assemble(
     let n_arms = meta.arms.len();
     let n_points = meta.points.len();
     let reps = meta.replications as usize;
-    let metric_offset = 5 + axes.len();
 
     let runs_path = out.join("runs.csv");
     let inc_path = out.join("incidents.csv");
@@ -361,7 +308,10 @@ pub fn assemble(
     let mut runs_w = csv_writer(&runs_path)?;
     let mut inc_w = csv_writer(&inc_path)?;
     let mut tl_w = csv_writer(&tl_path)?;
-    runs_w.write_record(runs_header(&axes))?;
+    let runs_head = csv::StringRecord::from(RunRow::header(&axes));
+    let metric_names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+    let metric_cols = Named::find("runs.csv", &runs_head, &metric_names)?;
+    runs_w.write_record(&runs_head)?;
     inc_w.write_record(INCIDENT_COLUMNS)?;
     tl_w.write_record(TIMELINE_COLUMNS)?;
 
@@ -382,14 +332,8 @@ pub fn assemble(
             "{}: run outside the experiment's arms, points or replications",
             path.display()
         );
-        let metrics: Vec<f64> = rec
-            .run_row
-            .get(metric_offset..metric_offset + METRICS.len())
-            .ok_or_else(|| anyhow::anyhow!("{}: runs row too short", path.display()))?
-            .iter()
-            .map(|v| v.parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| anyhow::anyhow!("{}: bad metric value: {e}", path.display()))?;
+        let file = path.display().to_string();
+        let metrics = Row::from_fields(&file, &runs_head, &rec.run_row).numbers(&metric_cols)?;
         values[rec.arm * n_points + rec.point][rec.replication as usize] = Some(metrics);
         runs_w.write_record(&rec.run_row)?;
         for r in &rec.incidents {
@@ -481,40 +425,46 @@ fn write_summary(out: &Path, meta: &ExperimentMeta, a: &Assembled) -> anyhow::Re
     let axes: Vec<String> = meta.axes.iter().map(|x| x.path.clone()).collect();
     let path = out.join("summary.csv");
     let mut w = csv_writer(&path)?;
-    w.write_record(summary_header(&axes))?;
+    w.write_record(SummaryRow::header(&axes))?;
     for (i, s) in a.settings.iter().enumerate() {
         let point = &meta.points[s.point];
         for (m, def) in METRICS.iter().enumerate() {
             let d = &s.stats[m];
-            let mut r = vec![
-                meta.arms[s.arm].name.clone(),
-                s.point.to_string(),
-                point.label.clone(),
-            ];
-            r.extend(point.values.iter().cloned());
-            r.push(def.name.to_string());
-            r.push(d.n.to_string());
-            for v in [d.mean, d.sd, d.ci95_low, d.ci95_high, d.p50, d.p95, d.max] {
-                r.push(fmt_f64(v));
-            }
-            match &s.paired {
-                Some(p) => {
-                    let p = &p[m];
-                    r.push(fmt_f64(p.mean));
-                    r.push(fmt_f64(p.ci95_low));
-                    r.push(fmt_f64(p.ci95_high));
-                    r.push(p.variance_ratio.map(fmt_f64).unwrap_or_default());
-                }
-                None => r.extend(std::iter::repeat_n(String::new(), 4)),
-            }
-            r.push(a.choice.on_frontier[i].to_string());
-            r.push((a.choice.recommended == Some(i)).to_string());
-            w.write_record(&r)?;
+            let p = s.paired.as_ref().map(|p| &p[m]);
+            let row = SummaryRow {
+                key: SummaryKey {
+                    arm: meta.arms[s.arm].name.clone(),
+                    point: s.point,
+                    point_label: point.label.clone(),
+                },
+                axes: point.values.clone(),
+                stat: Stat {
+                    metric: def.name.to_string(),
+                    n: d.n,
+                    mean: d.mean,
+                    sd: d.sd,
+                    ci_low: d.ci95_low,
+                    ci_high: d.ci95_high,
+                    p50: d.p50,
+                    p95: d.p95,
+                    max: d.max,
+                    diff_mean: p.map(|p| p.mean),
+                    diff_low: p.map(|p| p.ci95_low),
+                    diff_high: p.map(|p| p.ci95_high),
+                    pairing_variance_ratio: p.and_then(|p| p.variance_ratio),
+                    on_frontier: a.choice.on_frontier[i],
+                    recommended: a.choice.recommended == Some(i),
+                },
+            };
+            w.write_record(row.fields())?;
         }
     }
     commit(w, &path)
 }
 
+/// `graph_nodes.csv` and `graph_edges.csv` from the journal's graph, with the worst
+/// incident's services marked. The journal's rows are read back as typed rows, so a
+/// damaged journal is an error here rather than a bad table.
 fn write_graph(out: &Path, graph_dir: &Path, worst_hit: Option<&[u32]>) -> anyhow::Result<()> {
     let Some((nodes, edges)) = journal::read_graph(graph_dir)? else {
         return Ok(());
@@ -525,19 +475,24 @@ fn write_graph(out: &Path, graph_dir: &Path, worst_hit: Option<&[u32]>) -> anyho
             *h = true;
         }
     }
+    let file = graph_dir.display().to_string();
+    let node_head = csv::StringRecord::from(&NODE_COLUMNS[..NODE_COLUMNS.len() - 1]);
     let path = out.join("graph_nodes.csv");
     let mut w = csv_writer(&path)?;
     w.write_record(NODE_COLUMNS)?;
-    for (i, mut r) in nodes.into_iter().enumerate() {
-        r.push(if hit[i] { "1" } else { "0" }.to_string());
-        w.write_record(&r)?;
+    for (i, r) in nodes.iter().enumerate() {
+        let mut node: NodeRow = Row::from_fields(&file, &node_head, r).get()?;
+        node.hit_in_worst = hit[i];
+        w.write_record(to_fields(&node))?;
     }
     commit(w, &path)?;
+    let edge_head = csv::StringRecord::from(EDGE_COLUMNS);
     let path = out.join("graph_edges.csv");
     let mut w = csv_writer(&path)?;
     w.write_record(EDGE_COLUMNS)?;
-    for r in edges {
-        w.write_record(&r)?;
+    for r in &edges {
+        let edge: EdgeRow = Row::from_fields(&file, &edge_head, r).get()?;
+        w.write_record(to_fields(&edge))?;
     }
     commit(w, &path)?;
     Ok(())

@@ -1011,3 +1011,112 @@ fn a_long_run_timeline_is_drawn_week_by_week() {
         &["of 180 days, week by week", "Deploys per day, weekly"],
     );
 }
+
+/// Reads `file` of the committed smoke results as `T` rows and writes them back.
+fn round_trip_table<T: serde::Serialize + serde::de::DeserializeOwned>(
+    file: &str,
+    columns: &[&str],
+) {
+    use blastsim::report::schema::{TableReader, to_fields};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("results/smoke")
+        .join(file);
+    let rows: Vec<T> = TableReader::open(&path)
+        .unwrap()
+        .typed()
+        .collect::<anyhow::Result<_>>()
+        .unwrap();
+    assert!(!rows.is_empty(), "{file} has rows");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(columns).unwrap();
+    for r in &rows {
+        w.write_record(to_fields(r)).unwrap();
+    }
+    let again = w.into_inner().unwrap();
+    assert!(
+        again == std::fs::read(&path).unwrap(),
+        "{file}: the typed rows read back do not write the same bytes"
+    );
+}
+
+#[test]
+fn the_reader_round_trips_every_table_and_the_manifest_the_writer_wrote() {
+    use blastsim::report::schema::*;
+    round_trip_table::<IncidentRow>("incidents.csv", INCIDENT_COLUMNS);
+    round_trip_table::<TimelineRow>("timeline.csv", TIMELINE_COLUMNS);
+    round_trip_table::<NodeRow>("graph_nodes.csv", NODE_COLUMNS);
+    round_trip_table::<EdgeRow>("graph_edges.csv", EDGE_COLUMNS);
+
+    // The tables with dynamic columns, through their header-name helpers.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/smoke");
+    let manifest = blastsim::report::manifest::read_manifest(&dir).unwrap();
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap();
+    text.push('\n');
+    assert_eq!(
+        text,
+        std::fs::read_to_string(dir.join("manifest.json")).unwrap()
+    );
+    let axes: Vec<String> = manifest.meta.axes.iter().map(|a| a.path.clone()).collect();
+    let metrics: Vec<&str> = blastsim::metrics::METRICS.iter().map(|m| m.name).collect();
+
+    let mut t = TableReader::open(&dir.join("runs.csv")).unwrap();
+    let (axis_cols, metric_cols) = (t.named(&axes).unwrap(), t.named(&metrics).unwrap());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(RunRow::header(&axes)).unwrap();
+    for row in t.rows() {
+        let row = row.unwrap();
+        let run = RunRow {
+            key: row.get().unwrap(),
+            axes: row.strings(&axis_cols),
+            metrics: row.numbers(&metric_cols).unwrap(),
+            tail: row.get().unwrap(),
+        };
+        w.write_record(run.fields()).unwrap();
+    }
+    assert!(w.into_inner().unwrap() == std::fs::read(dir.join("runs.csv")).unwrap());
+
+    let mut t = TableReader::open(&dir.join("summary.csv")).unwrap();
+    let axis_cols = t.named(&axes).unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(SummaryRow::header(&axes)).unwrap();
+    for row in t.rows() {
+        let row = row.unwrap();
+        let s = SummaryRow {
+            key: row.get().unwrap(),
+            axes: row.strings(&axis_cols),
+            stat: row.get().unwrap(),
+        };
+        w.write_record(s.fields()).unwrap();
+    }
+    assert!(w.into_inner().unwrap() == std::fs::read(dir.join("summary.csv")).unwrap());
+}
+
+#[test]
+fn a_malformed_incident_row_is_an_error_naming_file_line_and_column() {
+    let dir = write_fixture(&no_sweep(420.0), "t11");
+    let path = dir.join("incidents.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let col = lines[0]
+        .split(',')
+        .position(|c| c == "services_hit")
+        .unwrap();
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    cells[col] = "many".into();
+    lines[3] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = format!("{:#}", render(&dir).unwrap_err());
+    assert!(
+        err.contains(&format!(
+            "incidents.csv:4:{}: column `services_hit`: `many` is not a whole number",
+            col + 1
+        )),
+        "{err}"
+    );
+
+    // A row with a cell too few names its line too.
+    lines[3] = lines[2].rsplit_once(',').unwrap().0.to_string();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = format!("{:#}", render(&dir).unwrap_err());
+    assert!(err.contains("incidents.csv:4:"), "{err}");
+}

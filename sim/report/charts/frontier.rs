@@ -22,8 +22,8 @@ impl<'a> Frontier<'a> {
         format!(
             "{} (x, higher is better) against {} (y, lower is better) for every arm and setting; \
              bars are 95% confidence intervals, the grey staircase is the Pareto frontier",
-            style::metric_name(&self.r.manifest.velocity),
-            style::metric_name(&self.r.manifest.risk).to_lowercase()
+            style::metric_name(self.r.velocity()),
+            style::metric_name(self.r.risk()).to_lowercase()
         )
     }
 }
@@ -81,7 +81,7 @@ fn place_box(
 /// (means within 0.5% of the axis span on both axes), so the later arm's markers hide the
 /// earlier one's: the legend has to say so.
 fn coinciding(r: &Results) -> Vec<(usize, usize)> {
-    let (vm, rm) = (&r.manifest.velocity, &r.manifest.risk);
+    let (vm, rm) = (&r.velocity(), &r.risk());
     let span = |m: &str| {
         let vals = r
             .objective_points()
@@ -114,7 +114,7 @@ impl Chart for Frontier<'_> {
         DB::ErrorType: 'static,
     {
         let r = self.r;
-        let (vm, rm) = (&r.manifest.velocity, &r.manifest.risk);
+        let (vm, rm) = (&r.velocity(), &r.risk());
         let pts = r.objective_points();
         let per = if r.points.len() > 1 {
             "one arm at one sweep setting"

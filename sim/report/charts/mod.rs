@@ -58,16 +58,6 @@ trait Chart {
         DB::ErrorType: 'static;
 }
 
-/// The metrics that get a sweep chart, in report order.
-pub const SWEEP_METRICS: [&str; 6] = [
-    "deploys_per_day",
-    "lead_time_h_p50",
-    "user_impact_min_total",
-    "incidents",
-    "senior_review_h_per_week",
-    "blocks_false",
-];
-
 /// Draws every chart the data allows into `dir`.
 pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
     crate::report::font::register()?;
@@ -75,11 +65,11 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
     let f = frontier::Frontier::new(r);
     save(dir, "frontier", f.caption(), &f, &mut out)?;
 
-    if r.manifest.axes.is_empty() || r.points.len() < 2 {
+    if r.axes().is_empty() || r.points.len() < 2 {
         out.skipped
             .push("sweep charts: the scenario sweeps no parameter".to_string());
     } else {
-        for metric in SWEEP_METRICS {
+        for metric in crate::report::HEADLINE_METRICS {
             if !r.summary.has_metric(metric) {
                 out.skipped.push(format!(
                     "sweep_{metric}: summary.csv has no `{metric}` rows"
@@ -88,7 +78,7 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
             }
             let s = sweep::Sweep::new(r, metric);
             save(dir, &format!("sweep_{metric}"), s.caption(), &s, &mut out)?;
-            if r.manifest.axes.len() >= 2 {
+            if r.axes().len() >= 2 {
                 let h = sweep::Heatmap::new(r, metric);
                 save(dir, &format!("heatmap_{metric}"), h.caption(), &h, &mut out)?;
             }

@@ -520,7 +520,7 @@ pub fn short_path(path: &str) -> String {
 
 /// "a=1, b=2" with shortened paths, or the label as is when it is not of that form.
 pub fn short_point_label(
-    axes: &[super::input::AxisInfo],
+    axes: &[super::input::AxisMeta],
     values: &[String],
     label: &str,
 ) -> String {

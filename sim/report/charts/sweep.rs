@@ -11,11 +11,11 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::Chart;
-use super::input::{AxisInfo, Results};
+use super::input::{AxisMeta, Results};
 use super::style::{self, LegendItem};
 
 /// The index of `value` among an axis's values: equal as text, else equal as numbers.
-fn value_index(axis: &AxisInfo, value: &str) -> Option<usize> {
+fn value_index(axis: &AxisMeta, value: &str) -> Option<usize> {
     axis.values.iter().position(|v| v == value).or_else(|| {
         let x: f64 = value.trim().parse().ok()?;
         axis.values
@@ -37,7 +37,7 @@ fn slice(r: &Results, free: &[usize]) -> Vec<(usize, Vec<usize>)> {
     };
     let mut out = Vec::new();
     for p in &r.points {
-        let fixed_ok = (0..r.manifest.axes.len())
+        let fixed_ok = (0..r.axes().len())
             .filter(|k| !free.contains(k))
             .all(|k| p.values.get(k) == focus.values.get(k));
         if !fixed_ok {
@@ -45,7 +45,7 @@ fn slice(r: &Results, free: &[usize]) -> Vec<(usize, Vec<usize>)> {
         }
         let pos: Option<Vec<usize>> = free
             .iter()
-            .map(|&k| value_index(&r.manifest.axes[k], p.values.get(k)?))
+            .map(|&k| value_index(&r.axes()[k], p.values.get(k)?))
             .collect();
         if let Some(pos) = pos {
             out.push((p.index, pos));
@@ -65,8 +65,7 @@ fn fixed_text(r: &Results, free: &[usize]) -> String {
         return String::new();
     };
     let parts: Vec<String> = r
-        .manifest
-        .axes
+        .axes()
         .iter()
         .enumerate()
         .filter(|(k, _)| !free.contains(k))
@@ -85,7 +84,7 @@ fn fixed_text(r: &Results, free: &[usize]) -> String {
     }
 }
 
-fn ordinal_labels(axis: &AxisInfo) -> impl Fn(&f64) -> String + '_ {
+fn ordinal_labels(axis: &AxisMeta) -> impl Fn(&f64) -> String + '_ {
     move |x: &f64| {
         let i = x.round();
         if (x - i).abs() < 1e-6 && i >= 0.0 {
@@ -111,7 +110,7 @@ impl<'a> Sweep<'a> {
         let mut s = format!(
             "{} as {} varies, one line per arm with its 95% confidence band",
             style::metric_name(self.metric),
-            style::short_path(&self.r.manifest.axes[0].path)
+            style::short_path(&self.r.axes()[0].path)
         );
         if !flat.is_empty() {
             s.push_str(&format!(
@@ -137,7 +136,7 @@ impl Chart for Sweep<'_> {
         DB::ErrorType: 'static,
     {
         let r = self.r;
-        let axis = &r.manifest.axes[0];
+        let axis = &r.axes()[0];
         let pts = slice(r, &[0]);
         let title = format!(
             "{} as {} varies",
@@ -292,7 +291,7 @@ impl<'a> Heatmap<'a> {
 
     pub(super) fn caption(&self) -> String {
         let r = self.r;
-        let a = &r.manifest.axes;
+        let a = &r.axes();
         let hidden: Vec<&str> = (0..r.arms.len())
             .filter(|&k| !r.arm_depends_on_axis(k, 0) && !r.arm_depends_on_axis(k, 1))
             .map(|k| r.arms[k].as_str())
@@ -345,7 +344,7 @@ impl Chart for Heatmap<'_> {
         DB::ErrorType: 'static,
     {
         let r = self.r;
-        let (ax, ay) = (&r.manifest.axes[0], &r.manifest.axes[1]);
+        let (ax, ay) = (&r.axes()[0], &r.axes()[1]);
         let pts = slice(r, &[0, 1]);
         let title = format!(
             "{} by {} and {}",

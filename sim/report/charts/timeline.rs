@@ -17,15 +17,41 @@ const KILL: RGBColor = RGBColor(230, 159, 0);
 pub(super) struct Timeline<'a> {
     r: &'a Results,
     arm: usize,
-    days: Vec<&'a TimelineRow>,
+    days: Vec<Day>,
+}
+
+/// A row of `timeline.csv` in the chart's coordinates: every count as a float.
+struct Day {
+    day: f64,
+    deploys: f64,
+    incidents: f64,
+    users_hit_max: f64,
+    breaker_trips: f64,
+    freeze_h: f64,
+    kill_switch_h: f64,
+}
+
+impl Day {
+    fn of(t: &TimelineRow) -> Day {
+        Day {
+            day: f64::from(t.day),
+            deploys: f64::from(t.deploys),
+            incidents: f64::from(t.incidents),
+            users_hit_max: t.users_hit_max,
+            breaker_trips: f64::from(t.breaker_trips),
+            freeze_h: t.freeze_h,
+            kill_switch_h: t.kill_switch_h,
+        }
+    }
 }
 
 impl<'a> Timeline<'a> {
     pub(super) fn new(r: &'a Results, rows: &'a [TimelineRow], arm: usize) -> Self {
         let p = r.focus_point();
-        let mut days: Vec<&TimelineRow> = rows
+        let mut days: Vec<Day> = rows
             .iter()
             .filter(|t| t.point == p && t.arm == r.arms[arm])
+            .map(Day::of)
             .collect();
         days.sort_by(|a, b| a.day.total_cmp(&b.day));
         Timeline { r, arm, days }
@@ -76,7 +102,7 @@ fn faint(c: RGBColor) -> RGBColor {
     RGBColor(f(c.0), f(c.1), f(c.2))
 }
 
-fn bins(days: &[&TimelineRow], width: f64) -> Vec<Bin> {
+fn bins(days: &[Day], width: f64) -> Vec<Bin> {
     let mut out: Vec<Bin> = Vec::new();
     for d in days {
         let k = (d.day / width).floor();
@@ -274,7 +300,7 @@ impl Chart for Timeline<'_> {
             )))?;
         }
 
-        let sum = |f: fn(&TimelineRow) -> f64| self.days.iter().map(|d| f(d)).sum::<f64>();
+        let sum = |f: fn(&Day) -> f64| self.days.iter().map(f).sum::<f64>();
         let mut items = vec![LegendItem::Heading(arm.clone())];
         if weekly {
             items.push(LegendItem::Line(

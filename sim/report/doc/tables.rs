@@ -1,0 +1,114 @@
+//! "The arms side by side": the headline metrics of every arm at the focus point, and
+//! their paired differences from the baseline.
+
+use super::super::HEADLINE_METRICS;
+use super::super::charts::input::Results;
+use super::super::charts::style::metric_name;
+use super::markdown::Block;
+use super::text::{diff_text, horizon_text, plus_minus};
+
+/// The arms table's columns, (metric, heading): the headline metrics, with user impact per
+/// incident (p95) after the incident count in place of the per-run total, which the
+/// trade-off table already compares.
+fn table_metrics() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for m in HEADLINE_METRICS {
+        match m {
+            "user_impact_min_total" => {}
+            "incidents" => {
+                out.push((m, heading(m)));
+                out.push(("user_impact_min_p95", heading("user_impact_min_p95")));
+            }
+            _ => out.push((m, heading(m))),
+        }
+    }
+    out
+}
+
+/// A metric's column heading: shorter units than `metric_label`, to keep the table narrow.
+fn heading(metric: &str) -> String {
+    match metric {
+        "deploys_per_day" => "Deploys per day".to_string(),
+        "lead_time_h_p50" => "Lead time, median (h)".to_string(),
+        "incidents" => "Incidents per run".to_string(),
+        "user_impact_min_p95" => "User impact per incident, p95 (user-min)".to_string(),
+        "senior_review_h_per_week" => "Senior review (h/week)".to_string(),
+        "blocks_false" => "Good changes blocked per run".to_string(),
+        other => metric_name(other),
+    }
+}
+
+/// The arms table and the table of paired differences, at the focus point.
+pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
+    let p = r.focus_point();
+    let mut out = Vec::new();
+    let at = r.focus_description();
+    out.push(Block::P(format!(
+        "Mean ± half-width of the 95% confidence interval, over {} replications{}. \
+         One run = {}.",
+        r.replications(),
+        if at.is_empty() {
+            String::new()
+        } else {
+            format!(", {at}")
+        },
+        if r.manifest.meta.horizon.is_empty() {
+            "the scenario's horizon".to_string()
+        } else {
+            horizon_text(&r.manifest.meta.horizon)
+        }
+    )));
+    let metrics: Vec<(&str, String)> = table_metrics()
+        .into_iter()
+        .filter(|(m, _)| r.summary.has_metric(m))
+        .collect();
+    let mut head = vec!["Arm".to_string()];
+    head.extend(metrics.iter().map(|(_, h)| h.to_string()));
+    let rows: Vec<Vec<String>> = r
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(a, name)| {
+            let mut row = vec![name.clone()];
+            row.extend(metrics.iter().map(|(m, _)| {
+                r.summary
+                    .get(a, p, m)
+                    .map(plus_minus)
+                    .unwrap_or_else(|| "n/a".to_string())
+            }));
+            row
+        })
+        .collect();
+    out.push(Block::Table {
+        head: head.clone(),
+        rows,
+    });
+
+    let base = r.baseline();
+    let diff_rows: Vec<Vec<String>> = (0..r.arms.len())
+        .filter(|&a| a != base)
+        .map(|a| {
+            let mut row = vec![r.arms[a].clone()];
+            row.extend(metrics.iter().map(|(m, _)| {
+                r.summary
+                    .get(a, p, m)
+                    .and_then(diff_text)
+                    .unwrap_or_else(|| "n/a".to_string())
+            }));
+            row
+        })
+        .filter(|row| row[1..].iter().any(|c| c != "n/a"))
+        .collect();
+    if !diff_rows.is_empty() {
+        out.push(Block::P(format!(
+            "Difference from the baseline, **{}**, measured on paired runs (the same simulated changes under both \
+             policies). An interval that does not include 0 is a real difference at the 95% level.",
+            r.arms[base]
+        )));
+        out.push(Block::Table {
+            head,
+            rows: diff_rows,
+        });
+    }
+    out
+}

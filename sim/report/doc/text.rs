@@ -1,0 +1,157 @@
+//! Numbers and phrases of the report's running text: a value with its interval, a paired
+//! difference, a horizon, a constraint, a setting, hours.
+
+use super::super::charts::input::{ConstraintMeta, Results, Stat};
+use super::super::charts::style::{fmt_num, fmt_signed, metric_name, metric_unit, short_path};
+
+/// "41.3 (95% CI 39.8 to 42.9)".
+pub(super) fn with_ci(s: &Stat) -> String {
+    if s.ci_low.is_finite() && s.ci_high.is_finite() {
+        format!(
+            "{} (95% CI {} to {})",
+            fmt_num(s.mean),
+            fmt_num(s.ci_low),
+            fmt_num(s.ci_high)
+        )
+    } else {
+        fmt_num(s.mean)
+    }
+}
+
+/// "41.3 ± 1.6": the mean and the half-width of its 95% CI, both to the precision the
+/// half-width warrants (two significant digits of it), so the columns read evenly.
+pub(super) fn plus_minus(s: &Stat) -> String {
+    if !(s.ci_low.is_finite() && s.ci_high.is_finite()) {
+        return fmt_num(s.mean);
+    }
+    let hw = (s.ci_high - s.ci_low) / 2.0;
+    if hw >= 10.0 || hw <= 0.0 {
+        return format!("{} ± {}", fmt_num(s.mean.round()), fmt_num(hw.round()));
+    }
+    // Two decimals at most: a table of ± 0.0019 reads as noise, and a value that small
+    // is zero for a decision.
+    let d = (1 - hw.log10().floor() as i32).clamp(0, 2) as usize;
+    let (m, h) = (format!("{:.d$}", s.mean), format!("{:.d$}", hw));
+    let zero = |t: &str| {
+        t.trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+    };
+    if zero(&m) && zero(&h) {
+        return "0".to_string();
+    }
+    format!("{m} ± {h}")
+}
+
+/// "+12.1 (95% CI 10.2 to 14.0)" for a paired difference, if the row has one; "same in
+/// every run" when the two arms never differed at all.
+pub(super) fn diff_text(s: &Stat) -> Option<String> {
+    let d = s.diff_mean.filter(|d| d.is_finite())?;
+    if d == 0.0 && s.diff_low.unwrap_or(0.0) == 0.0 && s.diff_high.unwrap_or(0.0) == 0.0 {
+        return Some("same in every run".to_string());
+    }
+    Some(match (s.diff_low, s.diff_high) {
+        (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+            format!(
+                "{} (95% CI {} to {})",
+                fmt_signed(d),
+                fmt_signed(lo),
+                fmt_signed(hi)
+            )
+        }
+        _ => fmt_signed(d),
+    })
+}
+
+/// A horizon as people say it: "90d" or "25w 5d" → "180 days"; anything that is not a
+/// whole number of days, as written.
+pub(super) fn horizon_text(h: &str) -> String {
+    const DAY_S: u64 = 86_400;
+    match humantime::parse_duration(h.trim()) {
+        Ok(d) if d.as_secs() % DAY_S == 0 && d.subsec_nanos() == 0 && d.as_secs() > 0 => {
+            match d.as_secs() / DAY_S {
+                1 => "1 day".to_string(),
+                n => format!("{n} days"),
+            }
+        }
+        _ => h.to_string(),
+    }
+}
+
+pub(super) fn constraint_text(c: &ConstraintMeta) -> String {
+    format!(
+        "{} {} {}{}",
+        metric_name(&c.metric).to_lowercase(),
+        if c.at_most { "at most" } else { "at least" },
+        fmt_num(c.value),
+        unit_suffix(&c.metric)
+    )
+}
+
+/// " hours" after a number of `metric`, or nothing for counts and shares.
+pub(super) fn unit_suffix(metric: &str) -> String {
+    match metric_unit(metric).as_str() {
+        "" | "count" | "share" => String::new(),
+        u => format!(" {u}"),
+    }
+}
+
+/// `arm`, or `arm at a=1` naming only the swept parameters that change this arm's
+/// results (an arm that does not use a swept breaker is the same at every setting).
+pub(super) fn setting(r: &Results, arm: usize, point: usize) -> String {
+    if r.points.len() < 2 {
+        return format!("**{}**", r.arms[arm]);
+    }
+    let axes = r.axes_of_arm(arm);
+    let Some(p) = r.points.iter().find(|p| p.index == point) else {
+        return format!("**{}**", r.arms[arm]);
+    };
+    if axes.is_empty() {
+        return format!(
+            "**{}** (the swept parameters do not affect this arm)",
+            r.arms[arm]
+        );
+    }
+    let parts: Vec<String> = axes
+        .iter()
+        .filter_map(|&k| {
+            Some(format!(
+                "{}={}",
+                short_path(&r.axes()[k].path),
+                p.values.get(k)?
+            ))
+        })
+        .collect();
+    format!("**{}** at `{}`", r.arms[arm], parts.join(", "))
+}
+
+/// The risk metric in a few words, for running text: "user impact".
+pub(super) fn short_risk(metric: &str) -> String {
+    match metric {
+        "user_impact_min_total" => "user impact".to_string(),
+        m => metric_name(m).to_lowercase(),
+    }
+}
+
+/// Hours as people say them: "25 minutes" below an hour, else "4.59 hours".
+pub(super) fn hours_text(h: f64) -> String {
+    if h < 1.0 {
+        let m = (h * 60.0).round().max(0.0) as i64;
+        if m == 1 {
+            "1 minute".to_string()
+        } else {
+            format!("{m} minutes")
+        }
+    } else if h >= 48.0 {
+        format!("{} hours ({} days)", fmt_num(h), fmt_num(h / 24.0))
+    } else {
+        format!("{} hours", fmt_num(h))
+    }
+}
+
+pub(super) fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
