@@ -23,9 +23,10 @@
 //!
 //! # Map
 //!
-//! `cli → experiment / report / chaos → model / metrics / scenario → engine`. The arrows
-//! point one way; only `cli`, `report` and `scenario` (reading the files a scenario names)
-//! do I/O.
+//! `cli → pipeline → experiment / report / chaos → model / metrics / scenario → engine`.
+//! The arrows point one way (the tidy test enforces them); only `cli` prints or exits;
+//! only `pipeline`, `report` and `scenario` (reading the files a scenario names) do file
+//! I/O.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -35,5 +36,6 @@ pub mod engine;
 pub mod experiment;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod report;
 pub mod scenario;

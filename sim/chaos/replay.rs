@@ -9,12 +9,21 @@ use crate::scenario::Scenario;
 pub fn locate(scenario: &Scenario, id: u64) -> Result<RunSpec, String> {
     run_spec(scenario, id).ok_or_else(|| {
         format!(
-            "run id {id} is out of range: {} has runs 0 to {} ({} arms x {} points x {} replications)",
+            "run id {id} is out of range: {} has runs 0 to {} ({} x {} x {})",
             scenario.path.display(),
             scenario.run_count().saturating_sub(1),
-            scenario.arms.len(),
-            scenario.points.len(),
-            scenario.replications
+            plural(scenario.arms.len(), "arm"),
+            plural(scenario.points.len(), "point"),
+            plural(scenario.replications as usize, "replication")
         )
     })
+}
+
+/// "1 point", "3 points".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

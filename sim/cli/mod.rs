@@ -1,4 +1,6 @@
-//! The command line: one file per subcommand. Only this layer prints or exits.
+//! The command line: one file per subcommand, each parsing its flags, calling a
+//! `pipeline` (or a library function) and printing the outcome. Only this layer prints,
+//! reads the command line or exits.
 //!
 //! Exit codes (the contract CI and other tools rely on): 0 success; 1 the run worked and
 //! found invariant violations; 2 bad input, bad usage or a failed write.
@@ -10,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod chaos;
 pub mod merge;
 pub mod plot;
+pub mod progress;
 pub mod replay;
 pub mod run;
 pub mod schema;
@@ -67,7 +70,7 @@ pub struct RunArgs {
     /// Replications per arm and grid point, overriding the scenario's.
     #[arg(long)]
     pub replications: Option<u32>,
-    /// Worker threads (default: all cores). Results do not depend on it.
+    /// Worker threads, 1 to 1024 (default: one per core). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Simulated horizon, overriding the scenario's (e.g. "30d").
@@ -82,6 +85,11 @@ pub struct RunArgs {
     /// Skip charts and the report (tables and manifest only).
     #[arg(long)]
     pub no_charts: bool,
+    /// Remove journal records that fail their checks (edited, cut, copied under another
+    /// run's name, of another experiment) and simulate those runs again, instead of
+    /// refusing the folder.
+    #[arg(long)]
+    pub discard_damaged: bool,
 }
 
 /// Arguments of `blastsim validate`.
@@ -125,7 +133,7 @@ pub struct ChaosArgs {
     /// Master seed, overriding the scenario's.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
+    /// Worker threads, 1 to 1024 (default: one per core). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Results folder (default: results/<scenario name>/chaos/).
@@ -150,6 +158,18 @@ pub struct ReplayArgs {
     /// Write the full event trace here as JSON lines.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+}
+
+/// The process's command line, for the manifest.
+///
+/// The program is named `blastsim` whatever path it was started by (`cargo run`,
+/// `./target/release/blastsim`), so the report's reproduce line does not change with how
+/// the binary was invoked.
+pub fn command_line() -> String {
+    std::iter::once("blastsim".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs the parsed command and returns the process exit code.

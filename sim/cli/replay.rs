@@ -72,7 +72,8 @@ pub fn execute(args: super::ReplayArgs) -> anyhow::Result<u8> {
             serde_json::to_writer(&mut buf, r).context("cannot write a trace record")?;
             buf.write_all(b"\n")?;
         }
-        super::chaos::write_atomic(path, &buf)?;
+        crate::report::atomic::write_atomic(path, &buf)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         println!(
             "trace: {} events written to {}",
             trace.len(),

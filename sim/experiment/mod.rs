@@ -2,7 +2,8 @@
 //! parallel runner, statistics over replications, and the frontier and recommendation.
 //!
 //! Architecture Invariant: nothing here does I/O, reads the clock or the environment. The
-//! runner reports each finished run through a callback; `report` and `cli` persist it.
+//! runner reports each finished run through a callback; `pipeline::run` persists it
+//! through `report`.
 
 pub mod fixture;
 pub mod frontier;

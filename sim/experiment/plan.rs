@@ -50,17 +50,27 @@ pub fn run_spec(scenario: &Scenario, run_id: u64) -> Option<RunSpec> {
     if run_id >= run_count(scenario) {
         return None;
     }
-    let reps = u64::from(scenario.replications);
-    let points = scenario.points.len() as u64;
-    let replication = (run_id % reps) as u32;
-    let setting = run_id / reps;
+    let (arm, point, replication) = decompose(run_id, scenario.points.len(), scenario.replications);
     Some(RunSpec {
         run_id,
-        arm: (setting / points) as usize,
-        point: (setting % points) as usize,
+        arm,
+        point,
         replication,
         seed: replication_seed(scenario.seed, replication),
     })
+}
+
+/// (arm, point, replication) of `run_id` with `points` grid points and `replications`
+/// replications (both at least 1): the inverse of `run_id`.
+pub fn decompose(run_id: u64, points: usize, replications: u32) -> (usize, usize, u32) {
+    let reps = u64::from(replications);
+    let points = points as u64;
+    let setting = run_id / reps;
+    (
+        (setting / points) as usize,
+        (setting % points) as usize,
+        (run_id % reps) as u32,
+    )
 }
 
 /// Every run of the scenario (or of one shard of it), in run-id order.
@@ -133,15 +143,23 @@ pub struct ShardError {
     pub reason: String,
 }
 
-/// The identity of a run set: 16 hex digits over the scenario hash and every setting that
-/// changes which runs exist or what they produce (seed, replications, horizon, the shape
-/// of arms and points). Results journaled under one key are never mixed with another's.
+/// The version of the model's results: bump it in any change that alters what a run
+/// produces for the same scenario and seed (a new draw, a metric computed differently), so
+/// that results folders left by an older build are refused instead of silently resumed.
+pub const MODEL_VERSION: u32 = 1;
+
+/// The identity of a run set: 16 hex digits over the build (crate version and
+/// `MODEL_VERSION`), the scenario hash and every setting that changes which runs exist or
+/// what they produce (seed, replications, horizon, the shape of arms and points). Results
+/// journaled under one key are never mixed with another's.
 pub fn experiment_key(scenario: &Scenario) -> String {
     use std::hash::Hasher;
     let mut h = Fingerprint::default();
     // A version tag, so a change to the journal format or run-id scheme invalidates old
     // folders instead of silently mixing them.
-    h.write(b"blastsim-experiment-v1");
+    h.write(b"blastsim-experiment-v2");
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    h.write_u32(MODEL_VERSION);
     h.write(scenario.hash.as_bytes());
     h.write_u64(scenario.seed);
     h.write_u32(scenario.replications);

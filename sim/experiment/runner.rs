@@ -7,8 +7,8 @@
 //! afterwards, sequentially (a parallel float sum is not deterministic).
 //!
 //! This module does no I/O. The caller passes `on_done`, called on a worker thread as soon
-//! as a run finishes, with the full `RunOutput`; the cli uses it to journal the run and
-//! tick the progress bar. Only the small per-run row is kept, so memory grows with the
+//! as a run finishes, with the full `RunOutput`; `pipeline::run` uses it to journal the run
+//! and tick the progress bar. Only the small per-run row is kept, so memory grows with the
 //! number of runs by one `RunSummary` each, never by incidents or days.
 
 use rayon::prelude::*;

@@ -5,25 +5,106 @@
 //! - `meta.json`: the `ExperimentMeta` (with the experiment key) the folder belongs to;
 //! - `graph_nodes.csv`, `graph_edges.csv`: the graph of (baseline arm, point 0), without
 //!   the `hit_in_worst` column (absent for graphs over 2000 services);
+//! - `build.json`: the blastsim and model versions that wrote the folder, so a journal of
+//!   an older build is refused with a reason rather than reused;
+//! - `lock`: held (an OS advisory lock) by the one process writing the folder;
 //! - `run-<id>.csv`: one run, as CSV records whose first field says what they are:
 //!   `K,<experiment key>,<run_id>,<arm>,<point>,<replication>` (first), `R,<runs.csv row>`,
 //!   `I,<incidents.csv row>`…, `T,<timeline.csv row>`…,
-//!   `W,<worst user_impact_min>,<service ids separated by ;>` (if any), `E` (last).
+//!   `W,<worst user_impact_min>,<service ids separated by ;>` (if any), and last
+//!   `E,<checksum>`: 16 hex digits of a `Fingerprint` over every byte before the `E` line.
 //!
 //! A killed process leaves at worst a `.tmp-*` file (removed by the next run) and loses
-//! only the runs in flight. A record without its `E` line cannot appear (writes are
-//! atomic), but one would be rejected rather than trusted.
+//! only the runs in flight. A record whose checksum, run id (against its file name) or
+//! experiment key does not match is refused by `read_record` and `check_record`, never
+//! trusted: the caller names the file and says what to do (`--discard-damaged`).
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Fingerprint;
+use crate::experiment::plan::MODEL_VERSION;
 use crate::report::atomic::{self, AtomicFile};
 use crate::report::manifest::{self, ExperimentMeta};
 
 /// The journal folder's name inside a results folder.
 pub const JOURNAL_DIR: &str = ".journal";
+
+/// The lock file's name inside the journal folder.
+pub const LOCK_FILE: &str = "lock";
+
+/// The build file's name inside the journal folder.
+const BUILD_FILE: &str = "build.json";
+
+/// Which build wrote a journal (`build.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Build {
+    /// The crate version (`CARGO_PKG_VERSION`).
+    pub version: String,
+    /// `experiment::plan::MODEL_VERSION`.
+    pub model_version: u32,
+}
+
+impl Build {
+    /// This build.
+    pub fn current() -> Build {
+        Build {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            model_version: MODEL_VERSION,
+        }
+    }
+}
+
+impl std::fmt::Display for Build {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "blastsim {} (model version {})",
+            self.version, self.model_version
+        )
+    }
+}
+
+/// The exclusive right to write one results folder, held until dropped.
+///
+/// An OS advisory lock (`File::try_lock`) on `<out>/.journal/lock`: the OS releases it when
+/// the process ends however it ends, so a killed process never leaves a stale lock behind.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: File,
+}
+
+/// Takes the lock of results folder `out` (creating the folder), or fails at once, without
+/// waiting, when another process holds it.
+pub fn lock(out: &Path) -> anyhow::Result<FolderLock> {
+    let dir = journal_dir(out);
+    fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(FolderLock { _file: file }),
+        Err(TryLockError::WouldBlock) => anyhow::bail!(
+            "results folder {} is in use by another blastsim process (it holds {}); \
+             wait for that process to finish, or choose another --out",
+            out.display(),
+            path.display()
+        ),
+        Err(TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {}: {e}", path.display())
+        }
+    }
+}
 
 /// One run as persisted in the journal.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,13 +145,15 @@ pub fn record_path(journal: &Path, run_id: u64) -> PathBuf {
 pub fn open(out: &Path, meta: &ExperimentMeta) -> anyhow::Result<PathBuf> {
     let dir = journal_dir(out);
     let meta_path = dir.join("meta.json");
+    let build_path = dir.join(BUILD_FILE);
     if meta_path.exists() {
         let existing = read_meta(&dir)?;
-        refuse_if_different(out, &existing.experiment_key, &existing.hash, meta)?;
+        let build = read_build(&dir)?;
+        refuse_if_different(out, &existing.experiment_key, &existing.hash, build, meta)?;
     } else if out.join("manifest.json").exists() {
         // Results without a journal (copied or hand-made): still never mix them.
         if let Ok(m) = manifest::read_manifest(out) {
-            refuse_if_different(out, &m.meta.experiment_key, &m.meta.hash, meta)?;
+            refuse_if_different(out, &m.meta.experiment_key, &m.meta.hash, None, meta)?;
         }
     }
     fs::create_dir_all(&dir)
@@ -83,22 +166,54 @@ pub fn open(out: &Path, meta: &ExperimentMeta) -> anyhow::Result<PathBuf> {
         atomic::write_atomic(&meta_path, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", meta_path.display()))?;
     }
+    if !build_path.exists() {
+        let mut text = serde_json::to_string_pretty(&Build::current())?;
+        text.push('\n');
+        atomic::write_atomic(&build_path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", build_path.display()))?;
+    }
     Ok(dir)
 }
 
+/// The build that wrote `journal`: `None` when `build.json` is absent (a journal of a build
+/// older than the file, or a hand-made one).
+fn read_build(journal: &Path) -> anyhow::Result<Option<Build>> {
+    let path = journal.join(BUILD_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Refuses a folder whose experiment key differs from `meta`'s, saying why: another
+/// build's model, another scenario, or other run settings. `build` is the folder's build
+/// (`None` when unknown).
 fn refuse_if_different(
     out: &Path,
     key: &str,
     hash: &str,
+    build: Option<Build>,
     meta: &ExperimentMeta,
 ) -> anyhow::Result<()> {
     if key == meta.experiment_key {
         return Ok(());
     }
-    let what = if hash != meta.hash {
-        format!("scenario hash {hash}, this scenario has {}", meta.hash)
-    } else {
-        "the same scenario with another seed, replications or horizon".to_string()
+    let current = Build::current();
+    let what = match build {
+        Some(b) if b != current => {
+            format!("written by {b}, this is {current}; results of another model are not mixed")
+        }
+        _ if hash != meta.hash => {
+            format!("scenario hash {hash}, this scenario has {}", meta.hash)
+        }
+        None => format!(
+            "written by a build older than {current}, or with another seed, replications or \
+             horizon"
+        ),
+        Some(_) => "the same scenario with another seed, replications or horizon".to_string(),
     };
     anyhow::bail!(
         "results folder {} holds results of another experiment ({what}); \
@@ -135,12 +250,20 @@ pub fn done(journal: &Path) -> anyhow::Result<BTreeMap<u64, PathBuf>> {
     Ok(out)
 }
 
+/// The checksum of a record's content: every byte before its `E` line.
+fn checksum(content: &[u8]) -> String {
+    let mut h = Fingerprint::default();
+    h.write(b"blastsim-journal-record-v2");
+    h.write(content);
+    format!("{:016x}", h.finish())
+}
+
 /// Persists one finished run, atomically.
 pub fn write_record(journal: &Path, rec: &JournalRecord) -> anyhow::Result<()> {
     let path = record_path(journal, rec.run_id);
-    let file = AtomicFile::create(&path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(file);
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
     w.write_record([
         "K",
         &rec.key,
@@ -165,27 +288,59 @@ pub fn write_record(journal: &Path, rec: &JournalRecord) -> anyhow::Result<()> {
         let ids: Vec<String> = hit.iter().map(|s| s.to_string()).collect();
         w.write_record(["W", &format!("{impact}"), &ids.join(";")])?;
     }
-    w.write_record(["E"])?;
-    let mut file = w
+    let mut content = w
         .into_inner()
         .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?;
-    file.flush()?;
-    // One folder fsync per run would dominate short runs; a killed process loses no
-    // completed rename either way, and a power cut loses at most the last few runs.
-    file.commit_no_dir_sync()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+    let sum = checksum(&content);
+    content.extend_from_slice(format!("E,{sum}\n").as_bytes());
+    let write = || -> std::io::Result<()> {
+        let mut file = AtomicFile::create(&path)?;
+        file.write_all(&content)?;
+        // One folder fsync per run would dominate short runs; a killed process loses no
+        // completed rename either way, and a power cut loses at most the last few runs.
+        file.commit_no_dir_sync()
+    };
+    write().map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
-/// Reads one journal record.
+/// The run id a record's file name gives (`run-<id>.csv`), if it has that form.
+fn id_from_name(path: &Path) -> Option<u64> {
+    path.file_name()?
+        .to_str()?
+        .strip_prefix("run-")?
+        .strip_suffix(".csv")?
+        .parse()
+        .ok()
+}
+
+/// Reads one journal record, refusing it (as damaged) when it is incomplete, when its
+/// checksum does not match its content, or when its run id is not its file name's.
 pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
-    let bad = |what: &str| anyhow::anyhow!("{}: corrupt journal record: {what}", path.display());
+    let bad = |what: &str| anyhow::anyhow!("{}: damaged journal record: {what}", path.display());
+    let bytes =
+        fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    // The E line is the last line: find where it starts.
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let e_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let (content, e_line) = bytes.split_at(e_start);
+    let e_line = std::str::from_utf8(e_line).unwrap_or("").trim_end();
+    let Some(sum) = e_line.strip_prefix("E") else {
+        return Err(bad("incomplete (no E line at the end)"));
+    };
+    match sum.strip_prefix(',') {
+        Some(sum) if sum == checksum(content) => {}
+        Some(_) => {
+            return Err(bad(
+                "its checksum does not match its content (edited or cut)",
+            ));
+        }
+        None => return Err(bad("no checksum (written by an older build)")),
+    }
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        .from_reader(content);
     let mut rec: Option<JournalRecord> = None;
-    let mut ended = false;
     for (i, row) in r.records().enumerate() {
         let row = row.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let fields: Vec<String> = row.iter().map(|s| s.to_string()).collect();
@@ -209,9 +364,6 @@ pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
             continue;
         }
         let rec = rec.as_mut().expect("set on the first line");
-        if ended {
-            return Err(bad("lines after E"));
-        }
         let rest = fields[1..].to_vec();
         match tag {
             "R" => rec.run_row = rest,
@@ -229,14 +381,49 @@ pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
                 };
                 rec.worst = Some((impact, ids));
             }
-            "E" => ended = true,
+            "E" => return Err(bad("lines after E")),
             _ => return Err(bad("unknown line tag")),
         }
     }
-    match rec {
-        Some(rec) if ended && !rec.run_row.is_empty() => Ok(rec),
-        _ => Err(bad("incomplete")),
+    let rec = match rec {
+        Some(rec) if !rec.run_row.is_empty() => rec,
+        _ => return Err(bad("incomplete")),
+    };
+    if let Some(id) = id_from_name(path)
+        && id != rec.run_id
+    {
+        return Err(bad(&format!(
+            "it holds run {} under the file name of run {id} (copied or renamed)",
+            rec.run_id
+        )));
     }
+    Ok(rec)
+}
+
+/// Checks that the record at `path` is whole and is run `run_id` = (arm, point,
+/// replication) of the experiment `key`; the reason it is damaged otherwise.
+pub fn check_record(
+    path: &Path,
+    key: &str,
+    run_id: u64,
+    (arm, point, replication): (usize, usize, u32),
+) -> Result<(), String> {
+    let rec = read_record(path).map_err(|e| format!("{e:#}"))?;
+    let shown = path.display();
+    if rec.key != key {
+        return Err(format!(
+            "{shown}: journal record of another experiment (key {}, this folder's is {key})",
+            rec.key
+        ));
+    }
+    if rec.run_id != run_id || (rec.arm, rec.point, rec.replication) != (arm, point, replication) {
+        return Err(format!(
+            "{shown}: run {} is (arm {}, point {}, replication {}); run {run_id} of this \
+             experiment is (arm {arm}, point {point}, replication {replication})",
+            rec.run_id, rec.arm, rec.point, rec.replication
+        ));
+    }
+    Ok(())
 }
 
 /// Stores the graph tables (without `hit_in_worst`) in the journal.

@@ -455,7 +455,7 @@ fn chaos_command_writes_repro_files_that_replay_the_violation() {
 fn campaigns_do_not_depend_on_the_thread_count() {
     let s = shipped();
     let spec = chaos_spec::load(&s).unwrap();
-    let mut p = blastsim::cli::chaos::plan(&s, &spec, 2);
+    let mut p = blastsim::pipeline::chaos::plan(&s, &spec, 2);
     p.targets.truncate(2);
     for t in &mut p.targets {
         t.world.horizon = days(10);

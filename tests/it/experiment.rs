@@ -25,8 +25,9 @@ use blastsim::report::tables;
 use blastsim::scenario::{Constraint, Objectives, Scenario};
 use rand::rngs::ChaCha8Rng;
 
-use blastsim::cli::merge::merge_dirs;
-use blastsim::cli::run::{RunOptions, RunOutcome, prepare, run_experiment, summary_table};
+use blastsim::pipeline::Silent;
+use blastsim::pipeline::merge::merge_dirs;
+use blastsim::pipeline::run::{RunOptions, RunOutcome, prepare, run_experiment, summary_table};
 
 const TABLES: &[&str] = &[
     "runs.csv",
@@ -47,16 +48,13 @@ fn scratch(name: &str) -> PathBuf {
 
 fn opts(out: &Path, threads: usize, shard: Option<Shard>) -> RunOptions {
     RunOptions {
-        out: out.to_path_buf(),
-        threads,
         shard,
-        progress: false,
-        command: "test".to_string(),
+        ..RunOptions::new(out, threads, "test")
     }
 }
 
 fn run(s: &Scenario, out: &Path, threads: usize, shard: Option<Shard>) -> RunOutcome {
-    run_experiment(s, &opts(out, threads, shard), synthetic_simulate).unwrap()
+    run_experiment(s, &opts(out, threads, shard), synthetic_simulate, &Silent).unwrap()
 }
 
 /// Asserts every final table is byte-identical in the two folders.
@@ -181,7 +179,7 @@ fn shards_merged_equal_the_unsharded_run() {
         dirs.push(d);
     }
     let merged = base.join("merged");
-    let a = merge_dirs(&dirs, &merged, "merge").unwrap();
+    let a = merge_dirs(&dirs, &merged, "merge", false).unwrap();
     assert_eq!(a.runs_done, 42);
     assert_same_tables(&base.join("whole"), &merged);
     let m = read_manifest(&merged).unwrap();
@@ -241,21 +239,21 @@ fn merge_refuses_missing_overlapping_and_foreign_shards() {
     run(&s, &d1, 1, shard(1));
     run(&s, &d2, 1, shard(2));
 
-    let err = merge_dirs(std::slice::from_ref(&d1), &base.join("m1"), "m").unwrap_err();
+    let err = merge_dirs(std::slice::from_ref(&d1), &base.join("m1"), "m", false).unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("lack 3 of 6 runs: run ids 1, 3, 5"), "{msg}");
 
-    let err = merge_dirs(&[d1.clone(), d1.clone()], &base.join("m2"), "m").unwrap_err();
+    let err = merge_dirs(&[d1.clone(), d1.clone()], &base.join("m2"), "m", false).unwrap_err();
     assert!(format!("{err:#}").contains("run 0 is in both"), "{err:#}");
 
     let mut other = s.clone();
     other.seed = 6;
     let d3 = base.join("other");
     run(&other, &d3, 1, shard(2));
-    let err = merge_dirs(&[d1, d3], &base.join("m3"), "m").unwrap_err();
+    let err = merge_dirs(&[d1, d3], &base.join("m3"), "m", false).unwrap_err();
     assert!(format!("{err:#}").contains("another experiment"), "{err:#}");
 
-    let err = merge_dirs(&[base.join("nothing")], &base.join("m4"), "m").unwrap_err();
+    let err = merge_dirs(&[base.join("nothing")], &base.join("m4"), "m", false).unwrap_err();
     assert!(
         format!("{err:#}").contains("not a blastsim results folder"),
         "{err:#}"
@@ -345,7 +343,8 @@ fn a_folder_of_another_experiment_is_refused() {
     run(&s, &out, 1, None);
     let mut changed = s.clone();
     changed.hash = "edited".to_string();
-    let err = run_experiment(&changed, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
+    let err =
+        run_experiment(&changed, &opts(&out, 1, None), synthetic_simulate, &Silent).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
         msg.contains("another experiment (scenario hash demo-2-1"),
@@ -359,7 +358,8 @@ fn a_folder_of_another_experiment_is_refused() {
     // The same scenario (same hash) under another seed.
     let mut reseeded = s.clone();
     reseeded.seed = 2;
-    let err = run_experiment(&reseeded, &opts(&out, 1, None), synthetic_simulate).unwrap_err();
+    let err =
+        run_experiment(&reseeded, &opts(&out, 1, None), synthetic_simulate, &Silent).unwrap_err();
     assert!(format!("{err:#}").contains("another seed"), "{err:#}");
     // Nothing was overwritten: the folder still holds the first experiment.
     assert_eq!(read_manifest(&out).unwrap().meta.seed, 1);
@@ -621,12 +621,12 @@ fn kill_9_mid_sweep_then_resume_equals_the_uninterrupted_run() {
         blastsim::experiment::fixture::synthetic_simulate_with_work(w, seed, 600_000)
     };
     if let Ok(out) = std::env::var(CHILD) {
-        run_experiment(&s, &opts(Path::new(&out), 1, None), sim).unwrap();
+        run_experiment(&s, &opts(Path::new(&out), 1, None), sim, &Silent).unwrap();
         return;
     }
     let base = scratch("kill9");
     let (whole, out) = (base.join("whole"), base.join("out"));
-    run_experiment(&s, &opts(&whole, 2, None), sim).unwrap();
+    run_experiment(&s, &opts(&whole, 2, None), sim, &Silent).unwrap();
 
     let total = plan::run_count(&s) as usize;
     let k = ChaCha8Rng::seed_from_u64(5).random_range(3..total / 4);
@@ -663,7 +663,7 @@ fn kill_9_mid_sweep_then_resume_equals_the_uninterrupted_run() {
     }
     assert!(!out.join("runs.csv").exists());
 
-    let o = run_experiment(&s, &opts(&out, 2, None), sim).unwrap();
+    let o = run_experiment(&s, &opts(&out, 2, None), sim, &Silent).unwrap();
     assert_eq!(o.runs_new as usize, total - done.len());
     assert_same_tables(&whole, &out);
 }
@@ -698,4 +698,272 @@ fn two_threads_run_concurrently_and_keep_run_id_order() {
     }
     // 16 × 15 ms: about 0.24 s on one thread, 0.12 s on two.
     assert!(walls[1] < 0.75 * walls[0], "wall times {walls:?}");
+}
+
+/// `blastsim ARGS...` from the crate root: (exit code, stderr).
+fn blastsim(args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `blastsim run scenarios/smoke.toml --quiet --no-charts --out OUT EXTRA...`.
+fn run_smoke(out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let out = out.display().to_string();
+    let mut args = vec![
+        "run",
+        "scenarios/smoke.toml",
+        "--quiet",
+        "--no-charts",
+        "--out",
+        &out,
+    ];
+    args.extend_from_slice(extra);
+    blastsim(&args)
+}
+
+/// The journal file of run `id` in results folder `out`.
+fn record(out: &Path, id: u64) -> PathBuf {
+    journal::record_path(&journal::journal_dir(out), id)
+}
+
+/// Each way of damaging a journal record (copied under another run's name, a value
+/// changed, an incident line deleted, a record of another experiment) is refused with exit
+/// 2, the file named and the way out said; `--discard-damaged` then reruns the damaged run
+/// and the folder ends byte-identical to an untouched one.
+#[test]
+fn damaged_journal_records_are_refused_and_discard_damaged_recovers() {
+    let base = scratch("damaged");
+    let pristine = base.join("pristine");
+    assert_eq!(run_smoke(&pristine, &[]).0, Some(0));
+    let foreign = base.join("foreign");
+    assert_eq!(run_smoke(&foreign, &["--seed", "99"]).0, Some(0));
+    let runs = journal::done(&journal::journal_dir(&pristine))
+        .unwrap()
+        .len() as u64;
+    assert!(runs >= 2, "smoke has {runs} runs");
+    // A run with at least one incident, for the deleted-line case.
+    let with_incident = (0..runs)
+        .find(|&id| {
+            fs::read_to_string(record(&pristine, id))
+                .unwrap()
+                .lines()
+                .any(|l| l.starts_with("I,"))
+        })
+        .expect("some smoke run has an incident");
+
+    type Tamper = Box<dyn Fn(&Path) -> PathBuf>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "copied",
+            Box::new(|out: &Path| {
+                fs::copy(record(out, 0), record(out, 1)).unwrap();
+                record(out, 1)
+            }),
+            "under the file name of run 1",
+        ),
+        (
+            "edited",
+            Box::new(|out: &Path| {
+                let p = record(out, 0);
+                let text = fs::read_to_string(&p).unwrap();
+                let r = text.find("\nR,").unwrap() + 3;
+                // The first field of the runs row is the run id; change the arm name instead.
+                let comma = r + text[r..].find(',').unwrap() + 1;
+                let mut bytes = text.into_bytes();
+                bytes[comma] = if bytes[comma] == b'x' { b'y' } else { b'x' };
+                fs::write(&p, bytes).unwrap();
+                p
+            }),
+            "checksum does not match",
+        ),
+        (
+            "incident-deleted",
+            Box::new(move |out: &Path| {
+                let p = record(out, with_incident);
+                let text = fs::read_to_string(&p).unwrap();
+                let kept: Vec<&str> = {
+                    let mut dropped = false;
+                    text.lines()
+                        .filter(|l| {
+                            let drop = !dropped && l.starts_with("I,");
+                            dropped |= drop;
+                            !drop
+                        })
+                        .collect()
+                };
+                fs::write(&p, kept.join("\n") + "\n").unwrap();
+                p
+            }),
+            "checksum does not match",
+        ),
+        (
+            "foreign-record",
+            Box::new(|out: &Path| {
+                let theirs = record(&base_foreign(out), 2);
+                fs::copy(theirs, record(out, 2)).unwrap();
+                record(out, 2)
+            }),
+            "another experiment",
+        ),
+    ];
+    for (name, tamper, why) in &cases {
+        let out = base.join(name);
+        assert_eq!(run_smoke(&out, &[]).0, Some(0), "{name}");
+        let file = tamper(&out);
+        let (code, err) = run_smoke(&out, &[]);
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert!(err.contains(&file.display().to_string()), "{name}: {err}");
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(err.contains("--discard-damaged"), "{name}: {err}");
+        // Nothing was resumed from the damaged record: the tables are still the good ones.
+        assert_same_tables(&pristine, &out);
+        let (code, err) = run_smoke(&out, &["--discard-damaged"]);
+        assert_eq!(code, Some(0), "{name}: {err}");
+        assert!(
+            err.contains("discarded 1 damaged journal record and simulated its run again"),
+            "{name}: {err}"
+        );
+        assert_same_tables(&pristine, &out);
+        // And the folder is whole again: a plain rerun is accepted.
+        assert_eq!(run_smoke(&out, &[]).0, Some(0), "{name}");
+    }
+}
+
+/// The folder the `foreign` case of the damaged-journal test copies from (a sibling).
+fn base_foreign(out: &Path) -> PathBuf {
+    out.parent().unwrap().join("foreign")
+}
+
+/// A second process on a folder that one holds exits 2 at once, saying so; the lock is an
+/// OS lock, so it goes with its holder and never outlives a process.
+#[test]
+fn a_second_process_on_a_locked_folder_exits_2_at_once() {
+    let s = demo_scenario(2, 1, 3, 1);
+    let out = scratch("locked");
+    let held = journal::lock(&out).unwrap();
+    let (code, err) = run_smoke(&out, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("in use by another blastsim process") && err.contains("another --out"),
+        "{err}"
+    );
+    // In the same process too (a second lock of the same file).
+    let e = run_experiment(&s, &opts(&out, 1, None), synthetic_simulate, &Silent).unwrap_err();
+    assert!(format!("{e:#}").contains("in use by another"), "{e:#}");
+    drop(held);
+    run(&s, &out, 1, None);
+    // `merge` takes the lock of its output folder.
+    let merged = scratch("locked-merge");
+    let held = journal::lock(&merged).unwrap();
+    let e = merge_dirs(std::slice::from_ref(&out), &merged, "m", false).unwrap_err();
+    assert!(format!("{e:#}").contains("in use by another"), "{e:#}");
+    drop(held);
+    merge_dirs(std::slice::from_ref(&out), &merged, "m", false).unwrap();
+    assert_same_tables(&out, &merged);
+}
+
+/// A journal left by another build of the model is refused with the reason and the way
+/// out, whether its build is recorded (`build.json`) or predates the record.
+#[test]
+fn a_journal_of_an_older_model_is_refused() {
+    let s = demo_scenario(2, 1, 3, 1);
+    for keep_build_file in [true, false] {
+        let out = scratch(&format!("old-model-{keep_build_file}"));
+        run(&s, &out, 1, None);
+        let jdir = journal::journal_dir(&out);
+        // What an older build leaves: another experiment key (the key covers the build)…
+        let meta = fs::read_to_string(jdir.join("meta.json")).unwrap();
+        let key = plan::experiment_key(&s);
+        fs::write(
+            jdir.join("meta.json"),
+            meta.replace(&key, "00000000000000aa"),
+        )
+        .unwrap();
+        // …and another model version, or no build file at all.
+        let build = jdir.join("build.json");
+        if keep_build_file {
+            let text = fs::read_to_string(&build).unwrap();
+            let now = format!("\"model_version\": {}", plan::MODEL_VERSION);
+            assert!(text.contains(&now), "{text}");
+            let old = format!("\"model_version\": {}", plan::MODEL_VERSION - 1);
+            fs::write(&build, text.replace(&now, &old)).unwrap();
+        } else {
+            fs::remove_file(&build).unwrap();
+        }
+        let e = run_experiment(&s, &opts(&out, 1, None), synthetic_simulate, &Silent).unwrap_err();
+        let msg = format!("{e:#}");
+        let why = if keep_build_file {
+            format!("(model version {})", plan::MODEL_VERSION - 1)
+        } else {
+            "written by a build older than".to_string()
+        };
+        assert!(msg.contains(&why), "{msg}");
+        assert!(
+            msg.contains("another --out") && msg.contains("delete the folder"),
+            "{msg}"
+        );
+    }
+    // The key changes with the model version: it is part of the key's input.
+    assert_eq!(plan::experiment_key(&s).len(), 16);
+}
+
+/// A shard with no runs is an error that says how many runs there are, in the library and
+/// as exit 2 on the command line; nothing is written.
+#[test]
+fn an_empty_shard_is_refused() {
+    let s = demo_scenario(2, 1, 3, 1);
+    let out = scratch("empty-shard").join("out");
+    let shard = Shard::parse("8/10").unwrap();
+    let e =
+        run_experiment(&s, &opts(&out, 1, Some(shard)), synthetic_simulate, &Silent).unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(
+        msg.contains("shard 8/10 holds no runs: the experiment has 6 runs")
+            && msg.contains("use at most 6 shards"),
+        "{msg}"
+    );
+    assert!(!out.exists());
+    let (code, err) = run_smoke(&out, &["--shard", "10/10"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("shard 10/10 holds no runs"), "{err}");
+    // The last non-empty shard still runs.
+    let last = Shard::parse("6/10").unwrap();
+    assert_eq!(run(&s, &out, 1, Some(last)).runs_total, 1);
+}
+
+/// `--threads` means the same in `run` and `chaos`: absent is one per core, 0 and more
+/// than the limit are refused (exit 2) with the same message.
+#[test]
+fn threads_zero_and_above_the_limit_are_refused_by_run_and_chaos() {
+    use blastsim::pipeline::{THREADS_MAX, worker_threads};
+    assert_eq!(worker_threads(None).unwrap(), 0);
+    assert_eq!(worker_threads(Some(3)).unwrap(), 3);
+    assert_eq!(worker_threads(Some(THREADS_MAX)).unwrap(), THREADS_MAX);
+    let out = scratch("threads-refused");
+    let o = out.display().to_string();
+    let too_many = (THREADS_MAX + 1).to_string();
+    for threads in ["0", too_many.as_str()] {
+        let expected = format!("--threads {threads}: must be between 1 and {THREADS_MAX}");
+        let (code, err) = run_smoke(&out.join("run"), &["--threads", threads]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(&expected), "{err}");
+        let (code, err) = blastsim(&[
+            "chaos",
+            "scenarios/chaos-policies.toml",
+            "--quiet",
+            "--out",
+            &o,
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(&expected), "{err}");
+    }
 }

@@ -1,11 +1,20 @@
-//! The tidy test: bans the footguns that break determinism or the house style, by scanning
-//! the source under `sim/`. Each rule is one line of `RULES`; a failure prints every
-//! offending `file:line` with the rule's reason.
+//! The tidy test: bans the footguns that break determinism or the house style, and imports
+//! against the layer arrows, by scanning the source under `sim/`. Each rule is one line of
+//! `RULES`; a failure prints every offending `file:line` with the rule's reason.
+//!
+//! The layers (lib.rs): `cli → pipeline → experiment / report / chaos → model / metrics /
+//! scenario → engine`, and inside the middle of it `metrics → model` (the collector reads
+//! the model's trace events; the model never sees the collector).
 
 use std::path::{Path, PathBuf};
 
 /// Where a rule applies: these top-level modules of `sim/`, or all of `sim/` when empty.
 type Scope = &'static [&'static str];
+
+/// Whether `model` must not import `metrics` yet. The trace events and the decision
+/// vocabulary are moving from `metrics` into `model` on another branch (issue 11); the
+/// coordinator sets this to `true` once that lands, and from then on the rule holds.
+const MODEL_WITHOUT_METRICS: bool = false;
 
 /// Modules that make up a run, which must be a pure function of (scenario, seed).
 const RUN: Scope = &[
@@ -19,6 +28,33 @@ const RUN: Scope = &[
 /// Modules whose iteration order can reach event scheduling.
 const ORDERED: Scope = &["engine", "model"];
 const EVERYWHERE: Scope = &[];
+/// Every module but the command line (`lib.rs` and `main.rs` declare, never import).
+const NOT_CLI: Scope = &[
+    "engine",
+    "model",
+    "metrics",
+    "scenario",
+    "experiment",
+    "report",
+    "chaos",
+    "pipeline",
+];
+/// Every module below `pipeline`.
+const BELOW_PIPELINE: Scope = &[
+    "engine",
+    "model",
+    "metrics",
+    "scenario",
+    "experiment",
+    "report",
+    "chaos",
+];
+/// The pure layers under experiments, reports and chaos.
+const CORE: Scope = &["engine", "model", "metrics", "scenario"];
+/// The layers that sit beside `report` and must not write results folders themselves.
+const BESIDE_REPORT: Scope = &["experiment", "chaos"];
+const ENGINE: Scope = &["engine"];
+const MODEL: Scope = &["model"];
 
 /// (scope, banned text, why).
 const RULES: &[(Scope, &str, &str)] = &[
@@ -50,7 +86,69 @@ const RULES: &[(Scope, &str, &str)] = &[
         "rand::random",
         "randomness comes from Seed::stream only",
     ),
+    (
+        NOT_CLI,
+        "crate::cli",
+        "layers: only the command line uses `cli`",
+    ),
+    (
+        BELOW_PIPELINE,
+        "crate::pipeline",
+        "layers: only `cli` calls the pipelines",
+    ),
+    (
+        CORE,
+        "crate::report",
+        "layers: engine, model, metrics and scenario are below `report`",
+    ),
+    (
+        CORE,
+        "crate::experiment",
+        "layers: engine, model, metrics and scenario are below `experiment`",
+    ),
+    (
+        CORE,
+        "crate::chaos",
+        "layers: engine, model, metrics and scenario are below `chaos`",
+    ),
+    (
+        BESIDE_REPORT,
+        "crate::report",
+        "layers: results folders are written by `pipeline` through `report`",
+    ),
+    (ENGINE, "crate::model", "layers: the engine knows no domain"),
+    (
+        ENGINE,
+        "crate::metrics",
+        "layers: the engine knows no domain",
+    ),
+    (
+        ENGINE,
+        "crate::scenario",
+        "layers: the engine knows no domain",
+    ),
+    (
+        CORE,
+        "blastsim::",
+        "layers: the library names itself `crate::`, so the rules above see every import",
+    ),
 ];
+
+/// Rules that hold once work on another branch lands (see `MODEL_WITHOUT_METRICS`).
+const PENDING_RULES: &[(Scope, &str, &str)] = &[(
+    MODEL,
+    "crate::metrics",
+    "layers: the model emits trace events; `metrics` reads them, never the other way",
+)];
+
+/// The rules in force.
+fn rules() -> Vec<(Scope, &'static str, &'static str)> {
+    let mut rules = RULES.to_vec();
+    if MODEL_WITHOUT_METRICS {
+        rules.extend_from_slice(PENDING_RULES);
+    }
+    rules
+}
 
 /// One source file: its path relative to `sim/` and its text.
 struct Source {
@@ -80,6 +178,11 @@ fn sources(dir: &Path, root: &Path, out: &mut Vec<Source>) {
 ///
 /// Lines that are comments are skipped, so a doc may name what it bans.
 fn violations(files: &[Source]) -> Vec<String> {
+    violations_of(files, &rules())
+}
+
+/// As `violations`, with the given rules.
+fn violations_of(files: &[Source], rules: &[(Scope, &str, &str)]) -> Vec<String> {
     let mut found = Vec::new();
     for file in files {
         let shown = Path::new("sim").join(&file.path);
@@ -99,7 +202,7 @@ fn violations(files: &[Source]) -> Vec<String> {
             if line.trim_start().starts_with("//") {
                 continue;
             }
-            for (scope, banned, why) in RULES {
+            for (scope, banned, why) in rules {
                 let applies = scope.is_empty() || scope.contains(&module);
                 if applies && line.contains(banned) {
                     found.push(format!("{}:{n}: `{banned}`: {why}", shown.display()));
@@ -150,6 +253,19 @@ fn tidy_rules_catch_planted_lines() {
         ),
         file("metrics/y.rs", "fn main() {}\n"),
         file("lib.rs", "//! lib\nlet v = std::env::var(\"X\");\n"),
+        file(
+            "report/tables.rs",
+            "//! t\nuse crate::cli::run;\nuse crate::experiment::plan;\n",
+        ),
+        file("experiment/a.rs", "//! a\nuse crate::pipeline::run;\n"),
+        file("scenario/b.rs", "//! b\nuse crate::report::journal;\n"),
+        file("engine/c.rs", "//! c\nuse crate::model::World;\n"),
+        file("chaos/d.rs", "//! d\nuse crate::report::atomic;\n"),
+        file(
+            "cli/e.rs",
+            "//! e\nuse crate::cli::progress;\nuse crate::pipeline::run;\n",
+        ),
+        file("pipeline/f.rs", "//! f\nuse crate::report::journal;\n"),
     ];
     let found = violations(&files);
     assert_eq!(
@@ -159,6 +275,32 @@ fn tidy_rules_catch_planted_lines() {
             "sim/model/x.rs:2: `Instant::now`: a run must not read the wall clock",
             "sim/cli/run.rs:3: `rand::rng()`: randomness comes from Seed::stream only",
             "sim/metrics/y.rs:1: first line is not a `//!` header",
+            "sim/report/tables.rs:2: `crate::cli`: layers: only the command line uses `cli`",
+            "sim/experiment/a.rs:2: `crate::pipeline`: layers: only `cli` calls the pipelines",
+            "sim/scenario/b.rs:2: `crate::report`: layers: engine, model, metrics and scenario are below `report`",
+            "sim/engine/c.rs:2: `crate::model`: layers: the engine knows no domain",
+            "sim/chaos/d.rs:2: `crate::report`: layers: results folders are written by `pipeline` through `report`",
+        ]
+    );
+}
+
+/// The pending rule catches `model` importing `metrics` (whether or not it is in force).
+#[test]
+fn pending_layer_rule_catches_model_importing_metrics() {
+    let files = [
+        Source {
+            path: PathBuf::from("model/world/mod.rs"),
+            text: "//! w\nuse crate::metrics::Collector;\n".to_string(),
+        },
+        Source {
+            path: PathBuf::from("metrics/run.rs"),
+            text: "//! r\nuse crate::model::World;\n".to_string(),
+        },
+    ];
+    assert_eq!(
+        violations_of(&files, PENDING_RULES),
+        [
+            "sim/model/world/mod.rs:2: `crate::metrics`: layers: the model emits trace events; `metrics` reads them, never the other way"
         ]
     );
 }

@@ -1,0 +1,66 @@
+//! Orchestration: the pipelines the subcommands run, as library functions that tests,
+//! benches and other tools call directly.
+//!
+//! - `run`: a scenario's runs (or one shard of them) in parallel, journaled as they finish,
+//!   resumed after a kill, assembled into the tables, the manifest and the charts.
+//! - `merge`: shard folders joined into what one unsharded run writes.
+//! - `chaos`: fault campaigns, shrinking, repro files and the chaos folder.
+//!
+//! This layer sits between `cli` and the rest: `cli → pipeline → experiment / report /
+//! chaos → model / metrics / scenario → engine`. It writes files (through `report`), but
+//! never prints, reads the command line or exits: progress goes to a `Progress` the caller
+//! supplies, and every outcome is returned for `cli` to print.
+
+pub mod chaos;
+pub mod merge;
+pub mod run;
+
+pub use merge::merge_dirs;
+pub use run::{RunOptions, RunOutcome, run_experiment};
+
+/// The most worker threads a command accepts. Runs are independent and CPU-bound, so
+/// threads beyond the cores only add memory (one world per thread) and scheduling; a
+/// thousand covers the largest machines while refusing a typo such as `--threads 10000`.
+pub const THREADS_MAX: usize = 1024;
+
+/// The worker-thread count of `--threads` for every command: absent means one per core
+/// (returned as 0, rayon's default); 0 and counts above `THREADS_MAX` are refused.
+pub fn worker_threads(requested: Option<usize>) -> anyhow::Result<usize> {
+    match requested {
+        None => Ok(0),
+        Some(n) if (1..=THREADS_MAX).contains(&n) => Ok(n),
+        Some(n) => anyhow::bail!(
+            "--threads {n}: must be between 1 and {THREADS_MAX} (omit it for one thread per core)"
+        ),
+    }
+}
+
+/// Where a pipeline reports how far it is. Called from worker threads.
+pub trait Progress: Sync {
+    /// `total` steps to go through, `done` of them already done (resumed).
+    fn start(&self, total: u64, done: u64);
+    /// One more step done.
+    fn advance(&self);
+    /// Every step done (or the pipeline gave up).
+    fn finish(&self);
+}
+
+/// A `Progress` that shows nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _total: u64, _done: u64) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
+/// "1 run", "2 runs": a count with its noun, singular or plural (nouns with a plain -s
+/// plural only).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
