@@ -23,11 +23,10 @@ use crate::chaos::{
 };
 use crate::chaos::{shrink, story, world_with};
 use crate::experiment::plan::run_id;
-use crate::metrics::TraceRecord;
-use crate::model::simulate;
-use crate::model::world::simulate_traced;
+use crate::metrics::{simulate, simulate_traced};
+use crate::model::trace::TraceRecord;
 use crate::report::atomic;
-use crate::scenario::{Scenario, chaos_spec};
+use crate::scenario::{Scenario, chaos as chaos_spec};
 
 /// Runs per shrink, at most.
 const SHRINK_STEPS: u32 = 100;
@@ -242,7 +241,7 @@ fn repro_doc(
     out_dir: &Path,
 ) -> anyhow::Result<toml::Table> {
     let target = &plan.targets[f.finding.target];
-    let mut doc = scenario.base_document.clone();
+    let mut doc = scenario.document();
     let mut faults = match doc.get("faults") {
         Some(toml::Value::Array(a)) => a.clone(),
         _ => Vec::new(),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::engine::SimDuration;
-use crate::metrics::BreakerKind;
+use crate::model::breaker::BreakerKind;
 use crate::model::config::{
     ActionClass, AgentBreakerConfig, BlastGuardConfig, BreakerConfig, BreakerWindow, BurnWindow,
     ClassSet, ErrorBudgetConfig, FailureKinds, GuardAction, KillOn, KillScope, KillSwitchConfig,

@@ -998,7 +998,7 @@ fn round_trip<K: blastsim::model::config::Kind + std::fmt::Debug>() {
 
 #[test]
 fn every_kind_round_trips_through_its_parser() {
-    use blastsim::metrics::BreakerKind;
+    use blastsim::model::breaker::BreakerKind;
     use blastsim::model::config::{
         ActionClass, AuthorKind, FaultType, GuardAction, InvariantKind, KillOn, KillScope,
         RequirementName, Seniority, Severity,
@@ -1034,7 +1034,7 @@ fn every_kind_round_trips_through_its_parser() {
 
 #[test]
 fn schema_lists_every_kind_name_and_types_chaos() {
-    use blastsim::metrics::BreakerKind;
+    use blastsim::model::breaker::BreakerKind;
     use blastsim::model::config::{FaultType, Kind, RequirementName};
     use blastsim::model::topology::Generator;
     let out = Command::new(env!("CARGO_BIN_EXE_blastsim"))

@@ -11,11 +11,6 @@ use std::path::{Path, PathBuf};
 /// Where a rule applies: these top-level modules of `sim/`, or all of `sim/` when empty.
 type Scope = &'static [&'static str];
 
-/// Whether `model` must not import `metrics` yet. The trace events and the decision
-/// vocabulary are moving from `metrics` into `model` on another branch (issue 11); the
-/// coordinator sets this to `true` once that lands, and from then on the rule holds.
-const MODEL_WITHOUT_METRICS: bool = false;
-
 /// Modules that make up a run, which must be a pure function of (scenario, seed).
 const RUN: Scope = &[
     "engine",
@@ -128,27 +123,17 @@ const RULES: &[(Scope, &str, &str)] = &[
         "layers: the engine knows no domain",
     ),
     (
+        MODEL,
+        "crate::metrics",
+        "layers: the model emits trace events; `metrics` reads them, never the other way",
+    ),
+    (
         CORE,
         "blastsim::",
         "layers: the library names itself `crate::`, so the rules above see every import",
     ),
 ];
 
-/// Rules that hold once work on another branch lands (see `MODEL_WITHOUT_METRICS`).
-const PENDING_RULES: &[(Scope, &str, &str)] = &[(
-    MODEL,
-    "crate::metrics",
-    "layers: the model emits trace events; `metrics` reads them, never the other way",
-)];
-
-/// The rules in force.
-fn rules() -> Vec<(Scope, &'static str, &'static str)> {
-    let mut rules = RULES.to_vec();
-    if MODEL_WITHOUT_METRICS {
-        rules.extend_from_slice(PENDING_RULES);
-    }
-    rules
-}
 
 /// One source file: its path relative to `sim/` and its text.
 struct Source {
@@ -178,7 +163,7 @@ fn sources(dir: &Path, root: &Path, out: &mut Vec<Source>) {
 ///
 /// Lines that are comments are skipped, so a doc may name what it bans.
 fn violations(files: &[Source]) -> Vec<String> {
-    violations_of(files, &rules())
+    violations_of(files, RULES)
 }
 
 /// As `violations`, with the given rules.
@@ -284,9 +269,9 @@ fn tidy_rules_catch_planted_lines() {
     );
 }
 
-/// The pending rule catches `model` importing `metrics` (whether or not it is in force).
+/// The arrow between `metrics` and `model` points one way: the model never imports metrics.
 #[test]
-fn pending_layer_rule_catches_model_importing_metrics() {
+fn layer_rule_catches_model_importing_metrics() {
     let files = [
         Source {
             path: PathBuf::from("model/world/mod.rs"),
@@ -298,7 +283,7 @@ fn pending_layer_rule_catches_model_importing_metrics() {
         },
     ];
     assert_eq!(
-        violations_of(&files, PENDING_RULES),
+        violations_of(&files, RULES),
         [
             "sim/model/world/mod.rs:2: `crate::metrics`: layers: the model emits trace events; `metrics` reads them, never the other way"
         ]
