@@ -38,7 +38,7 @@ grep -q -- "--shard slurm/$shards " deploy/slurm/sweep.sh ||
 
 if ! python3 -c 'import yaml' 2>/dev/null; then
     say "installing PyYAML to check the Kubernetes manifest"
-    pip install --quiet pyyaml || python3 -m pip install --quiet --break-system-packages pyyaml
+    python3 -m pip install --quiet --break-system-packages pyyaml
 fi
 say "checking deploy/kubernetes/indexed-job.yaml"
 python3 - deploy/kubernetes/indexed-job.yaml <<'PY'
@@ -85,11 +85,13 @@ if ((${#missing[@]})); then
         chmod +x /usr/sbin/policy-rc.d
         made_policy=1
     fi
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    apt_rc=0
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; } ||
+        apt_rc=$?
     [[ -z $made_policy ]] || rm -f /usr/sbin/policy-rc.d
+    ((apt_rc == 0)) || die "apt-get could not install slurm-wlm and munge (exit $apt_rc)"
 fi
-say "$(slurmctld -V), munge $(munge --version 2>&1 | awk '{print $1; exit}')"
+say "$(slurmctld -V), $(munge --version 2>&1 | awk '{print $1; exit}')"
 
 # --- build -------------------------------------------------------------------------------
 say "cargo build --release"
@@ -136,7 +138,7 @@ cleanup() {
         sleep 0.5
     done
     # Reverse start order: slurmd, slurmctld, then munged (the others authenticate with it).
-    local i left
+    local i left=()
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
         kill "${pids[i]}" 2>/dev/null
         for _ in $(seq 50); do
@@ -149,17 +151,17 @@ cleanup() {
     # Whatever of the cluster is still there after a grace period (a step that ignored
     # its daemon going away) is stopped by id.
     for _ in $(seq 10); do
-        left=$(cluster_pids)
-        [[ -z $left ]] && break
+        mapfile -t left < <(cluster_pids)
+        ((${#left[@]} == 0)) && break
         sleep 0.5
     done
-    if [[ -n $left ]]; then
-        echo "slurm-array: stopping leftover processes $(echo $left)" >&2
-        ps -o pid,args -p "$(echo $left | tr ' ' ,)" >&2
-        kill $left 2>/dev/null
+    if ((${#left[@]})); then
+        echo "slurm-array: stopping leftover processes ${left[*]}" >&2
+        ps -o pid,args -p "$(IFS=,; echo "${left[*]}")" >&2
+        kill "${left[@]}" 2>/dev/null
         sleep 1
-        left=$(cluster_pids)
-        [[ -z $left ]] || kill -9 $left 2>/dev/null
+        mapfile -t left < <(cluster_pids)
+        ((${#left[@]} == 0)) || kill -9 "${left[@]}" 2>/dev/null
     fi
     if ((rc != 0)); then
         for log in "$tmp"/log/*; do
@@ -258,7 +260,7 @@ say "node $node is idle"
 if command -v ss >/dev/null; then
     # The daemons' ports (Slurm's defaults, 6817 and 6818) must be bound to loopback only.
     listening=$(ss -Hltn | awk '{print $4}' | grep -E ':681[78]$' || true)
-    say "slurmctld and slurmd listen on: $(echo $listening)"
+    say "slurmctld and slurmd listen on: ${listening//$'\n'/ }"
     if grep -qvE '^(127\.|\[::1\])' <<<"$listening"; then
         die "a Slurm daemon listens beyond loopback"
     fi
