@@ -16,6 +16,7 @@ pub mod progress;
 pub mod replay;
 pub mod run;
 pub mod schema;
+pub mod shard_env;
 pub mod validate;
 
 /// Exit code: success.
@@ -77,6 +78,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub horizon: Option<String>,
     /// Run only shard I of N (1-based, e.g. 2/4); join shards with `blastsim merge`.
+    /// `slurm/N` takes I from SLURM_ARRAY_TASK_ID (counted from SLURM_ARRAY_TASK_MIN, so
+    /// --array=0-7 and 1-8 both work); `k8s/N` from JOB_COMPLETION_INDEX (0-based).
     #[arg(long)]
     pub shard: Option<String>,
     /// No progress bar and no summary table.

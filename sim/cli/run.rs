@@ -10,7 +10,11 @@ use crate::pipeline::{self, RunOptions, count, run::summary_table};
 
 /// Runs the subcommand.
 pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
-    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(super::shard_env::resolve)
+        .transpose()?;
     let horizon = args
         .horizon
         .as_deref()
