@@ -123,7 +123,10 @@ impl Gate {
 
     /// Consults every breaker about `action` at `now`, in `BreakerKind::ALL` order, and
     /// stops at the first that says no. Also returns the per-agent breaker's transition
-    /// (agent, change) if consulting it half-opened it.
+    /// (agent, change) if consulting it half-opened it. Inlined with its helpers so the walk
+    /// over the constant `ALL` unrolls into the straight sequence of checks (one per agent
+    /// action: the hot path).
+    #[inline]
     pub(crate) fn check(
         &mut self,
         now: SimTime,
@@ -153,6 +156,7 @@ impl Gate {
     }
 
     /// The kill switch holds an agent it halts.
+    #[inline(always)]
     fn kill_switch_holds(&self, now: SimTime, action: &Action) -> Option<Verdict> {
         let (ks, agent) = (self.kill_switch.as_ref()?, action.agent?);
         let until = ks.halted(now, agent)?;
@@ -164,6 +168,7 @@ impl Gate {
 
     /// The error-budget freeze holds agents (and humans, if so configured) while frozen,
     /// until its next check (at most an hour).
+    #[inline(always)]
     fn error_budget_holds(&self, now: SimTime, action: &Action) -> Option<Verdict> {
         let (eb, cfg) = (self.error_budget.as_ref()?, self.cfg.error_budget.as_ref()?);
         if !((action.agent.is_some() || cfg.humans_too) && eb.frozen(now)) {
@@ -180,6 +185,7 @@ impl Gate {
 
     /// The per-agent breaker holds an agent it denies; a permit that half-opens it is
     /// reported in `transition`.
+    #[inline(always)]
     fn agent_holds(
         &mut self,
         now: SimTime,
@@ -204,6 +210,7 @@ impl Gate {
     }
 
     /// The rate limiter holds an agent out of tokens, per agent first, then per target.
+    #[inline(always)]
     fn rate_limit_holds(&mut self, now: SimTime, action: &Action) -> Option<Verdict> {
         let agent = action.agent?;
         let hold = |until| {
@@ -230,6 +237,7 @@ impl Gate {
     }
 
     /// The blast-radius guard drops or escalates a guarded action predicted too big.
+    #[inline(always)]
     fn blast_guard_stops(&self, action: &Action) -> Option<Verdict> {
         let guard = self.cfg.blast_guard?;
         if !((action.agent.is_some() || guard.humans_too)
