@@ -5,7 +5,6 @@ use std::path::Path;
 
 use super::progress::Bar;
 use crate::engine::SimDuration;
-use crate::experiment::plan::Shard;
 use crate::pipeline::{self, RunOptions, count, run::summary_table};
 
 /// Runs the subcommand.

@@ -134,7 +134,6 @@ const RULES: &[(Scope, &str, &str)] = &[
     ),
 ];
 
-
 /// One source file: its path relative to `sim/` and its text.
 struct Source {
     path: PathBuf,
