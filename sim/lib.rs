@@ -23,7 +23,7 @@
 //!
 //! # Map
 //!
-//! `cli → pipeline → experiment / report / chaos → model / metrics / scenario → engine`.
+//! `cli → pipeline → report / chaos → experiment → scenario → metrics → model → engine`.
 //! The arrows point one way (the tidy test enforces them); only `cli` prints or exits;
 //! only `pipeline`, `report` and `scenario` (reading the files a scenario names) do file
 //! I/O.

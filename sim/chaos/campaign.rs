@@ -11,18 +11,10 @@ use rayon::prelude::*;
 
 use crate::engine::Seed;
 use crate::metrics::{RunSummary, Violation, simulate};
-use crate::model::config::WorldConfig;
+use crate::model::config::{InvariantKind, WorldConfig};
 use crate::scenario::chaos::FaultTemplate;
 
 use super::schedule::{DrawnFault, draw_schedule, world_with};
-
-/// The invariants the Collector checks, in the order reports list them.
-pub const INVARIANTS: [&str; 4] = [
-    "max_users_hit_by_one_change",
-    "max_outage",
-    "max_user_impact_minutes",
-    "min_deploys_per_day",
-];
 
 /// One world under attack.
 #[derive(Clone, Debug)]
@@ -91,7 +83,7 @@ pub struct CampaignRun {
 
 impl CampaignRun {
     /// Violations of `invariant` in this run.
-    pub fn count(&self, invariant: &str) -> usize {
+    pub fn count(&self, invariant: InvariantKind) -> usize {
         self.violations
             .iter()
             .filter(|v| v.invariant == invariant)
@@ -140,19 +132,19 @@ pub fn run_campaigns(plan: &Plan, done: &(dyn Fn() + Sync)) -> Vec<CampaignRun> 
 pub struct Finding {
     /// Index into `Plan::targets`.
     pub target: usize,
-    /// The invariant (an entry of `INVARIANTS`).
-    pub invariant: &'static str,
+    /// The invariant broken.
+    pub invariant: InvariantKind,
     /// Campaigns in which some replication broke it.
     pub campaigns: u32,
     /// Index into the runs of the first run that broke it.
     pub first: usize,
 }
 
-/// Every (target, invariant) broken by some run, by target then `INVARIANTS` order.
+/// Every (target, invariant) broken by some run, by target then `InvariantKind::ALL` order.
 pub fn findings(plan: &Plan, runs: &[CampaignRun]) -> Vec<Finding> {
     let mut out = Vec::new();
     for target in 0..plan.targets.len() {
-        for invariant in INVARIANTS {
+        for invariant in InvariantKind::ALL {
             let mut first = None;
             let mut campaigns: Vec<u32> = Vec::new();
             for (i, run) in runs.iter().enumerate() {

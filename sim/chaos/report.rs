@@ -4,9 +4,10 @@
 
 use std::fmt::Write;
 
-use super::campaign::{CampaignRun, Finding, INVARIANTS, Plan};
+use super::campaign::{CampaignRun, Finding, Plan};
 use super::schedule::describe_fault;
 use super::shrink::Shrunk;
+use crate::model::config::InvariantKind;
 
 /// A finding with its shrunk schedule and how to reproduce it.
 #[derive(Clone, Debug)]
@@ -30,7 +31,7 @@ pub struct ShrunkFinding {
 }
 
 /// Campaigns of `target` that broke `invariant` (any replication).
-fn campaigns_broken(runs: &[CampaignRun], target: usize, invariant: &str) -> usize {
+fn campaigns_broken(runs: &[CampaignRun], target: usize, invariant: InvariantKind) -> usize {
     let mut ks: Vec<u32> = runs
         .iter()
         .filter(|r| r.target == target && r.count(invariant) > 0)
@@ -95,12 +96,13 @@ pub fn chaos_md(
         "Campaigns (out of {}) in which each invariant was violated:\n",
         plan.campaigns
     );
-    let _ = writeln!(w, "| arm | {} |", INVARIANTS.join(" | "));
-    let _ = writeln!(w, "|---|{}", "---:|".repeat(INVARIANTS.len()));
+    let names = InvariantKind::ALL.map(InvariantKind::name);
+    let _ = writeln!(w, "| arm | {} |", names.join(" | "));
+    let _ = writeln!(w, "|---|{}", "---:|".repeat(names.len()));
     for (t, target) in plan.targets.iter().enumerate() {
-        let cells: Vec<String> = INVARIANTS
+        let cells: Vec<String> = InvariantKind::ALL
             .iter()
-            .map(|inv| campaigns_broken(runs, t, inv).to_string())
+            .map(|inv| campaigns_broken(runs, t, *inv).to_string())
             .collect();
         let _ = writeln!(w, "| {} | {} |", target.name, cells.join(" | "));
     }

@@ -12,7 +12,7 @@
 
 use crate::engine::{Seed, SimDuration};
 use crate::metrics::simulate;
-use crate::model::config::{FaultKind, WorldConfig};
+use crate::model::config::{FaultKind, InvariantKind, WorldConfig};
 use crate::scenario::chaos::{Bounds, FaultTemplate, TemplateKind};
 
 use super::schedule::{DrawnFault, milder_classes, world_with};
@@ -36,7 +36,7 @@ pub struct Shrunk {
 struct Shrinker<'a> {
     base: &'a WorldConfig,
     seed: Seed,
-    invariant: &'a str,
+    invariant: InvariantKind,
     steps: u32,
     max_steps: u32,
     /// The last schedule that still failed: every failing trial is kept, so this is the
@@ -297,7 +297,7 @@ pub fn shrink(
     templates: &[FaultTemplate],
     schedule: &[DrawnFault],
     seed: Seed,
-    invariant: &str,
+    invariant: InvariantKind,
     max_steps: u32,
 ) -> Shrunk {
     let mut sh = Shrinker {

@@ -14,7 +14,7 @@ use crate::engine::{SimTime, StopReason};
 use crate::metrics::run_output::{DayStats, IncidentRecord, RunOutput, Violation};
 use crate::metrics::summary::RunSummary;
 use crate::model::breaker::{BreakerKind, BreakerState};
-use crate::model::config::{AuthorKind, Invariants, Severity};
+use crate::model::config::{AuthorKind, InvariantKind, Invariants, Severity};
 use crate::model::graph::ServiceId;
 use crate::model::trace::{TraceEvent, TraceRecord, TraceSink};
 
@@ -165,7 +165,7 @@ impl Collector {
         }
     }
 
-    fn violate(&mut self, invariant: &'static str, at: u64, change: Option<u64>, detail: String) {
+    fn violate(&mut self, invariant: InvariantKind, at: u64, change: Option<u64>, detail: String) {
         self.violations.push(Violation {
             invariant,
             at: SimTime(at),
@@ -302,7 +302,7 @@ impl Collector {
                     && users_hit_peak > limit
                 {
                     self.violate(
-                        "max_users_hit_by_one_change",
+                        InvariantKind::MaxUsersHitByOneChange,
                         t,
                         Some(change),
                         format!(
@@ -376,7 +376,7 @@ impl Collector {
             let d = record.duration();
             if d > limit {
                 self.violate(
-                    "max_outage",
+                    InvariantKind::MaxOutage,
                     t,
                     Some(record.change_id),
                     format!("outage of {d}, limit {limit}"),
@@ -390,7 +390,7 @@ impl Collector {
             let total: f64 = self.recent_impacts.iter().map(|&(_, m)| m).sum();
             if total > limit {
                 self.violate(
-                    "max_user_impact_minutes",
+                    InvariantKind::MaxUserImpactMinutes,
                     t,
                     Some(record.change_id),
                     format!("{total:.0} user-impact minutes within {window}, limit {limit:.0}"),
@@ -499,7 +499,7 @@ impl Collector {
         {
             let detail = format!("{:.2} deploys per day, minimum {min:.2}", s.deploys_per_day);
             self.violations.push(Violation {
-                invariant: "min_deploys_per_day",
+                invariant: InvariantKind::MinDeploysPerDay,
                 at: SimTime(end),
                 change_id: None,
                 detail,

@@ -4,7 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime, StopReason};
 use crate::metrics::summary::RunSummary;
-use crate::model::config::{ActionClass, AuthorKind, Severity};
+use crate::model::config::{ActionClass, AuthorKind, InvariantKind, Severity};
 use crate::model::graph::ServiceId;
 
 /// One incident, as written to `incidents.csv`.
@@ -48,8 +48,8 @@ impl IncidentRecord {
 /// An invariant that a run broke.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
-    /// Which invariant (its scenario key, e.g. "max_outage").
-    pub invariant: &'static str,
+    /// Which invariant was broken.
+    pub invariant: InvariantKind,
     /// When it was broken.
     pub at: SimTime,
     /// The change involved, if any.

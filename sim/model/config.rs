@@ -100,6 +100,13 @@ macro_rules! kind_names {
                 $t::name(self)
             }
         }
+
+        /// Shows the scenario name, so messages and tables spell a kind one way.
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
     };
 }
 

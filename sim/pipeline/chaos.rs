@@ -15,7 +15,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use super::Progress;
-use crate::chaos::campaign::{INVARIANTS, run_seed};
+use crate::chaos::campaign::run_seed;
 use crate::chaos::replay::locate;
 use crate::chaos::report::{ShrunkFinding, chaos_md};
 use crate::chaos::{
@@ -24,6 +24,7 @@ use crate::chaos::{
 use crate::chaos::{shrink, story, world_with};
 use crate::experiment::plan::run_id;
 use crate::metrics::{simulate, simulate_traced};
+use crate::model::config::InvariantKind;
 use crate::model::trace::TraceRecord;
 use crate::report::atomic;
 use crate::scenario::{Scenario, chaos as chaos_spec};
@@ -311,7 +312,7 @@ fn relative_path(path: &Path, from: &Path) -> PathBuf {
 fn campaigns_csv(plan: &Plan, runs: &[CampaignRun]) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["campaign", "arm", "replication", "seed", "faults"];
-    header.extend(INVARIANTS);
+    header.extend(InvariantKind::ALL.map(InvariantKind::name));
     header.extend([
         "users_hit_max",
         "outage_h_max",
@@ -335,7 +336,7 @@ fn campaigns_csv(plan: &Plan, runs: &[CampaignRun]) -> anyhow::Result<Vec<u8>> {
             r.seed.to_string(),
             faults.join("; "),
         ];
-        row.extend(INVARIANTS.iter().map(|i| r.count(i).to_string()));
+        row.extend(InvariantKind::ALL.iter().map(|i| r.count(*i).to_string()));
         row.extend([
             r.summary.users_hit_max.to_string(),
             r.summary.outage_h_max.to_string(),

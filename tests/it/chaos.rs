@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use blastsim::chaos::campaign::{INVARIANTS, run_seed};
+use blastsim::chaos::campaign::run_seed;
 use blastsim::chaos::{
     Plan, Target, draw_schedule, findings, locate, run_campaigns, shrink, story,
 };
@@ -138,7 +138,7 @@ fn a_planted_violation_is_found_and_shrinks_to_exactly_its_fault() {
     for r in &runs {
         let planted = r.schedule.iter().any(|d| d.template == 5);
         assert_eq!(
-            r.count("max_outage") > 0,
+            r.count(InvariantKind::MaxOutage) > 0,
             planted,
             "campaign {} (schedule {:?})",
             r.campaign,
@@ -147,7 +147,7 @@ fn a_planted_violation_is_found_and_shrinks_to_exactly_its_fault() {
     }
     let found = findings(&p, &runs);
     assert_eq!(found.len(), 1, "only max_outage can break: {found:?}");
-    assert_eq!(found[0].invariant, "max_outage");
+    assert_eq!(found[0].invariant, InvariantKind::MaxOutage);
     let first = &runs[found[0].first];
     assert!(
         first.schedule.len() >= 2,
@@ -159,7 +159,7 @@ fn a_planted_violation_is_found_and_shrinks_to_exactly_its_fault() {
         &templates,
         &first.schedule,
         run_seed(first.seed),
-        "max_outage",
+        InvariantKind::MaxOutage,
         100,
     );
     assert!(!s.exhausted);
@@ -183,13 +183,17 @@ fn a_planted_violation_is_found_and_shrinks_to_exactly_its_fault() {
         &blastsim::chaos::world_with(&p.targets[0].world, &s.schedule),
         run_seed(first.seed),
     );
-    assert!(out.violations.iter().any(|v| v.invariant == "max_outage"));
+    assert!(
+        out.violations
+            .iter()
+            .any(|v| v.invariant == InvariantKind::MaxOutage)
+    );
     let again = shrink(
         &p.targets[0].world,
         &templates,
         &first.schedule,
         run_seed(first.seed),
-        "max_outage",
+        InvariantKind::MaxOutage,
         100,
     );
     assert_eq!(again, s);
@@ -425,7 +429,12 @@ fn chaos_command_writes_repro_files_that_replay_the_violation() {
     );
     let csv = std::fs::read_to_string(out_dir.join("campaigns.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 2);
-    assert!(csv.lines().next().unwrap().contains(&INVARIANTS.join(",")));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains(&InvariantKind::ALL.map(InvariantKind::name).join(","))
+    );
     let md = std::fs::read_to_string(out_dir.join("chaos.md")).unwrap();
     assert!(md.contains("## Which arms survived"));
     let repros: Vec<&str> = stdout

@@ -2,9 +2,8 @@
 //! against the layer arrows, by scanning the source under `sim/`. Each rule is one line of
 //! `RULES`; a failure prints every offending `file:line` with the rule's reason.
 //!
-//! The layers (lib.rs): `cli → pipeline → experiment / report / chaos → model / metrics /
-//! scenario → engine`, and inside the middle of it `metrics → model` (the collector reads
-//! the model's trace events; the model never sees the collector).
+//! The layers (lib.rs): `cli → pipeline → report / chaos → experiment → scenario → metrics
+//! → model → engine`; the model emits trace events and never sees the collector.
 
 use std::path::{Path, PathBuf};
 
