@@ -17,9 +17,9 @@ use crate::experiment::plan::{self, RunSpec, Shard};
 use crate::experiment::runner;
 use crate::metrics::{METRICS, RunOutput};
 use crate::model::config::WorldConfig;
-use crate::report::journal;
 use crate::report::manifest::{self, ExperimentMeta, Manifest, Recommendation};
 use crate::report::tables::{self, Assembled, GRAPH_SERVICES_MAX};
+use crate::report::{HEADLINE_METRICS, journal};
 use crate::scenario::Scenario;
 
 /// How to run an experiment.
@@ -264,17 +264,7 @@ pub fn write_manifest(
         },
     )
 }
-/// The metrics of the printed table: (column title, metric name).
-const TABLE: &[(&str, &str)] = &[
-    ("deploys/day", "deploys_per_day"),
-    ("lead p50 h", "lead_time_h_p50"),
-    ("incidents", "incidents"),
-    ("impact min", "user_impact_min_total"),
-    ("senior h/wk", "senior_review_h_per_week"),
-    ("false blocks", "blocks_false"),
-];
-
-/// A readable table of the main metrics per arm × point (mean ± 95% CI half-width, and
+/// A readable table of the headline metrics per arm × point (mean ± 95% CI half-width, and
 /// the p95 over runs of user-impact minutes), and the recommendation.
 pub fn summary_table(meta: &ExperimentMeta, a: &Assembled) -> String {
     let idx = |name: &str| {
@@ -285,7 +275,7 @@ pub fn summary_table(meta: &ExperimentMeta, a: &Assembled) -> String {
     };
     let impact = idx("user_impact_min_total");
     let mut header = vec!["arm".to_string(), "point".to_string()];
-    header.extend(TABLE.iter().map(|(t, _)| t.to_string()));
+    header.extend(HEADLINE_METRICS.iter().map(|m| m.to_string()));
     header.push("impact p95".to_string());
     header.push("n".to_string());
     let mut rows = vec![header];
@@ -300,7 +290,7 @@ pub fn summary_table(meta: &ExperimentMeta, a: &Assembled) -> String {
             format!("{}{mark}", meta.arms[s.arm].name),
             meta.points[s.point].label.clone(),
         ];
-        for (_, m) in TABLE {
+        for m in HEADLINE_METRICS {
             let d = &s.stats[idx(m)];
             r.push(format!("{:.2} ±{:.2}", d.mean, d.ci95_half_width()));
         }

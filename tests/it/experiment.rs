@@ -208,7 +208,7 @@ fn the_printed_summary_names_every_setting_and_the_recommendation() {
     let lines: Vec<&str> = text.lines().collect();
     // Header, 4 settings, legend, recommendation.
     assert_eq!(lines.len(), 7, "{text}");
-    assert!(lines[0].starts_with("arm") && lines[0].contains("deploys/day"));
+    assert!(lines[0].starts_with("arm") && lines[0].contains("deploys_per_day"));
     assert!(lines[0].contains("senior h/wk") && lines[0].contains("false blocks"));
     let rec = o.assembled.choice.recommended.unwrap();
     let rec_line = lines[1 + rec];
