@@ -66,13 +66,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Master seed, overriding the scenario's.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = seed)]
     pub seed: Option<u64>,
-    /// Replications per arm and grid point, overriding the scenario's.
-    #[arg(long)]
+    /// Replications per arm and grid point, overriding the scenario's (1 to 100000).
+    #[arg(long, allow_negative_numbers = true, value_parser = replications)]
     pub replications: Option<u32>,
     /// Worker threads, 1 to 1024 (default: one per core). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = threads)]
     pub threads: Option<usize>,
     /// Simulated horizon, overriding the scenario's (e.g. "30d").
     #[arg(long)]
@@ -131,13 +131,13 @@ pub struct ChaosArgs {
     pub scenario: PathBuf,
     /// Number of random fault campaigns (default: the scenario's `[chaos] campaigns`,
     /// else 64).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = campaigns)]
     pub campaigns: Option<u32>,
     /// Master seed, overriding the scenario's.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = seed)]
     pub seed: Option<u64>,
     /// Worker threads, 1 to 1024 (default: one per core). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = threads)]
     pub threads: Option<usize>,
     /// Results folder (default: results/<scenario name>/chaos/).
     #[arg(long)]
@@ -153,14 +153,56 @@ pub struct ReplayArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// The run id (the `run_id` column of runs.csv).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = run_id)]
     pub run: u64,
     /// Master seed, overriding the scenario's (as given to `run --seed`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = seed)]
     pub seed: Option<u64>,
     /// Write the full event trace here as JSON lines.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+}
+
+/// A whole number from `min` to `max` (a plain message otherwise, also for negative
+/// numbers, which clap would take for flags and answer with a "use '-- -1'" tip).
+fn whole<T: TryFrom<u64>>(text: &str, min: u64, max: u64, what: &str) -> Result<T, String> {
+    let out_of_range =
+        || format!("expected {what}: a whole number from {min} to {max}, got `{text}`");
+    let n: u64 = text.trim().parse().map_err(|_| out_of_range())?;
+    if !(min..=max).contains(&n) {
+        return Err(out_of_range());
+    }
+    T::try_from(n).map_err(|_| out_of_range())
+}
+
+fn seed(text: &str) -> Result<u64, String> {
+    whole(text, 0, u64::MAX, "a seed")
+}
+
+fn run_id(text: &str) -> Result<u64, String> {
+    whole(text, 0, u64::MAX, "a run id")
+}
+
+/// `--replications`: the scenario's limit `REPLICATIONS_MAX`.
+fn replications(text: &str) -> Result<u32, String> {
+    let max = u64::from(crate::scenario::limits::REPLICATIONS_MAX);
+    whole(
+        text,
+        1,
+        max,
+        "a number of replications (limit REPLICATIONS_MAX)",
+    )
+}
+
+/// `--campaigns`: the scenario's limit `CAMPAIGNS_MAX`, as for `[chaos] campaigns`.
+fn campaigns(text: &str) -> Result<u32, String> {
+    let max = u64::from(crate::scenario::limits::CAMPAIGNS_MAX);
+    whole(text, 1, max, "a number of campaigns (limit CAMPAIGNS_MAX)")
+}
+
+/// `--threads`: 0 is passed on for the pipeline to refuse or explain.
+fn threads(text: &str) -> Result<usize, String> {
+    whole(text, 0, u64::MAX, "a number of worker threads")
 }
 
 /// The process's command line, for the manifest.

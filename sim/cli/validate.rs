@@ -6,6 +6,7 @@
 //! and `replay` apply (`scenario::load`), `[chaos]` included.
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::pipeline::count;
 
 /// Runs the subcommand.
 pub fn execute(args: super::ValidateArgs) -> anyhow::Result<u8> {
@@ -13,12 +14,12 @@ pub fn execute(args: super::ValidateArgs) -> anyhow::Result<u8> {
     for path in &args.scenarios {
         match crate::scenario::load(path) {
             Ok(s) => println!(
-                "ok: {} ({} arms x {} points x {} replications = {} runs)",
+                "ok: {} ({} x {} x {} = {})",
                 path.display(),
-                s.arms.len(),
-                s.points.len(),
-                s.replications,
-                s.run_count()
+                count(s.arms.len() as u64, "arm"),
+                count(s.points.len() as u64, "point"),
+                count(u64::from(s.replications), "replication"),
+                count(s.run_count(), "run")
             ),
             Err(e) => {
                 eprintln!("error: {e}");

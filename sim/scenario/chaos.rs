@@ -36,6 +36,7 @@ use crate::model::config::{ActionClass, FaultType, WorldConfig};
 use crate::scenario::Scenario;
 use crate::scenario::error::{Ctx, Loc, R, ScenarioError, unknown_name};
 use crate::scenario::faults::fault_fields_apply;
+use crate::scenario::limits;
 use crate::scenario::values::{
     KindName, OneOrMany, any_of, duration, items, nonneg, positive_duration, prob,
 };
@@ -283,6 +284,16 @@ pub(crate) fn validate(
     }
     let campaigns = match &raw.campaigns {
         Some(c) if *c.get() == 0 => return Err(cx.err_at(c, "campaigns must be at least 1")),
+        Some(c) if *c.get() > limits::CAMPAIGNS_MAX => {
+            return Err(cx.err_at(
+                c,
+                format!(
+                    "{} campaigns is over {}; run several seeds (--seed) instead",
+                    c.get(),
+                    limits::named("CAMPAIGNS_MAX", limits::CAMPAIGNS_MAX)
+                ),
+            ));
+        }
         Some(c) => *c.get(),
         None => CAMPAIGNS_DEFAULT,
     };

@@ -24,6 +24,7 @@ use crate::scenario::error::{Ctx, Loc, R, unknown_name};
 use crate::scenario::faults::{RawFault, faults};
 use crate::scenario::infrastructure::{RawInfrastructure, infrastructure};
 use crate::scenario::invariants::{RawInvariants, invariants};
+use crate::scenario::limits;
 use crate::scenario::objectives::RawObjectives;
 use crate::scenario::people::{
     RawAuthorGroup, RawReviewSettings, RawReviewerGroup, authors, reviewers,
@@ -187,6 +188,9 @@ pub(crate) fn validate_doc(raw: &RawScenario, cx: Ctx<'_>, env: &mut Env<'_>) ->
     if written == SimDuration::ZERO {
         return Err(cx.err_at(&raw.horizon, "the horizon must be longer than zero"));
     }
+    if written > limits::HORIZON_MAX {
+        return Err(cx.err_at(&raw.horizon, limits::horizon_message(written)));
+    }
     // A command-line horizon replaces the file's for every check below.
     let horizon = env.horizon.unwrap_or(written);
     let events_max = match &raw.events_max {
@@ -227,6 +231,41 @@ pub(crate) fn validate_doc(raw: &RawScenario, cx: Ctx<'_>, env: &mut Env<'_>) ->
     Ok(DocOut { common, arms })
 }
 
+/// Arm names become file names (`scenario::file_stem`): each must be at most
+/// `ARM_NAME_CHARS_MAX` characters, and no two may give the same file name.
+fn arm_file_names<'a>(cx: Ctx<'_>, names: impl Iterator<Item = &'a Loc<String>>) -> R<()> {
+    let mut stems: Vec<(String, &Loc<String>)> = Vec::new();
+    for n in names {
+        let chars = n.get().chars().count();
+        if chars > limits::ARM_NAME_CHARS_MAX {
+            return Err(cx.err_at(
+                n,
+                format!(
+                    "the arm name is {chars} characters long, over {}: arm names become \
+                     file names (timeline_<arm>.svg)",
+                    limits::named("ARM_NAME_CHARS_MAX", limits::ARM_NAME_CHARS_MAX)
+                ),
+            ));
+        }
+        let stem = limits::file_stem(n.get());
+        if let Some((_, first)) = stems.iter().find(|(s, _)| *s == stem) {
+            let (line, _) = crate::scenario::error::line_of(cx.text, first.span().start);
+            return Err(cx.err_at(
+                n,
+                format!(
+                    "arms `{}` and `{}` (line {line}) would write the same files \
+                     (timeline_{stem}.svg); rename one: file names keep only letters, \
+                     digits, `-` and `_`, lowercased",
+                    n.get(),
+                    first.get()
+                ),
+            ));
+        }
+        stems.push((stem, n));
+    }
+    Ok(())
+}
+
 /// Validates the arms: `[[arms]]`, or one arm per `[[policies]]` entry without them.
 fn arms(
     cx: Ctx<'_>,
@@ -243,6 +282,7 @@ fn arms(
                 "no arms to compare: add [[policies]] (each becomes an arm) or [[arms]]",
             ));
         }
+        arm_file_names(cx, raw.policies.iter().map(|p| &p.name))?;
         for (p, r) in policies.iter().zip(&raw.policies) {
             check_reviewers(cx, &p.policy, &p.require_spans, r.name.span(), reviewers)?;
             out.push(ArmOut {
@@ -255,6 +295,7 @@ fn arms(
         return Ok(out);
     }
     unique_names(cx, raw.arms.iter().map(|a| &a.name), "arm")?;
+    arm_file_names(cx, raw.arms.iter().map(|a| &a.name))?;
     for a in &raw.arms {
         let name = a.policy.get();
         let (policy, spans) = match policies.iter().find(|p| &p.policy.name == name) {

@@ -81,8 +81,13 @@ pub struct Located {
     pub column: usize,
     /// How many characters the caret underlines (at least 1).
     pub width: usize,
-    /// The text of the line, without its newline.
+    /// The text of the line around the column, without its newline: the whole line when
+    /// it is short, else a window of at most `EXCERPT_CHARS_MAX` characters with `…` where
+    /// it was cut (see `excerpt`).
     pub source_line: String,
+    /// 1-based column of the caret within `source_line` (equal to `column` unless the
+    /// line was cut on the left).
+    pub caret: usize,
     /// What was wrong and what was expected.
     pub message: String,
 }
@@ -97,14 +102,18 @@ impl Located {
         let column = text[line_start..start].chars().count() + 1;
         let end = floor_char_boundary(text, span.end.clamp(start, line_end));
         let width = text[start..end].chars().count().max(1);
+        let (source_line, caret, width) = excerpt(
+            text[line_start..line_end].trim_end_matches('\r'),
+            column,
+            width,
+        );
         Located {
             file: file.to_path_buf(),
             line,
             column,
             width,
-            source_line: text[line_start..line_end]
-                .trim_end_matches('\r')
-                .to_string(),
+            source_line,
+            caret,
             message: message.into(),
         }
     }
@@ -117,20 +126,69 @@ impl Located {
         column: usize,
         message: impl Into<String>,
     ) -> Located {
-        let source_line = if line == 0 {
-            String::new()
+        let full = if line == 0 {
+            ""
         } else {
-            text.lines().nth(line - 1).unwrap_or("").to_string()
+            text.lines().nth(line - 1).unwrap_or("")
         };
+        let (source_line, caret, width) = excerpt(full, column, 1);
         Located {
             file: file.to_path_buf(),
             line,
             column,
-            width: 1,
+            width,
             source_line,
+            caret,
             message: message.into(),
         }
     }
+
+    /// The same message without the quoted line (for files that may not be what they
+    /// were said to be, whose content is not ours to print).
+    pub fn unquoted(mut self) -> Located {
+        self.source_line.clear();
+        self
+    }
+}
+
+/// Longest excerpt of a source line an error prints, in characters (cut marks included).
+pub const EXCERPT_CHARS_MAX: usize = 120;
+
+/// Characters kept left of the caret when a long line is cut.
+const EXCERPT_LEFT: usize = 40;
+
+/// The part of `line` an error quotes: the whole line when it has at most
+/// `EXCERPT_CHARS_MAX` characters, else a window around `column` with `…` at each cut
+/// end. Returns the excerpt, the caret's column in it and the caret width clipped to it.
+pub fn excerpt(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let n = line.chars().count();
+    if n <= EXCERPT_CHARS_MAX {
+        return (line.to_string(), column, width);
+    }
+    let col0 = column.saturating_sub(1).min(n);
+    let from = col0.saturating_sub(EXCERPT_LEFT);
+    let left_mark = from > 0;
+    let room = EXCERPT_CHARS_MAX - usize::from(left_mark);
+    let to_if_cut = from + room - 1;
+    let right_mark = n > from + room;
+    let to = if right_mark { to_if_cut } else { n };
+    let mut out = String::new();
+    if left_mark {
+        out.push('…');
+    }
+    out.extend(line.chars().skip(from).take(to - from));
+    if right_mark {
+        out.push('…');
+    }
+    let caret = col0 - from + 1 + usize::from(left_mark);
+    let width = width.min(to.saturating_sub(col0)).max(1);
+    (out, caret, width)
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> (usize, usize) {
+    let l = Located::at(Path::new(""), text, offset..offset, "");
+    (l.line, l.column)
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -160,7 +218,7 @@ impl fmt::Display for Located {
             let lead: String = self
                 .source_line
                 .chars()
-                .take(self.column.saturating_sub(1))
+                .take(self.caret.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             write!(
@@ -289,6 +347,27 @@ pub(crate) fn unknown_name<S: AsRef<str>>(what: &str, name: &str, valid: &[S]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (e, caret, width) = excerpt(&line, 5001, 3);
+        assert!(e.chars().count() <= EXCERPT_CHARS_MAX, "{}", e.len());
+        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
+        assert_eq!(e.chars().nth(caret - 1), Some('X'));
+        assert_eq!(width, 3);
+        // A short line is kept whole, the caret where it was.
+        assert_eq!(excerpt("abc", 2, 1), ("abc".to_string(), 2, 1));
+        // Near the start: no left mark, caret unchanged.
+        let (e, caret, _) = excerpt(&line, 3, 1);
+        assert!(!e.starts_with('…') && e.ends_with('…'));
+        assert_eq!(caret, 3);
+        // Near the end: no right mark.
+        let (e, caret, _) = excerpt(&line, 10_001, 1);
+        assert!(e.starts_with('…') && !e.ends_with('…'), "{e}");
+        assert_eq!(e.chars().nth(caret - 1), Some('b'));
+        assert!(e.chars().count() <= EXCERPT_CHARS_MAX);
+    }
 
     #[test]
     fn unknown_name_lists_valid_names_and_the_nearest() {

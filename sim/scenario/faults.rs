@@ -10,7 +10,9 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::config::{ActionClass, Fault, FaultKind, FaultType};
 use crate::scenario::error::{Ctx, Loc, R, list_names, unknown_name};
 use crate::scenario::people::{RawAuthorGroup, RawReviewerGroup};
-use crate::scenario::values::{KindName, RawDuration, duration, nonneg, positive_duration, prob};
+use crate::scenario::values::{
+    KindName, OneOrMany, RawDuration, duration, items, nonneg, positive_duration, prob,
+};
 
 /// `[[faults]]`: a flat table; which fields apply depends on `kind`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -22,9 +24,10 @@ pub struct RawFault {
     pub at: RawDuration,
     /// How long it lasts.
     pub duration: RawDuration,
-    /// Reviewer or author group (default: all).
+    /// Reviewer or author group, or a list of them: one fault per group listed
+    /// (default: all).
     #[serde(default)]
-    pub group: Option<Loc<String>>,
+    pub group: Option<Loc<OneOrMany>>,
     /// Share away (reviewer_outage, responder_shortage).
     #[serde(default)]
     pub fraction: Option<Loc<f64>>,
@@ -108,72 +111,98 @@ pub(crate) fn faults(
                 format!("fault kind `{}` needs `{name}`", kind.name()),
             )
         };
-        let group_of = |names: &[&str], what: &str| -> R<Option<usize>> {
+        // The groups named (one fault each), or `None` for all groups.
+        let groups_of = |names: &[&str], what: &str| -> R<Vec<Option<usize>>> {
             match &f.group {
-                Some(g) => names
-                    .iter()
-                    .position(|n| *n == g.get().as_str())
-                    .map(Some)
-                    .ok_or_else(|| cx.err_at(g, unknown_name(what, g.get(), names))),
-                None => Ok(None),
+                Some(g) => {
+                    let listed = items(g);
+                    if listed.is_empty() {
+                        return Err(cx.err_at(g, format!("the list of {what}s is empty")));
+                    }
+                    listed
+                        .iter()
+                        .map(|g| {
+                            names
+                                .iter()
+                                .position(|n| *n == g.get().as_str())
+                                .map(Some)
+                                .ok_or_else(|| cx.err_at(g, unknown_name(what, g.get(), names)))
+                        })
+                        .collect()
+                }
+                None => Ok(vec![None]),
             }
         };
-        let fault_kind = match kind {
-            FaultType::ReviewerOutage => FaultKind::ReviewerOutage {
-                group: group_of(&reviewer_names, "reviewer group")?,
-                fraction: prob(
-                    cx,
-                    f.fraction.as_ref().ok_or_else(|| need("fraction"))?,
-                    "fraction",
-                )?,
-            },
-            FaultType::PermissionMisconfiguration => FaultKind::PermissionMisconfiguration {
-                group: group_of(&author_names, "author group")?,
-                class: cx.kind(f.class.as_ref().ok_or_else(|| need("class"))?)?,
-            },
-            FaultType::RogueAgentBurst => {
-                if f.defect_multiplier.is_none() && f.escalation_multiplier.is_none() {
-                    return Err(need("defect_multiplier` or `escalation_multiplier"));
-                }
-                let mult = |v: &Option<Loc<f64>>, what: &str| {
-                    v.as_ref().map_or(Ok(1.0), |v| nonneg(cx, v, what))
-                };
-                FaultKind::RogueAgentBurst {
-                    group: group_of(&author_names, "author group")?,
-                    defect_multiplier: mult(&f.defect_multiplier, "defect_multiplier")?,
-                    escalation_multiplier: mult(&f.escalation_multiplier, "escalation_multiplier")?,
-                }
-            }
-            FaultType::MonitoringBlindSpot => FaultKind::MonitoringBlindSpot {
-                service_share: prob(
-                    cx,
-                    f.service_share
-                        .as_ref()
-                        .ok_or_else(|| need("service_share"))?,
-                    "service_share",
-                )?,
-                detection_multiplier: nonneg(
-                    cx,
-                    f.detection_multiplier
-                        .as_ref()
-                        .ok_or_else(|| need("detection_multiplier"))?,
-                    "detection_multiplier",
-                )?,
-            },
-            FaultType::DependencyDegradation => FaultKind::DependencyDegradation,
-            FaultType::ResponderShortage => FaultKind::ResponderShortage {
-                fraction: prob(
-                    cx,
-                    f.fraction.as_ref().ok_or_else(|| need("fraction"))?,
-                    "fraction",
-                )?,
-            },
+        let (groups, what) = match kind {
+            FaultType::ReviewerOutage => (&reviewer_names, "reviewer group"),
+            FaultType::PermissionMisconfiguration
+            | FaultType::RogueAgentBurst
+            | FaultType::MonitoringBlindSpot
+            | FaultType::DependencyDegradation
+            | FaultType::ResponderShortage => (&author_names, "author group"),
         };
-        out.push(Fault {
-            kind: fault_kind,
-            at: SimTime(at.as_ms()),
-            duration: positive_duration(cx, &f.duration, "duration")?,
-        });
+        let duration = positive_duration(cx, &f.duration, "duration")?;
+        for group in groups_of(groups, what)? {
+            let fault_kind = match kind {
+                FaultType::ReviewerOutage => FaultKind::ReviewerOutage {
+                    group,
+                    fraction: prob(
+                        cx,
+                        f.fraction.as_ref().ok_or_else(|| need("fraction"))?,
+                        "fraction",
+                    )?,
+                },
+                FaultType::PermissionMisconfiguration => FaultKind::PermissionMisconfiguration {
+                    group,
+                    class: cx.kind(f.class.as_ref().ok_or_else(|| need("class"))?)?,
+                },
+                FaultType::RogueAgentBurst => {
+                    if f.defect_multiplier.is_none() && f.escalation_multiplier.is_none() {
+                        return Err(need("defect_multiplier` or `escalation_multiplier"));
+                    }
+                    let mult = |v: &Option<Loc<f64>>, what: &str| {
+                        v.as_ref().map_or(Ok(1.0), |v| nonneg(cx, v, what))
+                    };
+                    FaultKind::RogueAgentBurst {
+                        group,
+                        defect_multiplier: mult(&f.defect_multiplier, "defect_multiplier")?,
+                        escalation_multiplier: mult(
+                            &f.escalation_multiplier,
+                            "escalation_multiplier",
+                        )?,
+                    }
+                }
+                FaultType::MonitoringBlindSpot => FaultKind::MonitoringBlindSpot {
+                    service_share: prob(
+                        cx,
+                        f.service_share
+                            .as_ref()
+                            .ok_or_else(|| need("service_share"))?,
+                        "service_share",
+                    )?,
+                    detection_multiplier: nonneg(
+                        cx,
+                        f.detection_multiplier
+                            .as_ref()
+                            .ok_or_else(|| need("detection_multiplier"))?,
+                        "detection_multiplier",
+                    )?,
+                },
+                FaultType::DependencyDegradation => FaultKind::DependencyDegradation,
+                FaultType::ResponderShortage => FaultKind::ResponderShortage {
+                    fraction: prob(
+                        cx,
+                        f.fraction.as_ref().ok_or_else(|| need("fraction"))?,
+                        "fraction",
+                    )?,
+                },
+            };
+            out.push(Fault {
+                kind: fault_kind,
+                at: SimTime(at.as_ms()),
+                duration,
+            });
+        }
     }
     Ok(out)
 }

@@ -193,7 +193,21 @@ fn topology_spec(cx: Ctx<'_>, env: &mut Env<'_>, t: &Loc<RawTopology>) -> R<Topo
     if let Some(g) = &r.generator {
         let generator: Generator = cx.kind(g)?;
         let source = format!("generator `{}`", generator.name());
-        let services = || need("services", r.services.as_ref().map(|v| *v.get()), &source);
+        let services = || -> R<u32> {
+            let n = need("services", r.services.as_ref().map(|v| *v.get()), &source)?;
+            if u64::from(n) > topology::SERVICES_MAX {
+                let at = r.services.as_ref().expect("need checked it is set");
+                return Err(cx.err_at(
+                    at,
+                    format!(
+                        "{n} services is over the limit SERVICES_MAX = {} (the tested \
+                         maximum is 10^6, which the cascade bench builds)",
+                        topology::SERVICES_MAX
+                    ),
+                ));
+            }
+            Ok(n)
+        };
         return Ok(match generator {
             Generator::Layered => {
                 only(&source, &["services", "layers", "mean_dependencies"])?;
@@ -317,9 +331,17 @@ fn topology_error(
     e: &topology::TopologyError,
 ) -> ScenarioError {
     match spec {
-        TopologySpec::File { path, text, .. } if e.line > 0 => ScenarioError::Invalid(
-            Located::at_line_col(Path::new(path), text, e.line, e.column, e.message.clone()),
-        ),
+        TopologySpec::File { path, text, .. } if e.line > 0 => {
+            let at =
+                Located::at_line_col(Path::new(path), text, e.line, e.column, e.message.clone());
+            // Until the file has shown it is topology-shaped (a first line that parsed),
+            // quote nothing of it: it may be any readable file (`/etc/shadow`).
+            let first = text
+                .lines()
+                .position(|l| !l.trim().is_empty())
+                .map_or(1, |i| i + 1);
+            ScenarioError::Invalid(if e.line <= first { at.unquoted() } else { at })
+        }
         _ => cx.err(span, format!("cannot build the topology: {}", e.message)),
     }
 }

@@ -28,6 +28,7 @@ pub mod error;
 pub mod faults;
 pub mod infrastructure;
 pub mod invariants;
+pub mod limits;
 pub mod objectives;
 pub mod people;
 pub mod policies;
@@ -38,6 +39,7 @@ pub mod values;
 pub use chaos::ChaosSpec;
 pub use document::RawScenario;
 pub use error::{Located, ScenarioError};
+pub use limits::file_stem;
 pub use objectives::{Constraint, Objectives};
 pub use sweep::{display_value, set_path};
 
@@ -160,14 +162,28 @@ impl Scenario {
                 column: 0,
                 width: 1,
                 source_line: String::new(),
+                caret: 1,
                 message: message.to_string(),
             })
         };
         if replications == Some(0) {
             return Err(cli("--replications must be at least 1"));
         }
+        if let Some(r) = replications
+            && r > limits::REPLICATIONS_MAX
+        {
+            return Err(cli(&format!(
+                "--replications {r} is over {}",
+                limits::named("REPLICATIONS_MAX", limits::REPLICATIONS_MAX)
+            )));
+        }
         if horizon == Some(SimDuration::ZERO) {
             return Err(cli("--horizon must be longer than zero"));
+        }
+        if let Some(h) = horizon
+            && h > limits::HORIZON_MAX
+        {
+            return Err(cli(&format!("--horizon: {}", limits::horizon_message(h))));
         }
         let settings = Settings {
             seed,
@@ -271,12 +287,18 @@ fn scenario_hash(text: &str, files: &[(PathBuf, String)]) -> String {
 }
 
 /// Reads and validates a scenario file and every file it references.
+///
+/// Reads at most `SCENARIO_BYTES_MAX` bytes of the scenario and `TOPOLOGY_BYTES_MAX` of
+/// each topology file, so a huge file or a device is refused at once.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string().to_lowercase(),
-    })?;
-    parse(&text, path, |p: &Path| std::fs::read_to_string(p))
+    let text = limits::read_bounded(path, limits::SCENARIO_BYTES_MAX, "SCENARIO_BYTES_MAX")
+        .map_err(|e| ScenarioError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    parse(&text, path, |p: &Path| {
+        limits::read_bounded(p, limits::TOPOLOGY_BYTES_MAX, "TOPOLOGY_BYTES_MAX")
+    })
 }
 
 /// A toml parse or type error, located where toml says.
@@ -304,6 +326,26 @@ fn parse_with(
     settings: Settings,
 ) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { file: path, text };
+    if text.len() as u64 > limits::SCENARIO_BYTES_MAX {
+        return Err(ScenarioError::Read {
+            path: path.to_path_buf(),
+            message: format!(
+                "the file is larger than {} bytes ({})",
+                limits::SCENARIO_BYTES_MAX,
+                limits::named("SCENARIO_BYTES_MAX", limits::SCENARIO_BYTES_MAX)
+            ),
+        });
+    }
+    if let Some((line, start)) = limits::long_line(text, limits::LINE_BYTES_MAX) {
+        return Err(cx.err(
+            start..start + 1,
+            format!(
+                "line {line} is longer than {} bytes ({})",
+                limits::LINE_BYTES_MAX,
+                limits::named("LINE_BYTES_MAX", limits::LINE_BYTES_MAX)
+            ),
+        ));
+    }
     let raw: RawScenario = toml::from_str(text).map_err(|e| toml_error(cx, &e))?;
     let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(cx, &e))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -325,6 +367,16 @@ fn parse_with(
     if *raw.replications.get() == 0 {
         return Err(cx.err(raw.replications.span(), "replications must be at least 1"));
     }
+    if *raw.replications.get() > limits::REPLICATIONS_MAX {
+        return Err(cx.err(
+            raw.replications.span(),
+            format!(
+                "replications = {} is over {}",
+                raw.replications.get(),
+                limits::named("REPLICATIONS_MAX", limits::REPLICATIONS_MAX)
+            ),
+        ));
+    }
     let base = document::validate_doc(&raw, cx, &mut env)?;
     let objectives = objectives::objectives(cx, raw.objectives.as_ref())?;
     let baseline_arm = match &raw.baseline {
@@ -343,6 +395,37 @@ fn parse_with(
         None => 0,
     };
     let grid = sweep::grid(cx, raw.sweep.as_ref(), &doc)?;
+    // Sizes are checked before one world per arm and point is built.
+    let configurations = base.arms.len() as u64 * grid.points.len() as u64;
+    let sweep_span = raw.sweep.as_ref().map_or(0..0, error::Loc::span);
+    if configurations > limits::CONFIGURATIONS_MAX {
+        return Err(cx.err(
+            sweep_span,
+            format!(
+                "{} arms x {} points = {configurations} configurations, over {}; use \
+                 fewer arms or sweep points, or split them over several scenario files",
+                base.arms.len(),
+                grid.points.len(),
+                limits::named("CONFIGURATIONS_MAX", limits::CONFIGURATIONS_MAX)
+            ),
+        ));
+    }
+    let replications = settings.replications.unwrap_or(*raw.replications.get());
+    let runs = configurations * u64::from(replications);
+    if runs > limits::RUNS_MAX {
+        let message = limits::runs_message(runs, replications);
+        return Err(if settings.replications.is_some() {
+            ScenarioError::Invalid(Located::at_line_col(
+                Path::new("command line"),
+                "",
+                0,
+                0,
+                format!("with --replications: {message}"),
+            ))
+        } else {
+            cx.err(raw.replications.span(), message)
+        });
+    }
     let mut arm_sets: Vec<Vec<Override>> = Vec::with_capacity(base.arms.len());
     for a in &raw.arms {
         arm_sets.push(sweep::arm_overrides(

@@ -13,6 +13,7 @@ use crate::model::config::{
 };
 use crate::model::dist::SizeDist;
 use crate::scenario::error::{Ctx, Loc, R};
+use crate::scenario::limits;
 use crate::scenario::presets;
 use crate::scenario::values::{
     ByKind, KindName, RawClassProbs, RawDist, RawHours, SUM_TOLERANCE, any_of, at_least_one,
@@ -256,6 +257,33 @@ fn severity(cx: Ctx<'_>, t: Option<&RawSeverityTable>, group: &str) -> R<ClassTa
     Ok(out)
 }
 
+/// Refuses a group over `max` people, or groups over `max` together (located at the
+/// group count that crosses it).
+fn count_limit<'a>(
+    cx: Ctx<'_>,
+    counts: impl Iterator<Item = &'a Loc<u32>>,
+    what: &str,
+    name: &str,
+    max: u64,
+) -> R<()> {
+    let mut total = 0u64;
+    for c in counts {
+        total += u64::from(*c.get());
+        if total > max {
+            return Err(cx.err_at(
+                c,
+                format!(
+                    "{total} {what} in all groups up to here, over {}; each is simulated \
+                     as an entity, so model a larger organisation as a representative part \
+                     of it",
+                    limits::named(name, max)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn authors(cx: Ctx<'_>, raw: &[RawAuthorGroup]) -> R<Vec<AuthorGroup>> {
     if raw.is_empty() {
         return Err(cx.err(
@@ -264,6 +292,13 @@ pub(crate) fn authors(cx: Ctx<'_>, raw: &[RawAuthorGroup]) -> R<Vec<AuthorGroup>
         ));
     }
     unique_names(cx, raw.iter().map(|a| &a.name), "author group")?;
+    count_limit(
+        cx,
+        raw.iter().map(|a| &a.count),
+        "authors",
+        "AUTHORS_MAX",
+        limits::AUTHORS_MAX,
+    )?;
     raw.iter().map(|a| author(cx, a)).collect()
 }
 
@@ -382,6 +417,13 @@ pub(crate) fn reviewers(
     settings: Option<&RawReviewSettings>,
 ) -> R<ReviewerConfig> {
     unique_names(cx, raw.iter().map(|r| &r.name), "reviewer group")?;
+    count_limit(
+        cx,
+        raw.iter().map(|r| &r.count),
+        "reviewers",
+        "REVIEWERS_MAX",
+        limits::REVIEWERS_MAX,
+    )?;
     let mut groups = Vec::with_capacity(raw.len());
     for r in raw {
         let name = r.name.get().clone();

@@ -24,10 +24,7 @@ use crate::scenario::error::{Ctx, Loc, list_names, suggest};
 use crate::scenario::values::any_of;
 use crate::scenario::{Axis, Point, ScenarioError};
 
-/// Most values one range axis may expand to.
-pub const AXIS_VALUES_MAX: usize = 10_000;
-/// Most grid points a sweep may have.
-pub const POINTS_MAX: usize = 100_000;
+pub use crate::scenario::limits::{AXIS_VALUES_MAX, POINTS_MAX};
 
 /// A sweep axis: a list of values, `{ values = [...] }` or `{ from, to, step }`.
 // Parsed once per axis; boxing the range would only add noise.
@@ -262,7 +259,10 @@ pub(crate) fn grid(
         let span = sweep.map_or(0..0, Loc::span);
         return Err(cx.err(
             span,
-            format!("the sweep has {n} points; at most {POINTS_MAX} are allowed"),
+            format!(
+                "the sweep has {n} points, over the limit POINTS_MAX = {POINTS_MAX}; use \
+                 fewer values per axis or split the sweep over several scenario files"
+            ),
         ));
     }
     let mut points = Vec::with_capacity(n);
@@ -355,7 +355,10 @@ fn range(
         if n > AXIS_VALUES_MAX as f64 {
             return Err(cx.err(
                 span.clone(),
-                format!("the range has {n} values; at most {AXIS_VALUES_MAX} are allowed"),
+                format!(
+                    "the range has {n} values, over the limit AXIS_VALUES_MAX = \
+                     {AXIS_VALUES_MAX}; use a larger step"
+                ),
             ));
         }
         Ok(n as usize)

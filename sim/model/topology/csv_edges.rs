@@ -7,65 +7,107 @@
 //! self-loop, a duplicate edge, an unknown kind or a negative call count is an error
 //! located at file:line:column. Parsing uses the `csv` crate.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{RawEdge, RawGraph, TopologyError};
+use super::{LINE_BYTES_MAX, RawEdge, RawGraph, TopologyError};
 use crate::model::graph::EdgeKind;
 
 const EXPECTED: &str = "expected caller,callee[,kind[,calls]]";
 
-/// Parses a CSV edge list.
+/// Parses a CSV edge list in one pass, linear in its size.
+///
+/// A line without a double quote is split on commas directly (the common case, and the
+/// fast one); only a line with quotes goes through the `csv` crate. Each line is one
+/// record: the csv crate's positions skip blank and comment lines, and an edge list has no
+/// use for fields spanning lines. Until the first edge is read, nothing of the file's
+/// content is put in an error message: a file that is not an edge list at all (the wrong
+/// path, `/etc/shadow`) is named, not quoted.
 pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
-    let lines: Vec<&str> = text.lines().collect();
     let err = |line: usize, column: usize, message: String| TopologyError {
         file: path.to_string(),
         line,
         column,
         message,
     };
-    // Each line is one record, parsed on its own: the csv crate's positions skip blank
-    // and comment lines, and an edge list has no use for fields spanning lines.
     let mut raw = RawGraph::default();
-    let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+    // Names borrowed from `text` (unquoted lines), so interning allocates once per new
+    // name, not per use.
+    let mut ids: BTreeMap<Cow<'_, str>, u32> = BTreeMap::new();
     let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     let mut any_calls = false;
     let mut first_record = true;
-    for (index, line_text) in lines.iter().enumerate() {
+    let mut fields: Vec<Cow<'_, str>> = Vec::new();
+    for (index, line_text) in text.lines().enumerate() {
         let line = index + 1;
+        if line_text.len() > LINE_BYTES_MAX {
+            return Err(err(
+                line,
+                1,
+                format!(
+                    "line {line} is {} bytes long, over the limit LINE_BYTES_MAX = \
+                     {LINE_BYTES_MAX}; {EXPECTED}",
+                    line_text.len()
+                ),
+            ));
+        }
         let trimmed = line_text.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(line_text.as_bytes());
-        let record = match reader.records().next() {
-            Some(Ok(record)) => record,
-            Some(Err(e)) => {
-                return Err(err(
-                    line,
-                    1,
-                    format!("{}; {EXPECTED}", e.to_string().to_lowercase()),
-                ));
-            }
-            None => continue,
+        // Before the first edge, a bad line means the file may not be an edge list at
+        // all: say where and why, but quote nothing from it.
+        let shaped = !raw.edges.is_empty();
+        let not_shaped = |why: &str| {
+            err(
+                line,
+                1,
+                format!("this does not look like a CSV edge list: line {line} {why}; {EXPECTED}"),
+            )
         };
+        fields.clear();
+        if line_text.contains('"') {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(line_text.as_bytes());
+            match reader.records().next() {
+                Some(Ok(record)) => {
+                    fields.extend(record.iter().map(|f| Cow::Owned(f.trim().to_string())));
+                }
+                Some(Err(e)) if shaped => {
+                    return Err(err(
+                        line,
+                        1,
+                        format!("{}; {EXPECTED}", e.to_string().to_lowercase()),
+                    ));
+                }
+                Some(Err(_)) => return Err(not_shaped("is not a CSV record")),
+                None => continue,
+            }
+        } else {
+            fields.extend(line_text.split(',').map(|f| Cow::Borrowed(f.trim())));
+        }
         let header_candidate = std::mem::replace(&mut first_record, false);
-        let line_text = lines.get(line - 1).copied().unwrap_or("");
         let col = |field: usize| field_column(line_text, field);
-        let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
+        let field = |i: usize| fields.get(i).map_or("", |f| f.as_ref());
         if header_candidate
             && field(0).eq_ignore_ascii_case("caller")
             && field(1).eq_ignore_ascii_case("callee")
         {
             continue;
         }
-        if !(2..=4).contains(&record.len()) {
+        if !(2..=4).contains(&fields.len()) {
+            if !shaped {
+                return Err(not_shaped(&format!(
+                    "has {} fields, not 2 to 4",
+                    fields.len()
+                )));
+            }
             return Err(err(
                 line,
                 1,
-                format!("found {} fields; {EXPECTED}", record.len()),
+                format!("found {} fields; {EXPECTED}", fields.len()),
             ));
         }
         for i in 0..2 {
@@ -73,14 +115,19 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
                 return Err(err(line, col(i), format!("empty service name; {EXPECTED}")));
             }
         }
-        let kind = match field(2).to_ascii_lowercase().as_str() {
-            "" | "hard" => EdgeKind::Hard,
-            "soft" => EdgeKind::Soft,
+        let kind = match field(2) {
+            "" => EdgeKind::Hard,
+            k if k.eq_ignore_ascii_case("hard") => EdgeKind::Hard,
+            k if k.eq_ignore_ascii_case("soft") => EdgeKind::Soft,
+            _ if !shaped => return Err(not_shaped("has a third field that is not an edge kind")),
             other => {
                 return Err(err(
                     line,
                     col(2),
-                    format!("unknown edge kind `{other}`; expected hard or soft"),
+                    format!(
+                        "unknown edge kind `{}`; expected hard or soft",
+                        other.to_ascii_lowercase()
+                    ),
                 ));
             }
         };
@@ -90,6 +137,9 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
                 Ok(c) if c.is_finite() && c >= 0.0 => {
                     any_calls = true;
                     c
+                }
+                _ if !shaped => {
+                    return Err(not_shaped("has a fourth field that is not a call count"));
                 }
                 Ok(c) if c < 0.0 => {
                     return Err(err(
@@ -115,11 +165,8 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
                 format!("service `{caller}` depends on itself; self-loops are not allowed"),
             ));
         }
-        let mut id = |name: &str| {
-            *ids.entry(name.to_string())
-                .or_insert_with(|| raw.add(name.to_string()))
-        };
-        let (from, to) = (id(caller), id(callee));
+        let from = intern(&mut ids, &mut raw, &fields[0]);
+        let to = intern(&mut ids, &mut raw, &fields[1]);
         if let Some(first) = seen.insert((from, to), line) {
             return Err(err(
                 line,
@@ -142,6 +189,20 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
         raw.base_weight.fill(1.0);
     }
     Ok(raw)
+}
+
+/// The id of service `name`, adding it when new.
+fn intern<'t>(
+    ids: &mut BTreeMap<Cow<'t, str>, u32>,
+    raw: &mut RawGraph,
+    name: &Cow<'t, str>,
+) -> u32 {
+    if let Some(&id) = ids.get(name.as_ref()) {
+        return id;
+    }
+    let id = raw.add(name.to_string());
+    ids.insert(name.clone(), id);
+    id
 }
 
 /// 1-based column where field `field` starts on `line` (after leading spaces), counting

@@ -510,7 +510,11 @@ impl Parser<'_> {
             ));
         }
         if !word.eq_ignore_ascii_case("digraph") {
-            return Err(self.unexpected(&wt, "`digraph`"));
+            // Not quoted: a file that does not start like DOT may be any file at all.
+            return Err(self.error(
+                &wt,
+                "this does not look like a DOT file: it does not start with `digraph`".to_string(),
+            ));
         }
         if matches!(self.peek().tok, Tok::Id(_)) {
             self.bump(); // the graph's name

@@ -202,8 +202,19 @@ impl fmt::Display for TopologyError {
 impl std::error::Error for TopologyError {}
 
 /// Builds the graph a spec describes.
+///
+/// Generator sizes over `SERVICES_MAX` (or edges they would make over `EDGES_MAX`) are
+/// refused before anything is allocated; a file over either limit after it is read.
 pub fn build(spec: &TopologySpec, opts: &TopologyOptions) -> Result<ServiceGraph, TopologyError> {
     check_options(opts)?;
+    if let Some(message) = size_error(spec) {
+        return Err(TopologyError {
+            file: "topology".to_string(),
+            line: 0,
+            column: 0,
+            message,
+        });
+    }
     let raw = match spec {
         TopologySpec::Layered {
             services,
@@ -215,7 +226,30 @@ pub fn build(spec: &TopologySpec, opts: &TopologyOptions) -> Result<ServiceGraph
             edges_per_service,
         } => generate::scale_free(*services, *edges_per_service, opts.seed)?,
         TopologySpec::AlibabaLike { services } => generate::alibaba_like(*services, opts.seed)?,
-        TopologySpec::File { path, format, text } => parse_file(path, *format, text)?,
+        TopologySpec::File { path, format, text } => {
+            let raw = parse_file(path, *format, text)?;
+            let too_many = |n: usize, limit: &str, max: u64, what: &str| TopologyError {
+                file: path.clone(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "the file has {n} {what}, over the limit {limit} = {max} (the tested \
+                     maximum is 10^6 services)"
+                ),
+            };
+            if raw.names.len() as u64 > SERVICES_MAX {
+                return Err(too_many(
+                    raw.names.len(),
+                    "SERVICES_MAX",
+                    SERVICES_MAX,
+                    "services",
+                ));
+            }
+            if raw.edges.len() as u64 > EDGES_MAX {
+                return Err(too_many(raw.edges.len(), "EDGES_MAX", EDGES_MAX, "edges"));
+            }
+            raw
+        }
         TopologySpec::Preset { name } => {
             let Some(text) = preset_text(name) else {
                 return Err(TopologyError {
@@ -234,6 +268,40 @@ pub fn build(spec: &TopologySpec, opts: &TopologyOptions) -> Result<ServiceGraph
     Ok(finish(raw, opts))
 }
 
+/// Why a generator spec is too large (see `SERVICES_MAX`, `EDGES_MAX`), if it is.
+pub fn size_error(spec: &TopologySpec) -> Option<String> {
+    let (services, edges) = match spec {
+        TopologySpec::Layered {
+            services,
+            mean_dependencies,
+            ..
+        } => (*services, f64::from(*services) * mean_dependencies),
+        TopologySpec::ScaleFree {
+            services,
+            edges_per_service,
+        } => (
+            *services,
+            f64::from(*services) * f64::from(*edges_per_service),
+        ),
+        // Tree edges plus at most half as many cross edges (see `generate::alibaba_like`).
+        TopologySpec::AlibabaLike { services } => (*services, f64::from(*services) * 1.5),
+        TopologySpec::File { .. } | TopologySpec::Preset { .. } => return None,
+    };
+    if u64::from(services) > SERVICES_MAX {
+        return Some(format!(
+            "{services} services is over the limit SERVICES_MAX = {SERVICES_MAX} (the tested \
+             maximum is 10^6, which the cascade bench builds)"
+        ));
+    }
+    if edges > EDGES_MAX as f64 {
+        return Some(format!(
+            "{services} services would make about {edges:.0} edges, over the limit EDGES_MAX = \
+             {EDGES_MAX}; use fewer services or fewer dependencies per service"
+        ));
+    }
+    None
+}
+
 /// Parses topology file text in the given format.
 fn parse_file(path: &str, format: FileFormat, text: &str) -> Result<RawGraph, TopologyError> {
     match format {
@@ -248,6 +316,19 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
     use crate::model::config::Kind;
     TopologyPreset::parse(name).ok().map(TopologyPreset::text)
 }
+
+/// Most services a graph may have (2 × 10^6): the cascade bench builds and tests 10^6, and
+/// per-service state of a run stays under a few hundred MB at this size.
+pub const SERVICES_MAX: u64 = 2_000_000;
+
+/// Most dependency edges a graph may have (2 × 10^7): a 10^7-line edge list imports in
+/// seconds, and the adjacency lists stay under 1 GB.
+pub const EDGES_MAX: u64 = 20_000_000;
+
+/// Longest line of a scenario or CSV edge-list file, in bytes (64 KiB): no real line is
+/// near it, and it keeps a line that is a whole file from reaching the line-wise readers.
+/// DOT and Jaeger JSON may legitimately be one long line; they are bounded by file size.
+pub const LINE_BYTES_MAX: usize = 64 << 10;
 
 /// Share of user traffic that enters at entry services (see the module docs).
 pub const ENTRY_TRAFFIC_SHARE: f64 = 0.9;

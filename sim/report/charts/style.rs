@@ -497,19 +497,9 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// A file-name-safe form of an arm name: lowercase letters, digits, `-` and `_`.
+/// A file-name-safe form of an arm name (one definition, shared with validation).
 pub fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if s.is_empty() { "arm".to_string() } else { s }
+    crate::scenario::file_stem(name)
 }
 
 /// The last two segments of a dotted path: "blast_guard.max_predicted_users".
