@@ -25,6 +25,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_VIOLATIONS: u8 = 1;
 /// Exit code: bad input or usage.
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code of a `run` stopped by Ctrl-C (128 + SIGINT, the shell's convention).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// blastsim: simulate approval policies and circuit breakers for autonomous coding agents,
 /// and measure velocity against blast radius.
@@ -155,9 +157,14 @@ pub struct ReplayArgs {
     /// The run id (the `run_id` column of runs.csv).
     #[arg(long, allow_negative_numbers = true, value_parser = run_id)]
     pub run: u64,
-    /// Master seed, overriding the scenario's (as given to `run --seed`).
+    /// Master seed, overriding the scenario's and the results folder's (as given to
+    /// `run --seed`).
     #[arg(long, allow_negative_numbers = true, value_parser = seed)]
     pub seed: Option<u64>,
+    /// The results folder whose run to reproduce: its manifest's seed, replications and
+    /// horizon apply (default: results/<scenario name>/ when it has a manifest).
+    #[arg(long)]
+    pub from: Option<PathBuf>,
     /// Write the full event trace here as JSON lines.
     #[arg(long)]
     pub trace: Option<PathBuf>,

@@ -1,22 +1,38 @@
 //! The terminal progress bar of `run` and `chaos`: a `pipeline::Progress` drawn on stderr
-//! when it is a terminal (and not `--quiet`), with the rate rounded for reading.
+//! when it is a terminal (and not `--quiet`), with the rate rounded for reading, and a
+//! line while the charts are drawn. It also carries Ctrl-C to the pipeline: the handler
+//! (`catch_interrupt`) only sets a flag, which the pipeline reads between runs.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::pipeline::Progress;
 
+/// Set by the Ctrl-C handler; read by `Bar::interrupted`.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C (SIGINT, and SIGTERM) set the flag a `Bar` reports instead of killing the
+/// process, so the pipeline stops between runs with every journaled run whole. A second
+/// installation in the same process (tests) keeps the first handler.
+pub fn catch_interrupt() {
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
+
 /// A progress bar of runs.
 #[derive(Debug)]
 pub struct Bar {
     bar: ProgressBar,
+    /// Whether anything is shown (stderr is a terminal and not `--quiet`).
+    shown: bool,
 }
 
 impl Bar {
     /// A bar drawn only when `wanted` and stderr is a terminal.
     pub fn new(wanted: bool) -> Bar {
-        let bar = if wanted && std::io::stderr().is_terminal() {
+        let shown = wanted && std::io::stderr().is_terminal();
+        let bar = if shown {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
         } else {
             ProgressBar::hidden()
@@ -30,7 +46,7 @@ impl Bar {
                 let _ = w.write_str(&rate(s.per_sec()));
             }),
         );
-        Bar { bar }
+        Bar { bar, shown }
     }
 }
 
@@ -44,6 +60,14 @@ impl Progress for Bar {
     }
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+    fn interrupted(&self) -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
+    fn drawing(&self) {
+        if self.shown {
+            eprintln!("drawing charts…");
+        }
     }
 }
 

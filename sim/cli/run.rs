@@ -40,7 +40,17 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
         discard_damaged: args.discard_damaged,
     };
     let bar = Bar::new(!args.quiet);
-    let outcome = pipeline::run_experiment(&scenario, &opts, crate::metrics::simulate, &bar)?;
+    super::progress::catch_interrupt();
+    let outcome = match pipeline::run_experiment(&scenario, &opts, crate::metrics::simulate, &bar) {
+        Ok(outcome) => outcome,
+        Err(e) => match e.downcast::<pipeline::Interrupted>() {
+            Ok(stopped) => {
+                eprintln!("{stopped}");
+                return Ok(super::EXIT_INTERRUPTED);
+            }
+            Err(e) => return Err(e),
+        },
+    };
     if !outcome.discarded.is_empty() {
         eprintln!(
             "discarded {} and simulated {} again: {}",

@@ -43,6 +43,30 @@ pub trait Progress: Sync {
     fn advance(&self);
     /// Every step done (or the pipeline gave up).
     fn finish(&self);
+    /// Whether the user asked to stop (Ctrl-C): checked between runs, so every journaled
+    /// run stays whole and the same command resumes.
+    fn interrupted(&self) -> bool {
+        false
+    }
+    /// The runs are done and the charts and the report are being drawn.
+    fn drawing(&self) {}
+}
+
+/// The error of a pipeline stopped by `Progress::interrupted`: the runs journaled so far
+/// are valid, and the same command resumes from them.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "interrupted: {done} of {} are journaled in {}; run the same command again to resume",
+    count(*total, "run"),
+    dir.display()
+)]
+pub struct Interrupted {
+    /// Runs journaled (whole records) when the pipeline stopped.
+    pub done: u64,
+    /// Runs of the run set.
+    pub total: u64,
+    /// The journal folder.
+    pub dir: std::path::PathBuf,
 }
 
 /// A `Progress` that shows nothing.

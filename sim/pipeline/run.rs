@@ -112,9 +112,24 @@ where
         let rec = tables::run_record(&key, scenario, spec, output);
         journal::write_record(&jdir, &rec)?;
         progress.advance();
+        if progress.interrupted() {
+            anyhow::bail!("interrupted");
+        }
         Ok(())
     });
     progress.finish();
+    if progress.interrupted() {
+        let journaled = journal::done(&jdir)?;
+        return Err(super::Interrupted {
+            done: all
+                .iter()
+                .filter(|r| journaled.contains_key(&r.run_id))
+                .count() as u64,
+            total: all.len() as u64,
+            dir: jdir,
+        }
+        .into());
+    }
     ran?;
 
     let done = journal::done(&jdir)?;
@@ -142,6 +157,7 @@ where
         },
     )?;
     if opts.charts {
+        progress.drawing();
         crate::report::render(&opts.out)?;
     }
     Ok(RunOutcome {
