@@ -41,6 +41,11 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
     };
     let bar = Bar::new(!args.quiet);
     let outcome = pipeline::run_experiment(&scenario, &opts, crate::metrics::simulate, &bar)?;
+    if std::env::var_os(pipeline::TIMINGS_ENV).is_some() {
+        for (phase, s) in &outcome.phases {
+            eprintln!("timing {phase}: {s:.3} s");
+        }
+    }
     if !outcome.discarded.is_empty() {
         eprintln!(
             "discarded {} and simulated {} again: {}",
