@@ -171,7 +171,7 @@ fn draw_files<C: Chart + Sync>(
                 chart.draw(&root)?;
                 root.present()?;
             }
-            crate::report::atomic::write_atomic(
+            crate::report::atomic::write_unsynced(
                 &dir.join(format!("{name}.svg")),
                 svg.as_bytes(),
             )?;
