@@ -51,6 +51,11 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
             Err(e) => return Err(e),
         },
     };
+    if std::env::var_os(pipeline::TIMINGS_ENV).is_some() {
+        for (phase, s) in &outcome.phases {
+            eprintln!("timing {phase}: {s:.3} s");
+        }
+    }
     if !outcome.discarded.is_empty() {
         eprintln!(
             "discarded {} and simulated {} again: {}",

@@ -84,3 +84,90 @@ where
             .collect()
     })
 }
+
+/// Does `work(i)` for every `i` in `0..n` on `threads` worker threads (0 = one per core)
+/// and hands each result to `ready` in index order, while the other workers go on.
+///
+/// Workers take indices in increasing order from a shared counter, so a result waits in
+/// the reorder buffer only for the few indices still in flight before it: the buffer holds
+/// about one result per worker (more only while one item runs much longer than the next
+/// ones). `ready` runs on whichever worker completes the ready prefix, one call at a time,
+/// so it may write files without further locking.
+///
+/// The first error (from `work` or `ready`) stops the hand-out of new indices; items in
+/// flight finish, and that error is returned.
+pub fn ordered<T, W, R>(n: usize, threads: usize, work: W, ready: R) -> anyhow::Result<()>
+where
+    T: Send,
+    W: Fn(usize) -> anyhow::Result<T> + Sync,
+    R: FnMut(usize, T) -> anyhow::Result<()> + Send,
+{
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    struct Reorder<T, R> {
+        next: usize,
+        waiting: BTreeMap<usize, T>,
+        ready: R,
+        error: Option<anyhow::Error>,
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))?;
+    let workers = pool.current_num_threads().min(n.max(1));
+    let counter = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let state = Mutex::new(Reorder {
+        next: 0,
+        waiting: BTreeMap::new(),
+        ready,
+        error: None,
+    });
+    let fail = |e: anyhow::Error, st: &mut Reorder<T, R>| {
+        stop.store(true, Ordering::SeqCst);
+        st.error.get_or_insert(e);
+    };
+    pool.scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| {
+                loop {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let i = counter.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        return;
+                    }
+                    let result = work(i);
+                    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                    match result {
+                        Err(e) => fail(e, &mut st),
+                        Ok(t) => {
+                            st.waiting.insert(i, t);
+                            while st.error.is_none() {
+                                let next = st.next;
+                                let Some(t) = st.waiting.remove(&next) else {
+                                    break;
+                                };
+                                st.next += 1;
+                                if let Err(e) = (st.ready)(next, t) {
+                                    fail(e, &mut st);
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let st = state.into_inner().unwrap_or_else(|p| p.into_inner());
+    match st.error {
+        Some(e) => Err(e),
+        None => {
+            debug_assert_eq!(st.next, n, "every result handed over");
+            Ok(())
+        }
+    }
+}

@@ -88,3 +88,46 @@ pub fn count(n: u64, noun: &str) -> String {
         format!("{n} {noun}s")
     }
 }
+
+/// Runs `f` on a rayon pool of `threads` workers (0 = one per core), so that the parallel
+/// parts of a pipeline (chart drawing, journal read-back) use the thread count the user
+/// asked for rather than the global pool's.
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))?;
+    Ok(pool.install(f))
+}
+
+/// The environment variable that makes `run` print how long each of its phases took (to
+/// standard error, from `cli`; never into a results file, whose bytes must not depend on
+/// time).
+pub const TIMINGS_ENV: &str = "BLASTSIM_TIMINGS";
+
+/// Wall-clock time per pipeline phase, for finding the serial phases of a run; nothing in
+/// a results folder depends on it.
+#[derive(Debug)]
+pub struct Phases {
+    last: std::time::Instant,
+    /// (phase, seconds), in order.
+    pub phases: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    /// Starts the clock.
+    pub fn start() -> Phases {
+        Phases {
+            last: std::time::Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    /// The phase `name` ended now.
+    pub fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.phases
+            .push((name, now.duration_since(self.last).as_secs_f64()));
+        self.last = now;
+    }
+}

@@ -18,7 +18,7 @@ use crate::experiment::runner;
 use crate::metrics::{METRICS, RunOutput};
 use crate::model::config::WorldConfig;
 use crate::report::manifest::{self, ExperimentMeta, Manifest, Recommendation};
-use crate::report::tables::{self, Assembled, GRAPH_SERVICES_MAX};
+use crate::report::tables::{self, Assembled, GRAPH_SERVICES_MAX, RunChunk};
 use crate::report::{HEADLINE_METRICS, journal};
 use crate::scenario::Scenario;
 
@@ -67,6 +67,9 @@ pub struct RunOutcome {
     pub runs_new: u64,
     /// Runs whose damaged journal records were removed and simulated again.
     pub discarded: Vec<u64>,
+    /// Wall-clock seconds per phase, in order (for `BLASTSIM_TIMINGS`; never written to a
+    /// results file).
+    pub phases: Vec<(&'static str, f64)>,
 }
 
 /// Runs (or resumes) an experiment into `opts.out` with the given simulator, and writes
@@ -82,6 +85,7 @@ where
     S: Fn(&WorldConfig, Seed) -> RunOutput + Sync,
 {
     let started = Instant::now();
+    let mut phases = super::Phases::start();
     super::worker_threads((opts.threads != 0).then_some(opts.threads))?;
     let all = plan::runs(scenario, opts.shard);
     if let Some(shard) = opts.shard
@@ -102,21 +106,41 @@ where
 
     let discarded = check_journal(&jdir, &key, &all, opts.discard_damaged)?;
     let done = journal::done(&jdir)?;
-    let todo: Vec<_> = all
-        .iter()
-        .filter(|r| !done.contains_key(&r.run_id))
-        .copied()
-        .collect();
-    progress.start(all.len() as u64, (all.len() - todo.len()) as u64);
-    let ran = runner::run_all_with(scenario, &todo, opts.threads, simulate, |spec, output| {
-        let rec = tables::run_record(&key, scenario, spec, output);
-        journal::write_record(&jdir, &rec)?;
-        progress.advance();
-        if progress.interrupted() {
-            anyhow::bail!("interrupted");
-        }
-        Ok(())
-    });
+    let todo = all.iter().filter(|r| !done.contains_key(&r.run_id)).count();
+    phases.mark("journal check");
+    progress.start(all.len() as u64, (all.len() - todo) as u64);
+    // One pass over the run set in run-id order: a run journaled earlier is read back, a
+    // new one is simulated and journaled, each on a worker thread; the finished runs are
+    // appended to the tables in run-id order while the workers go on (a reorder buffer of
+    // about one run per worker). The tables come out the same whatever the thread count
+    // and whichever runs were resumed.
+    let mut asm = tables::Assembler::create(&opts.out, &meta)?;
+    let ran = runner::ordered(
+        all.len(),
+        opts.threads,
+        |i| {
+            let spec = &all[i];
+            match done.get(&spec.run_id) {
+                Some(path) => {
+                    let rec = journal::read_record(path)?;
+                    RunChunk::from_record(&meta, rec, &path.display().to_string())
+                }
+                None => {
+                    let output = simulate(scenario.world(spec.arm, spec.point), spec.seed);
+                    let rec = tables::run_record(&key, scenario, spec, &output);
+                    drop(output);
+                    journal::write_record(&jdir, &rec)?;
+                    progress.advance();
+                    if progress.interrupted() {
+                        anyhow::bail!("interrupted");
+                    }
+                    let file = journal::record_path(&jdir, spec.run_id);
+                    RunChunk::from_record(&meta, rec, &file.display().to_string())
+                }
+            }
+        },
+        |_, chunk| asm.push(chunk),
+    );
     progress.finish();
     if progress.interrupted() {
         let journaled = journal::done(&jdir)?;
@@ -131,13 +155,9 @@ where
         .into());
     }
     ran?;
-
-    let done = journal::done(&jdir)?;
-    let records: Vec<PathBuf> = all
-        .iter()
-        .filter_map(|r| done.get(&r.run_id).cloned())
-        .collect();
-    let assembled = tables::assemble(&opts.out, &meta, &records, &jdir)?;
+    phases.mark("simulate, journal and tables");
+    let assembled = asm.finish(&jdir)?;
+    phases.mark("summary and graph");
     let threads = if opts.threads == 0 {
         rayon::current_num_threads()
     } else {
@@ -156,16 +176,19 @@ where
             wall_time_s: started.elapsed().as_secs_f64(),
         },
     )?;
+    phases.mark("manifest");
     if opts.charts {
         progress.drawing();
-        crate::report::render(&opts.out)?;
+        super::in_pool(opts.threads, || crate::report::render(&opts.out))??;
+        phases.mark("charts and report");
     }
     Ok(RunOutcome {
         assembled,
         meta,
         runs_total: all.len() as u64,
-        runs_new: todo.len() as u64,
+        runs_new: todo as u64,
         discarded,
+        phases: phases.phases,
     })
 }
 

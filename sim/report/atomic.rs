@@ -88,6 +88,17 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     f.commit()
 }
 
+/// Writes `bytes` to `target` through a temporary file and a rename, without fsync: a
+/// reader or a killed process never sees half a file, but a power cut may leave it empty.
+/// For files derived from others that a command redraws (charts, the report: `blastsim
+/// plot`), where waiting on the disk for each would be most of their writing time.
+pub fn write_unsynced(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = AtomicFile::create(target)?;
+    f.write_all(bytes)?;
+    f.writer.flush()?;
+    fs::rename(&f.temp, &f.target)
+}
+
 /// Removes the temporary files a killed writer left in `dir`; returns how many.
 pub fn clean_temps(dir: &Path) -> io::Result<usize> {
     let mut removed = 0;

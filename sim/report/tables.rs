@@ -15,6 +15,7 @@
 //! interrupted run, or on other machines: that is what makes resumed and merged folders
 //! byte-identical to an uninterrupted one.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::experiment::frontier::{self, Choice};
@@ -286,80 +287,205 @@ fn commit(w: csv::Writer<AtomicFile>, path: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
+/// CSV bytes of `rows`, exactly as a `csv::Writer` writes them into a table: each record
+/// is quoted and terminated on its own, so the bytes of a run's rows are the same whether
+/// they are formatted alone or as part of the whole file.
+fn csv_bytes<R: AsRef<[u8]>>(
+    rows: impl IntoIterator<Item = impl IntoIterator<Item = R>>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot format CSV rows: {}", e.error()))
+}
+
+/// One run, ready to be appended to the tables: its rows already formatted as CSV bytes
+/// and its metric values parsed back from its `runs.csv` row (so a run done now and a run
+/// read from the journal give the same values, bit for bit). Built on a worker thread, in
+/// parallel; appending it (`Assembler::push`) is a copy of bytes.
+#[derive(Clone, Debug)]
+pub struct RunChunk {
+    arm: usize,
+    point: usize,
+    replication: u32,
+    metrics: Vec<f64>,
+    runs: Vec<u8>,
+    incidents: Vec<u8>,
+    timeline: Vec<u8>,
+    worst: Option<(f64, Vec<u32>)>,
+}
+
+impl RunChunk {
+    /// The chunk of journal record `rec` (read from `file`, for errors) of experiment
+    /// `meta`; a record of another experiment or outside its shape is refused.
+    pub fn from_record(
+        meta: &ExperimentMeta,
+        rec: JournalRecord,
+        file: &str,
+    ) -> anyhow::Result<RunChunk> {
+        anyhow::ensure!(
+            rec.key == meta.experiment_key,
+            "{file}: journal record of another experiment (key {}, expected {})",
+            rec.key,
+            meta.experiment_key
+        );
+        anyhow::ensure!(
+            rec.arm < meta.arms.len()
+                && rec.point < meta.points.len()
+                && rec.replication < meta.replications,
+            "{file}: run outside the experiment's arms, points or replications"
+        );
+        let axes: Vec<String> = meta.axes.iter().map(|a| a.path.clone()).collect();
+        let runs_head = csv::StringRecord::from(RunRow::header(&axes));
+        let metric_names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+        let metric_cols = Named::find("runs.csv", &runs_head, &metric_names)?;
+        let metrics = Row::from_fields(file, &runs_head, &rec.run_row).numbers(&metric_cols)?;
+        anyhow::ensure!(
+            rec.run_row.len() == runs_head.len(),
+            "{file}: the runs.csv row has {} fields, the header {}",
+            rec.run_row.len(),
+            runs_head.len()
+        );
+        Ok(RunChunk {
+            arm: rec.arm,
+            point: rec.point,
+            replication: rec.replication,
+            metrics,
+            runs: csv_bytes([&rec.run_row])?,
+            incidents: csv_bytes(&rec.incidents)?,
+            timeline: csv_bytes(&rec.timeline)?,
+            worst: rec.worst,
+        })
+    }
+}
+
+/// The tables being written, one run at a time in run-id order (`push`), then the summary
+/// and the graph (`finish`).
+///
+/// Memory: only the metric values of each run are kept, for the statistics; the rows go
+/// straight to the files.
+pub struct Assembler {
+    meta: ExperimentMeta,
+    out: PathBuf,
+    runs: AtomicFile,
+    incidents: AtomicFile,
+    timeline: AtomicFile,
+    // values[setting][replication] = metric values of that run, if present.
+    values: Vec<Vec<Option<Vec<f64>>>>,
+    worst: Option<(f64, Vec<u32>)>,
+    pushed: u64,
+}
+
+impl Assembler {
+    /// Starts `runs.csv`, `incidents.csv` and `timeline.csv` in `out` (written under
+    /// temporary names until `finish`).
+    pub fn create(out: &Path, meta: &ExperimentMeta) -> anyhow::Result<Assembler> {
+        let axes: Vec<String> = meta.axes.iter().map(|a| a.path.clone()).collect();
+        let open = |name: &str, header: Vec<u8>| -> anyhow::Result<AtomicFile> {
+            let path = out.join(name);
+            let mut f = AtomicFile::create(&path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            f.write_all(&header)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            Ok(f)
+        };
+        Ok(Assembler {
+            runs: open("runs.csv", csv_bytes([RunRow::header(&axes)])?)?,
+            incidents: open("incidents.csv", csv_bytes([INCIDENT_COLUMNS])?)?,
+            timeline: open("timeline.csv", csv_bytes([TIMELINE_COLUMNS])?)?,
+            values: vec![
+                vec![None; meta.replications as usize];
+                meta.arms.len() * meta.points.len()
+            ],
+            meta: meta.clone(),
+            out: out.to_path_buf(),
+            worst: None,
+            pushed: 0,
+        })
+    }
+
+    /// Appends the next run (runs must come in increasing run-id order).
+    pub fn push(&mut self, c: RunChunk) -> anyhow::Result<()> {
+        let n_points = self.meta.points.len();
+        for (f, bytes, name) in [
+            (&mut self.runs, &c.runs, "runs.csv"),
+            (&mut self.incidents, &c.incidents, "incidents.csv"),
+            (&mut self.timeline, &c.timeline, "timeline.csv"),
+        ] {
+            f.write_all(bytes).map_err(|e| {
+                anyhow::anyhow!("cannot write {}: {e}", self.out.join(name).display())
+            })?;
+        }
+        self.values[c.arm * n_points + c.point][c.replication as usize] = Some(c.metrics);
+        // The worst incident over all runs; the earliest run wins a tie.
+        if let Some((impact, hit)) = c.worst
+            && self.worst.as_ref().is_none_or(|(w, _)| impact > *w)
+        {
+            self.worst = Some((impact, hit));
+        }
+        self.pushed += 1;
+        Ok(())
+    }
+
+    /// Commits the tables, computes the statistics and writes `summary.csv` and (when the
+    /// journal `graph_dir` holds a graph) the graph files.
+    pub fn finish(self, graph_dir: &Path) -> anyhow::Result<Assembled> {
+        for (f, name) in [
+            (self.runs, "runs.csv"),
+            (self.incidents, "incidents.csv"),
+            (self.timeline, "timeline.csv"),
+        ] {
+            f.commit().map_err(|e| {
+                anyhow::anyhow!("cannot write {}: {e}", self.out.join(name).display())
+            })?;
+        }
+        let assembled = summarize(&self.meta, &self.values)?;
+        write_summary(&self.out, &self.meta, &assembled)?;
+        write_graph(
+            &self.out,
+            graph_dir,
+            self.worst.as_ref().map(|(_, h)| h.as_slice()),
+        )?;
+        Ok(Assembled {
+            runs_done: self.pushed,
+            ..assembled
+        })
+    }
+}
+
 /// Writes runs/incidents/timeline/summary CSVs (and the graph files when the journal holds
 /// a graph) into `out` from the journal records `records` (paths, in run-id order).
 ///
-/// Memory: one record at a time is read; only the metric values of each run are kept, for
-/// the statistics.
+/// Records are read and formatted in parallel (on the current rayon pool), a bounded
+/// batch at a time, and appended in order: memory holds one batch of records plus the
+/// metric values of each run.
 pub fn assemble(
     out: &Path,
     meta: &ExperimentMeta,
     records: &[PathBuf],
     graph_dir: &Path,
 ) -> anyhow::Result<Assembled> {
-    let axes: Vec<String> = meta.axes.iter().map(|a| a.path.clone()).collect();
-    let n_arms = meta.arms.len();
-    let n_points = meta.points.len();
-    let reps = meta.replications as usize;
-
-    let runs_path = out.join("runs.csv");
-    let inc_path = out.join("incidents.csv");
-    let tl_path = out.join("timeline.csv");
-    let mut runs_w = csv_writer(&runs_path)?;
-    let mut inc_w = csv_writer(&inc_path)?;
-    let mut tl_w = csv_writer(&tl_path)?;
-    let runs_head = csv::StringRecord::from(RunRow::header(&axes));
-    let metric_names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
-    let metric_cols = Named::find("runs.csv", &runs_head, &metric_names)?;
-    runs_w.write_record(&runs_head)?;
-    inc_w.write_record(INCIDENT_COLUMNS)?;
-    tl_w.write_record(TIMELINE_COLUMNS)?;
-
-    // values[setting][replication] = metric values of that run, if present.
-    let mut values: Vec<Vec<Option<Vec<f64>>>> = vec![vec![None; reps]; n_arms * n_points];
-    let mut worst: Option<(f64, Vec<u32>)> = None;
-    for path in records {
-        let rec = journal::read_record(path)?;
-        anyhow::ensure!(
-            rec.key == meta.experiment_key,
-            "{}: journal record of another experiment (key {}, expected {})",
-            path.display(),
-            rec.key,
-            meta.experiment_key
-        );
-        anyhow::ensure!(
-            rec.arm < n_arms && rec.point < n_points && (rec.replication as usize) < reps,
-            "{}: run outside the experiment's arms, points or replications",
-            path.display()
-        );
-        let file = path.display().to_string();
-        let metrics = Row::from_fields(&file, &runs_head, &rec.run_row).numbers(&metric_cols)?;
-        values[rec.arm * n_points + rec.point][rec.replication as usize] = Some(metrics);
-        runs_w.write_record(&rec.run_row)?;
-        for r in &rec.incidents {
-            inc_w.write_record(r)?;
-        }
-        for r in &rec.timeline {
-            tl_w.write_record(r)?;
-        }
-        // The worst incident over all runs; the earliest run wins a tie.
-        if let Some((impact, hit)) = rec.worst
-            && worst.as_ref().is_none_or(|(w, _)| impact > *w)
-        {
-            worst = Some((impact, hit));
+    use rayon::prelude::*;
+    /// Records per batch: enough to keep every worker busy, few enough to bound memory.
+    const BATCH: usize = 256;
+    let mut asm = Assembler::create(out, meta)?;
+    for batch in records.chunks(BATCH) {
+        let chunks: Vec<RunChunk> = batch
+            .par_iter()
+            .map(|path| {
+                let rec = journal::read_record(path)?;
+                RunChunk::from_record(meta, rec, &path.display().to_string())
+            })
+            .collect::<anyhow::Result<_>>()?;
+        for c in chunks {
+            asm.push(c)?;
         }
     }
-    commit(runs_w, &runs_path)?;
-    commit(inc_w, &inc_path)?;
-    commit(tl_w, &tl_path)?;
-
-    let assembled = summarize(meta, &values)?;
-    write_summary(out, meta, &assembled)?;
-    write_graph(out, graph_dir, worst.as_ref().map(|(_, h)| h.as_slice()))?;
-    Ok(Assembled {
-        runs_done: records.len() as u64,
-        ..assembled
-    })
+    asm.finish(graph_dir)
 }
 
 /// Statistics, frontier and recommendation from the per-run metric values.

@@ -59,11 +59,18 @@ trait Chart {
 }
 
 /// Draws every chart the data allows into `dir`.
+///
+/// Each chart is independent of the others, so they are drawn in parallel (on the current
+/// rayon pool) and listed in report order: the files and the list are the same whatever
+/// the thread count.
 pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
+    use rayon::prelude::*;
     crate::report::font::register()?;
     let mut out = Charts::default();
+    // The charts to draw, in report order.
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     let f = frontier::Frontier::new(r);
-    save(dir, "frontier", f.caption(), &f, &mut out)?;
+    save(dir, "frontier", f.caption(), f, &mut jobs);
 
     if r.axes().is_empty() || r.points.len() < 2 {
         out.skipped
@@ -77,16 +84,16 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
                 continue;
             }
             let s = sweep::Sweep::new(r, metric);
-            save(dir, &format!("sweep_{metric}"), s.caption(), &s, &mut out)?;
+            save(dir, &format!("sweep_{metric}"), s.caption(), s, &mut jobs);
             if r.axes().len() >= 2 {
                 let h = sweep::Heatmap::new(r, metric);
-                save(dir, &format!("heatmap_{metric}"), h.caption(), &h, &mut out)?;
+                save(dir, &format!("heatmap_{metric}"), h.caption(), h, &mut jobs);
             }
         }
     }
 
     match ccdf::Ccdf::new(r) {
-        Ok(c) => save(dir, "ccdf_impact", c.caption(), &c, &mut out)?,
+        Ok(c) => save(dir, "ccdf_impact", c.caption(), c, &mut jobs),
         Err(why) => out.skipped.push(format!("ccdf_impact: {why}")),
     }
 
@@ -108,9 +115,9 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
                     dir,
                     &format!("timeline_{}", style::slug(arm)),
                     t.caption(),
-                    &t,
-                    &mut out,
-                )?;
+                    t,
+                    &mut jobs,
+                );
             }
         }
     }
@@ -121,46 +128,75 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
         ),
         Some(g) => {
             let c = graph::GraphChart::new(r, g);
-            save(dir, "graph", c.caption(), &c, &mut out)?;
+            save(dir, "graph", c.caption(), c, &mut jobs);
         }
     }
+    out.files = jobs
+        .into_par_iter()
+        .map(|job| job())
+        .collect::<anyhow::Result<_>>()?;
     Ok(out)
+}
+
+/// One chart to draw and save.
+type Job<'a> = Box<dyn FnOnce() -> anyhow::Result<ChartFile> + Send + 'a>;
+
+/// Queues `chart` to be drawn to `<name>.svg` and `<name>.png` in `dir`.
+fn save<'a, C: Chart + Send + Sync + 'a>(
+    dir: &'a Path,
+    name: &str,
+    caption: String,
+    chart: C,
+    jobs: &mut Vec<Job<'a>>,
+) {
+    let name = name.to_string();
+    jobs.push(Box::new(move || draw_files(dir, &name, caption, &chart)));
 }
 
 /// Draws `chart` to `<name>.svg` and `<name>.png`, each written to a temporary file and
 /// renamed, so a reader never sees half a chart.
-fn save<C: Chart>(
+fn draw_files<C: Chart + Sync>(
     dir: &Path,
     name: &str,
     caption: String,
     chart: &C,
-    out: &mut Charts,
-) -> anyhow::Result<()> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, style::SIZE).into_drawing_area();
-        root.fill(&WHITE)?;
-        chart.draw(&root)?;
-        root.present()?;
-    }
-    crate::report::atomic::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
-
-    // The bitmap encoder picks the format from the extension, so the temporary name
-    // keeps `.png` at the end.
-    let tmp = dir.join(format!(".{name}.tmp.png"));
-    {
-        let root = BitMapBackend::new(&tmp, style::SIZE).into_drawing_area();
-        root.fill(&WHITE)?;
-        chart.draw(&root)?;
-        root.present()?;
-    }
-    let dest = dir.join(format!("{name}.png"));
-    std::fs::rename(&tmp, &dest)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", dest.display()))?;
-    out.files.push(ChartFile {
+) -> anyhow::Result<ChartFile> {
+    // The SVG and the PNG are drawn independently, so in parallel.
+    let (svg, png) = rayon::join(
+        || -> anyhow::Result<String> {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, style::SIZE).into_drawing_area();
+                root.fill(&WHITE)?;
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            crate::report::atomic::write_unsynced(
+                &dir.join(format!("{name}.svg")),
+                svg.as_bytes(),
+            )?;
+            Ok(svg)
+        },
+        || -> anyhow::Result<()> {
+            // The bitmap encoder picks the format from the extension, so the temporary
+            // name keeps `.png` at the end.
+            let tmp = dir.join(format!(".{name}.tmp.png"));
+            {
+                let root = BitMapBackend::new(&tmp, style::SIZE).into_drawing_area();
+                root.fill(&WHITE)?;
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            let dest = dir.join(format!("{name}.png"));
+            std::fs::rename(&tmp, &dest)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", dest.display()))
+        },
+    );
+    let svg = svg?;
+    png?;
+    Ok(ChartFile {
         name: name.to_string(),
         caption,
         svg,
-    });
-    Ok(())
+    })
 }

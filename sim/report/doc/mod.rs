@@ -26,13 +26,13 @@ use markdown::Block;
 /// Writes `report.md` and `report.html` into `dir`.
 pub fn write(dir: &Path, r: &Results, charts: &Charts) -> anyhow::Result<()> {
     let md = markdown::to_markdown(&build(r, charts));
-    crate::report::atomic::write_atomic(&dir.join("report.md"), md.as_bytes())?;
+    crate::report::atomic::write_unsynced(&dir.join("report.md"), md.as_bytes())?;
     let title = if r.manifest.meta.name.is_empty() {
         "blastsim report".to_string()
     } else {
         format!("{} — blastsim report", r.manifest.meta.name)
     };
-    crate::report::atomic::write_atomic(
+    crate::report::atomic::write_unsynced(
         &dir.join("report.html"),
         html::to_html(&title, &md, charts).as_bytes(),
     )?;
