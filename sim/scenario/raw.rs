@@ -122,6 +122,10 @@ pub struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub chaos: Option<toml::Value>,
+    /// Log-audit settings: classification and service rules (interpreted by `audit`).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub audit: Option<toml::Value>,
 }
 
 /// `[infrastructure]`.
@@ -973,6 +977,10 @@ pub struct RawArm {
     #[serde(default)]
     #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
     pub set: Option<Loc<Entries<toml::Value>>>,
+    /// A Claude Code `settings.json` whose `permissions` block this arm applies first
+    /// (used by `blastsim audit` only; `run` has no commands to match it against).
+    #[serde(default)]
+    pub claude_code_settings: Option<Loc<String>>,
 }
 
 /// A sweep axis: a list of values, `{ values = [...] }` or `{ from, to, step }`.
