@@ -14,3 +14,4 @@ pub mod generic;
 pub mod lines;
 pub mod classify;
 pub mod log;
+pub mod permissions;
