@@ -193,8 +193,17 @@ impl Tally {
 /// Per-reason tallies, ordered by reason.
 pub type Tallies = BTreeMap<String, Tally>;
 
+/// Most distinct reasons a `Tallies` keeps; later new reasons are counted under `(other)`,
+/// so a hostile log with millions of distinct tool names cannot grow it without bound.
+pub const MAX_REASONS: usize = 256;
+
 /// Counts one under `reason`.
 pub fn tally(t: &mut Tallies, reason: &str, example: impl FnOnce() -> String) {
+    let reason = if t.len() >= MAX_REASONS && !t.contains_key(reason) {
+        "(other)"
+    } else {
+        reason
+    };
     if let Some(x) = t.get_mut(reason) {
         x.add(example);
     } else {
@@ -535,7 +544,14 @@ impl FileReader {
         };
         match parsed {
             Parsed::Ignored(event) => {
-                *stats.ignored_events.entry(event).or_insert(0) += 1;
+                let key = if stats.ignored_events.len() >= MAX_REASONS
+                    && !stats.ignored_events.contains_key(&event)
+                {
+                    "(other)".to_string()
+                } else {
+                    event
+                };
+                *stats.ignored_events.entry(key).or_insert(0) += 1;
             }
             Parsed::Action(mut a) => {
                 self.place(&mut a, opts, stats);
