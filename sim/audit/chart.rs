@@ -50,7 +50,7 @@ where
     ))?;
     let total: u64 = stats.first().map_or(0, |s| s.kinds.iter().sum());
     root.draw(&Text::new(
-        format!("share of {total} actions by decision; right: destructive actions stopped (blocked or held)"),
+        format!("share of {total} actions by decision; right: destructive actions stopped (blocked or held), and sent to a senior"),
         (40, 74),
         style(24, RGBColor(110, 110, 110)),
     ))?;
@@ -62,7 +62,7 @@ where
         x += 200;
     }
     let left = 360i32;
-    let right = SIZE.0 as i32 - 260;
+    let right = SIZE.0 as i32 - 330;
     let top = 180i32;
     let n = arms.len().max(1) as i32;
     let row_h = ((SIZE.1 as i32 - top - 60) / n).clamp(30, 120);
@@ -100,8 +100,14 @@ where
         let d: u64 = s.destructive.iter().sum();
         let stopped =
             s.destructive[DecisionKind::Blocked.index()] + s.destructive[DecisionKind::Held.index()];
+        let senior = s.destructive[DecisionKind::Escalated.index()];
+        let label = if senior > 0 {
+            format!("{stopped} of {d}, {senior} to a senior")
+        } else {
+            format!("{stopped} of {d}")
+        };
         root.draw(&Text::new(
-            format!("{stopped} of {d}"),
+            label,
             (right + 20, y + bar_h / 2 - 14),
             style(26, ink),
         ))?;

@@ -31,6 +31,7 @@ pub mod outputs;
 pub mod permissions;
 pub mod replay;
 pub mod spec;
+pub mod synth;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -148,6 +149,8 @@ pub struct AuditOutcome {
     pub fit: fit::Fit,
     /// Actions replayed.
     pub actions: u64,
+    /// Most actions held at once waiting for a slower arm's decision (the memory bound).
+    pub peak_rows: usize,
 }
 
 /// Errors of an audit.
@@ -164,6 +167,7 @@ pub enum AuditError {
 /// Holds rows until every arm has decided them, and hands them on in action order.
 struct Aligner {
     arms: usize,
+    peak: usize,
     next: u64,
     rows: BTreeMap<u64, (Row, Vec<Option<Decision>>, usize)>,
 }
@@ -173,6 +177,7 @@ impl Aligner {
         let n = self.arms;
         self.rows
             .insert(row.action.seq, (row, (0..n).map(|_| None).collect(), n));
+        self.peak = self.peak.max(self.rows.len());
     }
 
     fn decide(&mut self, arm: usize, d: Decision) {
@@ -260,6 +265,7 @@ pub fn run(
         .collect();
     let mut aligner = Aligner {
         arms: arms.len(),
+        peak: 0,
         next: 0,
         rows: BTreeMap::new(),
     };
@@ -326,6 +332,7 @@ pub fn run(
         diff,
         fit: fit.finish(),
         actions,
+        peak_rows: aligner.peak,
     })
 }
 

@@ -158,7 +158,9 @@ impl ArmStats {
             failed: [0; 5],
             review_ms: 0,
             reviews: 0,
-            waits: Histogram::new(3).expect("3 significant figures is valid"),
+            // 1 ms to ~30 years of waits, 3 significant figures.
+            waits: Histogram::new_with_bounds(1, 1_000_000_000_000, 3)
+                .expect("valid histogram bounds"),
             trips: 0,
             agents_halted: BTreeSet::new(),
             halted_ms: 0,
