@@ -32,6 +32,8 @@ pub mod permissions;
 pub mod replay;
 pub mod spec;
 pub mod synth;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -134,6 +136,7 @@ pub struct Diff {
 }
 
 /// Everything an audit found.
+#[derive(Debug)]
 pub struct AuditOutcome {
     /// Arm display names.
     pub arms: Vec<String>,
