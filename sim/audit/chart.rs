@@ -57,8 +57,15 @@ where
     // Legend.
     let mut x = 40;
     for k in DecisionKind::ALL {
-        root.draw(&Rectangle::new([(x, 116), (x + 28, 140)], colour(k).filled()))?;
-        root.draw(&Text::new(k.name().to_string(), (x + 36, 116), style(24, ink)))?;
+        root.draw(&Rectangle::new(
+            [(x, 116), (x + 28, 140)],
+            colour(k).filled(),
+        ))?;
+        root.draw(&Text::new(
+            k.name().to_string(),
+            (x + 36, 116),
+            style(24, ink),
+        ))?;
         x += 200;
     }
     let left = 360i32;
@@ -85,7 +92,10 @@ where
             };
             let w = (share * f64::from(right - left)).round() as i32;
             if w > 0 {
-                root.draw(&Rectangle::new([(x0, y), (x0 + w, y + bar_h)], colour(k).filled()))?;
+                root.draw(&Rectangle::new(
+                    [(x0, y), (x0 + w, y + bar_h)],
+                    colour(k).filled(),
+                ))?;
                 if w > 70 {
                     root.draw(&Text::new(
                         format!("{:.0}%", share * 100.0),
@@ -96,10 +106,13 @@ where
             }
             x0 += w;
         }
-        root.draw(&Rectangle::new([(left, y), (right, y + bar_h)], ink.stroke_width(1)))?;
+        root.draw(&Rectangle::new(
+            [(left, y), (right, y + bar_h)],
+            ink.stroke_width(1),
+        ))?;
         let d: u64 = s.destructive.iter().sum();
-        let stopped =
-            s.destructive[DecisionKind::Blocked.index()] + s.destructive[DecisionKind::Held.index()];
+        let stopped = s.destructive[DecisionKind::Blocked.index()]
+            + s.destructive[DecisionKind::Held.index()];
         let senior = s.destructive[DecisionKind::Escalated.index()];
         let label = if senior > 0 {
             format!("{stopped} of {d}, {senior} to a senior")

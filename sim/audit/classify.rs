@@ -370,7 +370,10 @@ pub fn name_finder(graph: &ServiceGraph) -> Option<Regex> {
     }
     names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     let alt: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
-    let re = format!(r"(?:^|[^A-Za-z0-9_.-])({})(?:$|[^A-Za-z0-9_-])", alt.join("|"));
+    let re = format!(
+        r"(?:^|[^A-Za-z0-9_.-])({})(?:$|[^A-Za-z0-9_-])",
+        alt.join("|")
+    );
     regex::RegexBuilder::new(&re)
         .size_limit(1 << 26)
         .build()
@@ -530,8 +533,14 @@ mod tests {
             ("ls -la", "default:inspect-command"),
             ("kubectl get pods", "default:inspect-command"),
             ("terraform plan", "default:inspect-command"),
-            ("terraform apply -auto-approve", "default:cluster-or-cloud-change"),
-            ("kubectl apply -f deploy.yaml", "default:cluster-or-cloud-change"),
+            (
+                "terraform apply -auto-approve",
+                "default:cluster-or-cloud-change",
+            ),
+            (
+                "kubectl apply -f deploy.yaml",
+                "default:cluster-or-cloud-change",
+            ),
             ("cargo test", "default:inspect-command"),
             ("npm install left-pad", "default:package-change"),
         ];
@@ -548,7 +557,10 @@ mod tests {
         let (class, _) = class_of(&c, &tool("Read", None, Some("/r/x")));
         assert_eq!(class, ActionClass::ReadOnly);
         let (class, src) = class_of(&c, &tool("mcp__aws__delete_bucket", None, None));
-        assert_eq!((class, src.as_str()), (ActionClass::Destructive, "default:mcp-delete"));
+        assert_eq!(
+            (class, src.as_str()),
+            (ActionClass::Destructive, "default:mcp-delete")
+        );
         let (_, src) = class_of(&c, &tool("FrobnicateTool", None, None));
         assert_eq!(src, "unclassified");
     }
@@ -573,13 +585,22 @@ mod tests {
             service: "$1".into(),
         });
         let s = |cmd: &str| c.service(&bash(cmd), &g);
-        assert_eq!(s("kubectl delete pod x -n payments").unwrap().0, g.find("payments").unwrap());
+        assert_eq!(
+            s("kubectl delete pod x -n payments").unwrap().0,
+            g.find("payments").unwrap()
+        );
         assert_eq!(
             s("kubectl delete pod x -n ghost"),
             Err(Unmapped::UnknownService("ghost".into()))
         );
-        assert_eq!(s("psql orders-db -c 'drop table t'").unwrap().0, g.find("orders-db").unwrap());
-        assert_eq!(s("curl http://orders/health").unwrap().0, g.find("orders").unwrap());
+        assert_eq!(
+            s("psql orders-db -c 'drop table t'").unwrap().0,
+            g.find("orders-db").unwrap()
+        );
+        assert_eq!(
+            s("curl http://orders/health").unwrap().0,
+            g.find("orders").unwrap()
+        );
         assert_eq!(s("echo reorders"), Err(Unmapped::NoMatch));
     }
 }

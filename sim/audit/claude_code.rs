@@ -281,7 +281,11 @@ pub(crate) fn parse_line(
             ));
         }
     }
-    let size = input.content.0.max(input.new_string.0).max(input.new_source.0);
+    let size = input
+        .content
+        .0
+        .max(input.new_string.0)
+        .max(input.new_source.0);
     let session = hook.session_id.unwrap_or_default();
     let agent = hook
         .agent
@@ -522,8 +526,10 @@ mod tests {
 
     #[test]
     fn wrong_types_and_missing_fields_are_malformed() {
-        let e = parse(r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":42}}"#)
-            .unwrap_err();
+        let e = parse(
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":42}}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.0, "wrong type");
         let e = parse(r#"{"hook_event_name":7}"#).unwrap_err();
         assert_eq!(e.0, "wrong type");

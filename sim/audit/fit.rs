@@ -130,7 +130,7 @@ impl Fitter {
             self.size_n += 1;
             // Keep every k-th size once full: a fixed, input-only subsample.
             let k = (self.size_n as usize).div_ceil(KEEP).max(1) as u64;
-            if self.size_n % k == 0 && self.sizes.len() < KEEP {
+            if self.size_n.is_multiple_of(k) && self.sizes.len() < KEEP {
                 self.sizes.push(a.size);
             }
         }
@@ -245,7 +245,10 @@ impl Fit {
                 let _ = writeln!(s, "# Burstiness: too few actions to measure.");
             }
         }
-        let _ = writeln!(s, "# Share of actions of each class (the classification rules decide).");
+        let _ = writeln!(
+            s,
+            "# Share of actions of each class (the classification rules decide)."
+        );
         let _ = writeln!(s, "mix = {}", table(&self.mix, |_| true));
         let _ = writeln!(
             s,
@@ -266,7 +269,10 @@ impl Fit {
             .collect();
         let _ = writeln!(s, "permissions = [{}]", seen.join(", "));
         if let Some((median, sigma)) = self.size {
-            let _ = writeln!(s, "# Lines written by file writes: median and σ of ln(lines).");
+            let _ = writeln!(
+                s,
+                "# Lines written by file writes: median and σ of ln(lines)."
+            );
             let _ = writeln!(
                 s,
                 "size = {{ median_loc = {}, sigma = {} }}",

@@ -134,7 +134,9 @@ mod tests {
     #[test]
     fn typos_wrong_types_and_unknown_values_are_refused() {
         assert_eq!(
-            parse_line(br#"{"tool":"Bash","comand":"ls"}"#, 0, 1).unwrap_err().0,
+            parse_line(br#"{"tool":"Bash","comand":"ls"}"#, 0, 1)
+                .unwrap_err()
+                .0,
             "wrong type"
         );
         assert_eq!(
@@ -144,7 +146,9 @@ mod tests {
         let e = parse_line(br#"{"tool":"x","class":"nuke"}"#, 0, 1).unwrap_err();
         assert!(e.1.contains("destructive"), "{}", e.1);
         assert_eq!(
-            parse_line(br#"{"tool":"x","outcome":"meh"}"#, 0, 1).unwrap_err().0,
+            parse_line(br#"{"tool":"x","outcome":"meh"}"#, 0, 1)
+                .unwrap_err()
+                .0,
             "unknown value"
         );
     }

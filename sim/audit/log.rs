@@ -333,8 +333,7 @@ fn split_offset(s: &str) -> Option<(&str, i64)> {
         return Some((rest, 0));
     }
     let b = s.as_bytes();
-    if b.len() > 6 && (b[b.len() - 6] == b'+' || b[b.len() - 6] == b'-') && b[b.len() - 3] == b':'
-    {
+    if b.len() > 6 && (b[b.len() - 6] == b'+' || b[b.len() - 6] == b'-') && b[b.len() - 3] == b':' {
         let hh: i64 = s[s.len() - 5..s.len() - 3].parse().ok()?;
         let mm: i64 = s[s.len() - 2..].parse().ok()?;
         let sign = if b[b.len() - 6] == b'-' { -1 } else { 1 };
@@ -462,7 +461,11 @@ impl FileReader {
     }
 
     /// The next action of this file in time order, `None` when the file is done.
-    fn next(&mut self, opts: &ReadOptions, stats: &mut ReadStats) -> Result<Option<Action>, LogError> {
+    fn next(
+        &mut self,
+        opts: &ReadOptions,
+        stats: &mut ReadStats,
+    ) -> Result<Option<Action>, LogError> {
         loop {
             if self.heap.len() > opts.reorder_window || (self.eof && !self.heap.is_empty()) {
                 let Reverse(Keyed(_, _, a)) = self.heap.pop().expect("heap is not empty");
@@ -515,7 +518,10 @@ impl FileReader {
                     stats,
                     line,
                     "line too long",
-                    format!("{len} bytes, over the limit of {} (--max-line-bytes)", opts.max_line),
+                    format!(
+                        "{len} bytes, over the limit of {} (--max-line-bytes)",
+                        opts.max_line
+                    ),
                 );
             }
             LineRead::Line => {}
@@ -613,7 +619,8 @@ impl FileReader {
         self.actions += 1;
         let local = self.local;
         self.local += 1;
-        self.heap.push(Reverse(Keyed(a.time_ms, local, Box::new(a))));
+        self.heap
+            .push(Reverse(Keyed(a.time_ms, local, Box::new(a))));
     }
 }
 
@@ -730,7 +737,10 @@ pub fn excerpt(s: &str, max: usize) -> String {
 }
 
 /// For tests and tools: reads every action of `paths` into memory.
-pub fn read_all(paths: &[PathBuf], opts: ReadOptions) -> Result<(Vec<Action>, ReadStats), LogError> {
+pub fn read_all(
+    paths: &[PathBuf],
+    opts: ReadOptions,
+) -> Result<(Vec<Action>, ReadStats), LogError> {
     let mut s = LogStream::open(paths, opts)?;
     let mut out = Vec::new();
     while let Some(a) = s.next_action()? {
@@ -748,7 +758,10 @@ mod tests {
         assert_eq!(parse_time_str("1970-01-01T00:00:01Z"), Ok(1000));
         assert_eq!(parse_time_str("1970-01-01T00:00:01.250Z"), Ok(1250));
         assert_eq!(parse_time_str("1970-01-01T02:00:01+02:00"), Ok(1000));
-        assert_eq!(parse_time_str("1970-01-01T00:00:01-00:30"), Ok(1000 + 1_800_000));
+        assert_eq!(
+            parse_time_str("1970-01-01T00:00:01-00:30"),
+            Ok(1000 + 1_800_000)
+        );
         assert!(parse_time_str("yesterday").is_err());
         let s: Stamp = serde_json::from_str("1234").unwrap();
         assert_eq!(s, Stamp(1234));

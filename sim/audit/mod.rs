@@ -21,8 +21,8 @@
 //! same in every arm; no output is ordered by a hash map.
 
 pub mod chart;
-pub mod claude_code;
 pub mod classify;
+pub mod claude_code;
 pub mod fit;
 pub mod generic;
 pub mod lines;
@@ -188,7 +188,10 @@ impl Aligner {
             .rows
             .get_mut(&d.seq)
             .expect("a decision for an action the aligner holds");
-        debug_assert!(entry.1[arm].is_none(), "two decisions for one action and arm");
+        debug_assert!(
+            entry.1[arm].is_none(),
+            "two decisions for one action and arm"
+        );
         entry.1[arm] = Some(d);
         entry.2 -= 1;
     }
@@ -201,7 +204,10 @@ impl Aligner {
                 break;
             }
             let (mut row, decisions, _) = entry.remove();
-            row.decisions = decisions.into_iter().map(|d| d.expect("complete")).collect();
+            row.decisions = decisions
+                .into_iter()
+                .map(|d| d.expect("complete"))
+                .collect();
             self.next += 1;
             out.push(row);
         }
@@ -247,7 +253,11 @@ pub fn run(
     }
     let finders: Vec<Option<regex::Regex>> = graphs
         .iter()
-        .map(|g| spec.service_names.then(|| classify::name_finder(g)).flatten())
+        .map(|g| {
+            spec.service_names
+                .then(|| classify::name_finder(g))
+                .flatten()
+        })
         .collect();
     let mut classifier = Classifier {
         rules: spec.rules.clone(),
@@ -316,7 +326,15 @@ pub fn run(
         for (i, d) in fresh.drain(..) {
             aligner.decide(i, d);
         }
-        flush(&mut aligner, &mut diff, sink, &names, &worlds, &classifier, &ctx_graph)?;
+        flush(
+            &mut aligner,
+            &mut diff,
+            sink,
+            &names,
+            &worlds,
+            &classifier,
+            &ctx_graph,
+        )?;
     }
     for (i, arm) in arms.iter_mut().enumerate() {
         arm.finish(last, DRAIN_LIMIT);
@@ -324,8 +342,19 @@ pub fn run(
             aligner.decide(i, d);
         }
     }
-    flush(&mut aligner, &mut diff, sink, &names, &worlds, &classifier, &ctx_graph)?;
-    debug_assert!(aligner.rows.is_empty(), "every action was decided by every arm");
+    flush(
+        &mut aligner,
+        &mut diff,
+        sink,
+        &names,
+        &worlds,
+        &classifier,
+        &ctx_graph,
+    )?;
+    debug_assert!(
+        aligner.rows.is_empty(),
+        "every action was decided by every arm"
+    );
     let stats = arms.iter().map(|a| a.stats().clone()).collect();
     Ok(AuditOutcome {
         arms: names,
@@ -363,10 +392,9 @@ fn flush(
             for j in i + 1..row.decisions.len() {
                 let (a, b) = (row.decisions[i].kind, row.decisions[j].kind);
                 if a != b {
-                    diff.changes
-                        .entry((i, j, a, b))
-                        .or_default()
-                        .add(|| format!("#{} {}", row.action.seq, claude_code::describe(&row.action)));
+                    diff.changes.entry((i, j, a, b)).or_default().add(|| {
+                        format!("#{} {}", row.action.seq, claude_code::describe(&row.action))
+                    });
                 }
             }
         }
@@ -402,11 +430,11 @@ fn record_coverage(
         Err(Unmapped::NoMatch) => tally(&mut c.unmapped, "no rule or service name matched", || {
             claude_code::describe(a)
         }),
-        Err(Unmapped::UnknownService(name)) => {
-            tally(&mut c.unmapped, "named a service the topology lacks", || {
-                format!("{name} ← {}", claude_code::describe(a))
-            })
-        }
+        Err(Unmapped::UnknownService(name)) => tally(
+            &mut c.unmapped,
+            "named a service the topology lacks",
+            || format!("{name} ← {}", claude_code::describe(a)),
+        ),
     }
     if !KNOWN_TOOLS.contains(&a.tool.as_str()) && !a.tool.starts_with("mcp__") {
         tally(&mut c.unknown_tools, &a.tool, || claude_code::describe(a));
@@ -437,9 +465,8 @@ pub fn audit_to_dir(
     opts: &Options,
 ) -> anyhow::Result<AuditOutcome> {
     let scenario = crate::scenario::load(scenario_path)?;
-    let text = std::fs::read_to_string(scenario_path).map_err(|e| {
-        anyhow::anyhow!("{}: cannot read the file: {e}", scenario_path.display())
-    })?;
+    let text = std::fs::read_to_string(scenario_path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", scenario_path.display()))?;
     let spec = spec::parse(&scenario, &text, &|p| std::fs::read_to_string(p))?;
     let read = log::ReadOptions {
         format: opts.format,

@@ -59,7 +59,8 @@ impl DecisionsCsv {
     pub fn create(dir: &Path, files: Vec<String>) -> std::io::Result<DecisionsCsv> {
         let f = AtomicFile::create(&dir.join("decisions.csv"))?;
         let mut out = csv::Writer::from_writer(f);
-        out.write_record(DECISIONS_HEADER).map_err(std::io::Error::other)?;
+        out.write_record(DECISIONS_HEADER)
+            .map_err(std::io::Error::other)?;
         Ok(DecisionsCsv { out, files })
     }
 
@@ -193,7 +194,8 @@ pub fn summary_row(name: &str, s: &ArmStats) -> Vec<String> {
     row.extend(s.destructive.iter().map(u64::to_string));
     row.push(s.failed.iter().sum::<u64>().to_string());
     row.push(
-        (s.failed[DecisionKind::Blocked.index()] + s.failed[DecisionKind::Held.index()]).to_string(),
+        (s.failed[DecisionKind::Blocked.index()] + s.failed[DecisionKind::Held.index()])
+            .to_string(),
     );
     row.push(s.reviews.to_string());
     row.push((s.review_ms as f64 / MS_PER_H).to_string());
@@ -222,7 +224,8 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> std::io::Result<Vec<u8>> 
     for r in rows {
         w.write_record(r).map_err(std::io::Error::other)?;
     }
-    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// The coverage file's contents.
@@ -274,7 +277,10 @@ pub fn write_all(dir: &Path, out: &AuditOutcome, inputs: &Inputs<'_>) -> anyhow:
         .zip(&out.stats)
         .map(|(n, s)| summary_row(n, s))
         .collect();
-    write_atomic(&dir.join("audit_summary.csv"), &csv_bytes(&SUMMARY_HEADER, &rows)?)?;
+    write_atomic(
+        &dir.join("audit_summary.csv"),
+        &csv_bytes(&SUMMARY_HEADER, &rows)?,
+    )?;
 
     let diff_rows: Vec<Vec<String>> = out
         .diff
@@ -294,7 +300,14 @@ pub fn write_all(dir: &Path, out: &AuditOutcome, inputs: &Inputs<'_>) -> anyhow:
     write_atomic(
         &dir.join("audit_diff.csv"),
         &csv_bytes(
-            &["from_arm", "to_arm", "from_decision", "to_decision", "actions", "examples"],
+            &[
+                "from_arm",
+                "to_arm",
+                "from_decision",
+                "to_decision",
+                "actions",
+                "examples",
+            ],
             &diff_rows,
         )?,
     )?;
@@ -315,11 +328,13 @@ pub fn write_all(dir: &Path, out: &AuditOutcome, inputs: &Inputs<'_>) -> anyhow:
 
     write_atomic(
         &dir.join("fitted_authors.toml"),
-        out.fit.to_toml(&format!("{}-fitted", inputs.group), inputs.logs).as_bytes(),
+        out.fit
+            .to_toml(&format!("{}-fitted", inputs.group), inputs.logs)
+            .as_bytes(),
     )?;
 
     let chart = crate::audit::chart::draw(dir, &out.arms, &out.stats)?;
-    let md = report(out, inputs, &chart);
+    let md = report(out, inputs, chart);
     write_atomic(&dir.join("audit.md"), md.as_bytes())?;
     Ok(())
 }
@@ -408,7 +423,10 @@ pub fn report(out: &AuditOutcome, inputs: &Inputs<'_>, chart: &str) -> String {
     let unclassified: u64 = c.unclassified.values().map(|t| t.count).sum();
     let unmapped: u64 = c.unmapped.values().map(|t| t.count).sum();
     let malformed: u64 = r.malformed.values().map(|t| t.count).sum();
-    let _ = writeln!(s, "Coverage (details and examples in `audit_coverage.json`):\n");
+    let _ = writeln!(
+        s,
+        "Coverage (details and examples in `audit_coverage.json`):\n"
+    );
     let _ = writeln!(s, "- malformed lines skipped: {malformed}");
     let _ = writeln!(
         s,
@@ -417,7 +435,12 @@ pub fn report(out: &AuditOutcome, inputs: &Inputs<'_>, chart: &str) -> String {
         pct(unclassified, out.actions)
     );
     for (tool, t) in c.unclassified.iter().take(5) {
-        let _ = writeln!(s, "  - {tool}: {} (e.g. `{}`)", t.count, md_code(t.examples.first()));
+        let _ = writeln!(
+            s,
+            "  - {tool}: {} (e.g. `{}`)",
+            t.count,
+            md_code(t.examples.first())
+        );
     }
     let _ = writeln!(
         s,
@@ -428,12 +451,20 @@ pub fn report(out: &AuditOutcome, inputs: &Inputs<'_>, chart: &str) -> String {
         s,
         "- outcome unknown: {}; untimed: {}; out of order beyond the window: {}; unpaired \
          PreToolUse: {}; unpaired PostToolUse: {}",
-        r.outcome_unknown, r.untimed, r.out_of_order.count, r.unpaired_pre.count, r.unpaired_post.count
+        r.outcome_unknown,
+        r.untimed,
+        r.out_of_order.count,
+        r.unpaired_pre.count,
+        r.unpaired_post.count
     );
     let unknown: u64 = c.unknown_tools.values().map(|t| t.count).sum();
     if unknown > 0 {
         let names: Vec<&str> = c.unknown_tools.keys().map(String::as_str).take(8).collect();
-        let _ = writeln!(s, "- unknown tools: {unknown} actions ({})", names.join(", "));
+        let _ = writeln!(
+            s,
+            "- unknown tools: {unknown} actions ({})",
+            names.join(", ")
+        );
     }
     let _ = writeln!(s, "\nAssumptions of the replay:\n");
     for a in ASSUMPTIONS {
@@ -459,4 +490,3 @@ fn md_code(s: Option<&String>) -> String {
     s.map(|x| x.replace('`', "'").replace('|', "\\|"))
         .unwrap_or_default()
 }
-

@@ -324,7 +324,9 @@ fn parse_rule(text: &str) -> Result<Rule, String> {
             Some(_) => Matcher::Tools(vec![tool.to_string()]),
         }
     } else if tool.contains('*') {
-        return Err(format!("rule {text:?}: wildcards in tool names are only supported for mcp__ tools"));
+        return Err(format!(
+            "rule {text:?}: wildcards in tool names are only supported for mcp__ tools"
+        ));
     } else {
         let family = |t: &str| -> Vec<String> {
             match t {
@@ -481,8 +483,8 @@ impl Permissions {
             ask: Vec::new(),
             allow: Vec::new(),
             mode: Mode::Default,
-            project_root: project_root.map(|s| normalise(s)),
-            home: home.map(|s| normalise(s)),
+            project_root: project_root.map(normalise),
+            home: home.map(normalise),
         };
         let Some(obj) = doc.as_object() else {
             return Err(at(0..1, "a settings file is a JSON object".into()));
@@ -499,12 +501,18 @@ impl Permissions {
             match key.as_str() {
                 "allow" | "ask" | "deny" => {
                     let Some(list) = value.as_array() else {
-                        return Err(at(key_at, format!("`{key}` must be a list of rule strings")));
+                        return Err(at(
+                            key_at,
+                            format!("`{key}` must be a list of rule strings"),
+                        ));
                     };
                     let mut from = key_at.end;
                     for item in list {
                         let Some(s) = item.as_str() else {
-                            return Err(at(key_at.clone(), format!("`{key}` holds a non-string rule")));
+                            return Err(at(
+                                key_at.clone(),
+                                format!("`{key}` holds a non-string rule"),
+                            ));
                         };
                         let quoted = serde_json::to_string(s).unwrap_or_default();
                         let span = find(text, from, &quoted);
@@ -519,7 +527,9 @@ impl Permissions {
                             if let Some(what) = missing {
                                 return Err(at(
                                     span,
-                                    format!("rule {s:?} needs `[audit] {what}` in the scenario to be evaluated"),
+                                    format!(
+                                        "rule {s:?} needs `[audit] {what}` in the scenario to be evaluated"
+                                    ),
                                 ));
                             }
                         }
@@ -574,7 +584,7 @@ impl Permissions {
 
     fn rule_matches(&self, rule: &Rule, a: &Action, parts: &[&str], whole: bool) -> bool {
         match &rule.matcher {
-            Matcher::Tools(tools) => tools.iter().any(|t| *t == a.tool),
+            Matcher::Tools(tools) => tools.contains(&a.tool),
             Matcher::ToolPrefix(prefix) => a.tool.starts_with(prefix.as_str()),
             Matcher::Bash(re) => {
                 if a.tool != "Bash" {
@@ -593,7 +603,7 @@ impl Permissions {
                 anchor,
                 body,
             } => {
-                if !tools.iter().any(|t| *t == a.tool) {
+                if !tools.contains(&a.tool) {
                     return false;
                 }
                 let path = match self.action_path(a) {
@@ -674,7 +684,9 @@ impl Permissions {
                 .collect();
             (by.len() == parts.len()).then(|| by[0])
         } else {
-            self.allow.iter().find(|r| self.rule_matches(r, a, &parts, false))
+            self.allow
+                .iter()
+                .find(|r| self.rule_matches(r, a, &parts, false))
         };
         if let Some(r) = allowed {
             return Verdict {
@@ -747,11 +759,17 @@ mod tests {
             r#"{"permissions":{"allow":["Bash(aws s3 ls)","Bash(git push:*)","Bash(npm run test:*)"],
                 "ask":["Bash(git push:*)"],"deny":["Bash(aws *)"]}}"#,
         );
-        assert_eq!(bash(&p, "aws s3 ls"), (Behavior::Deny, "deny:Bash(aws *)".into()));
+        assert_eq!(
+            bash(&p, "aws s3 ls"),
+            (Behavior::Deny, "deny:Bash(aws *)".into())
+        );
         assert_eq!(bash(&p, "git push origin main").0, Behavior::Ask);
         assert_eq!(bash(&p, "npm run test -- --watch").0, Behavior::Allow);
         // Unmatched Bash falls to the default mode, which asks.
-        assert_eq!(bash(&p, "make"), (Behavior::Ask, "defaultMode:default".into()));
+        assert_eq!(
+            bash(&p, "make"),
+            (Behavior::Ask, "defaultMode:default".into())
+        );
     }
 
     #[test]
@@ -770,7 +788,10 @@ mod tests {
         assert!(allow("safe"));
         assert!(allow("safe --x"));
         assert!(!allow("safer"));
-        assert!(allow("catalog"), "no space before * matches any continuation");
+        assert!(
+            allow("catalog"),
+            "no space before * matches any continuation"
+        );
         // Compound: every part must be allowed.
         assert!(allow("safe && ls -la"));
         assert!(!allow("safe && rm x"));
@@ -782,7 +803,9 @@ mod tests {
         // Wrappers are stripped.
         assert!(allow("timeout 30 safe --x"));
         assert!(allow("nohup ls"));
-        let d = perms(r#"{"permissions":{"deny":["Bash(rm -rf:*)"],"defaultMode":"bypassPermissions"}}"#);
+        let d = perms(
+            r#"{"permissions":{"deny":["Bash(rm -rf:*)"],"defaultMode":"bypassPermissions"}}"#,
+        );
         assert_eq!(bash(&d, "cd /x && rm -rf /").0, Behavior::Deny);
         assert_eq!(bash(&d, "rm -r x").0, Behavior::Allow);
     }
@@ -794,19 +817,39 @@ mod tests {
                 "allow":["Edit(src/**/*.ts)"],"defaultMode":"acceptEdits"}}"#,
         );
         let read = |path: &str| p.decide(&action("Read", None, Some(path), None)).behavior;
-        let edit = |tool: &str, path: &str| p.decide(&action(tool, None, Some(path), None)).behavior;
+        let edit =
+            |tool: &str, path: &str| p.decide(&action(tool, None, Some(path), None)).behavior;
         assert_eq!(read("/repo/.env"), Behavior::Deny);
         assert_eq!(read("/repo/app/prod.env"), Behavior::Deny);
         assert_eq!(read("/etc/passwd"), Behavior::Deny);
         assert_eq!(read("/home/dev/.ssh/id_rsa"), Behavior::Deny);
-        assert_eq!(read("/repo/README.md"), Behavior::Allow, "read-only tools run by default");
-        assert_eq!(edit("Write", "/repo/secrets/key.pem"), Behavior::Deny, "Edit rules cover Write");
+        assert_eq!(
+            read("/repo/README.md"),
+            Behavior::Allow,
+            "read-only tools run by default"
+        );
+        assert_eq!(
+            edit("Write", "/repo/secrets/key.pem"),
+            Behavior::Deny,
+            "Edit rules cover Write"
+        );
         assert_eq!(edit("Edit", "/repo/src/a/b.ts"), Behavior::Allow);
-        assert_eq!(edit("Edit", "/repo/other/x.rs"), Behavior::Allow, "acceptEdits");
-        assert_eq!(edit("Edit", "src/../secrets/x"), Behavior::Deny, "relative paths resolve against cwd");
+        assert_eq!(
+            edit("Edit", "/repo/other/x.rs"),
+            Behavior::Allow,
+            "acceptEdits"
+        );
+        assert_eq!(
+            edit("Edit", "src/../secrets/x"),
+            Behavior::Deny,
+            "relative paths resolve against cwd"
+        );
         // Glob without a path searches the working folder.
         let g = perms(r#"{"permissions":{"deny":["Read(/)"]}}"#);
-        assert_eq!(g.decide(&action("Glob", None, None, None)).behavior, Behavior::Deny);
+        assert_eq!(
+            g.decide(&action("Glob", None, None, None)).behavior,
+            Behavior::Deny
+        );
     }
 
     #[test]
@@ -818,7 +861,11 @@ mod tests {
         let web = |u: &str| p.decide(&action("WebFetch", None, None, Some(u))).behavior;
         assert_eq!(web("https://docs.rs/regex"), Behavior::Allow);
         assert_eq!(web("https://api.example.com/x"), Behavior::Allow);
-        assert_eq!(web("https://evil.com/?docs.rs"), Behavior::Deny, "plan mode refuses");
+        assert_eq!(
+            web("https://evil.com/?docs.rs"),
+            Behavior::Deny,
+            "plan mode refuses"
+        );
         let tool = |t: &str| p.decide(&action(t, None, None, None)).behavior;
         assert_eq!(tool("mcp__github__create_issue"), Behavior::Allow);
         assert_eq!(tool("mcp__db__query"), Behavior::Allow);
@@ -833,9 +880,15 @@ mod tests {
     #[test]
     fn unknown_forms_are_refused_with_a_location() {
         for (json, needle) in [
-            (r#"{"permissions":{"allow":["WebSearch(cats)"]}}"#, "not implemented"),
+            (
+                r#"{"permissions":{"allow":["WebSearch(cats)"]}}"#,
+                "not implemented",
+            ),
             (r#"{"permissions":{"allow":["Bash(ls"]}}"#, "does not end"),
-            (r#"{"permissions":{"allow":["WebFetch(https://x)"]}}"#, "domain:"),
+            (
+                r#"{"permissions":{"allow":["WebFetch(https://x)"]}}"#,
+                "domain:",
+            ),
             (r#"{"permissions":{"defaultMode":"yolo"}}"#, "acceptEdits"),
             (r#"{"permissions":{"allowed":[]}}"#, "not implemented"),
             (r#"{"permissions":{"allow":[3]}}"#, "non-string"),
@@ -856,8 +909,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.line, e.column), (4, 5));
-        let e = Permissions::parse(Path::new("s.json"), r#"{"permissions":{"deny":["Read(~/.ssh)"]}}"#, Some("/r"), None)
-            .unwrap_err();
+        let e = Permissions::parse(
+            Path::new("s.json"),
+            r#"{"permissions":{"deny":["Read(~/.ssh)"]}}"#,
+            Some("/r"),
+            None,
+        )
+        .unwrap_err();
         assert!(e.message.contains("home"), "{}", e.message);
     }
 }

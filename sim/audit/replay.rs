@@ -290,10 +290,22 @@ impl<'a> ArmModel<'a> {
                 Some(h) => match h.shift_at_or_after(now) {
                     Some((s, e)) if s <= now => {
                         self.pool.shift_start(g);
-                        sched.at(e, Ev::Shift { group: g as u32, start: false });
+                        sched.at(
+                            e,
+                            Ev::Shift {
+                                group: g as u32,
+                                start: false,
+                            },
+                        );
                     }
                     Some((s, _)) => {
-                        sched.at(s, Ev::Shift { group: g as u32, start: true });
+                        sched.at(
+                            s,
+                            Ev::Shift {
+                                group: g as u32,
+                                start: true,
+                            },
+                        );
                     }
                     None => {}
                 },
@@ -309,7 +321,13 @@ impl<'a> ArmModel<'a> {
         if start {
             self.pool.shift_start(g);
             if let Some((_, end)) = hours.shift_at_or_after(now) {
-                sched.at(end, Ev::Shift { group, start: false });
+                sched.at(
+                    end,
+                    Ev::Shift {
+                        group,
+                        start: false,
+                    },
+                );
             }
             self.dispatch(now, sched);
         } else {
@@ -504,7 +522,14 @@ impl<'a> ArmModel<'a> {
     }
 
     /// Queues `count` reviews for an action.
-    fn request(&mut self, now: SimTime, mut p: Pending, count: u8, senior: bool, sched: &mut Scheduler<Ev>) {
+    fn request(
+        &mut self,
+        now: SimTime,
+        mut p: Pending,
+        count: u8,
+        senior: bool,
+        sched: &mut Scheduler<Ev>,
+    ) {
         p.needed = count;
         p.started = 0;
         p.first_reviewer = None;
@@ -721,7 +746,13 @@ impl<'a> ArmReplay<'a> {
     }
 
     /// Feeds one action at simulated time `now` (never earlier than the previous one).
-    pub fn feed(&mut self, now: SimTime, a: &Action, class: ActionClass, service: Option<ServiceId>) {
+    pub fn feed(
+        &mut self,
+        now: SimTime,
+        a: &Action,
+        class: ActionClass,
+        service: Option<ServiceId>,
+    ) {
         if !self.started {
             self.started = true;
             let (m, s) = self.sim.parts();

@@ -39,8 +39,8 @@ use crate::audit::classify::{ClassRule, Field, ServiceRule, ToolPattern};
 use crate::audit::permissions::Permissions;
 use crate::engine::SimDuration;
 use crate::model::config::{ActionClass, AuthorKind};
-use crate::scenario::error::{Located, ScenarioError};
 use crate::scenario::Scenario;
+use crate::scenario::error::{Located, ScenarioError};
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -163,7 +163,11 @@ pub fn parse(
                 let names: Vec<&str> = world.authors.iter().map(|a| a.name.as_str()).collect();
                 at(
                     g.span(),
-                    format!("no author group {:?} (groups: {})", g.get_ref(), names.join(", ")),
+                    format!(
+                        "no author group {:?} (groups: {})",
+                        g.get_ref(),
+                        names.join(", ")
+                    ),
                 )
             })?,
         None => world
@@ -237,12 +241,16 @@ pub fn parse(
             None => None,
             Some(p) => {
                 let path = dir.join(p.get_ref());
-                let body = read(&path).map_err(|e| {
-                    at(p.span(), format!("cannot read {}: {e}", path.display()))
-                })?;
+                let body = read(&path)
+                    .map_err(|e| at(p.span(), format!("cannot read {}: {e}", path.display())))?;
                 Some(
-                    Permissions::parse(&path, &body, raw.project_root.as_deref(), raw.home.as_deref())
-                        .map_err(ScenarioError::Invalid)?,
+                    Permissions::parse(
+                        &path,
+                        &body,
+                        raw.project_root.as_deref(),
+                        raw.home.as_deref(),
+                    )
+                    .map_err(ScenarioError::Invalid)?,
                 )
             }
         });
@@ -260,7 +268,9 @@ pub fn parse(
         service_names: raw.service_names.unwrap_or(true),
         untimed_spacing_ms: duration(&raw.untimed_spacing, 60_000)?,
         pair_window_ms: duration(&raw.pair_window, 3_600_000)?,
-        reorder_window: raw.reorder_window.map_or(4096, |w| w.into_inner().max(1) as usize),
+        reorder_window: raw
+            .reorder_window
+            .map_or(4096, |w| w.into_inner().max(1) as usize),
         arm_settings,
     })
 }

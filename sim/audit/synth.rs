@@ -86,7 +86,11 @@ fn call(rng: &mut impl rand::Rng) -> Call {
         },
         280..=379 => Call {
             tool: "Grep",
-            input: format!(r#"{{"pattern":"{}","path":{}}}"#, "mongo_client", json(&format!("{root}/src"))),
+            input: format!(
+                r#"{{"pattern":"{}","path":{}}}"#,
+                "mongo_client",
+                json(&format!("{root}/src"))
+            ),
             duration_ms: 150,
             fail: 0.0,
         },
@@ -120,9 +124,13 @@ fn call(rng: &mut impl rand::Rng) -> Call {
             fail: 0.0,
         },
         610..=719 => bash(
-            ["make test", "pytest test/ -q", "cmake --build build && ctest", "make -C build"]
-                [rng.random_range(0..4)]
-                .to_string(),
+            [
+                "make test",
+                "pytest test/ -q",
+                "cmake --build build && ctest",
+                "make -C build",
+            ][rng.random_range(0..4)]
+            .to_string(),
             90_000,
             0.25,
         ),
@@ -136,16 +144,32 @@ fn call(rng: &mut impl rand::Rng) -> Call {
             4_000,
             0.05,
         ),
-        810..=849 => bash(format!("kubectl get pods -n socialnet -l app={svc}"), 1_500, 0.02),
-        850..=869 => bash(format!("kubectl apply -n socialnet -f k8s/{svc}.yaml"), 3_000, 0.08),
-        870..=884 => bash(format!("kubectl rollout restart deploy/{svc} -n socialnet"), 2_000, 0.05),
+        810..=849 => bash(
+            format!("kubectl get pods -n socialnet -l app={svc}"),
+            1_500,
+            0.02,
+        ),
+        850..=869 => bash(
+            format!("kubectl apply -n socialnet -f k8s/{svc}.yaml"),
+            3_000,
+            0.08,
+        ),
+        870..=884 => bash(
+            format!("kubectl rollout restart deploy/{svc} -n socialnet"),
+            2_000,
+            0.05,
+        ),
         885..=889 => bash(
             "helm upgrade socialnet helm-chart/socialnetwork -n socialnet".to_string(),
             20_000,
             0.1,
         ),
         890..=899 => bash("rm -rf build/ && mkdir build".to_string(), 500, 0.0),
-        900..=904 => bash(format!("kubectl delete deploy {svc} -n socialnet"), 2_000, 0.0),
+        900..=904 => bash(
+            format!("kubectl delete deploy {svc} -n socialnet"),
+            2_000,
+            0.0,
+        ),
         905..=907 => bash("git push --force origin main".to_string(), 3_000, 0.1),
         908..=909 => bash(
             format!("terraform destroy -auto-approve -target=module.{svc}"),
@@ -167,8 +191,12 @@ fn call(rng: &mut impl rand::Rng) -> Call {
             input: format!(
                 r#"{{"url":{},"prompt":"how to configure"}}"#,
                 json(
-                    ["https://thrift.apache.org/docs/", "https://www.mongodb.com/docs/manual/", "https://kubernetes.io/docs/concepts/", "https://pastebin.example.net/raw/x"]
-                        [rng.random_range(0..4)]
+                    [
+                        "https://thrift.apache.org/docs/",
+                        "https://www.mongodb.com/docs/manual/",
+                        "https://kubernetes.io/docs/concepts/",
+                        "https://pastebin.example.net/raw/x"
+                    ][rng.random_range(0..4)]
                 )
             ),
             duration_ms: 2_500,
@@ -212,11 +240,13 @@ pub fn claude_code_example(seed: u64, sessions: u32, out: &mut impl Write) -> io
     for s in 0..sessions {
         let mut rng = Seed(seed).stream(0xC1A0, u64::from(s));
         let day = u64::from(s) % 5;
-        let start = monday
-            + day * MS_PER_DAY
-            + 9 * MS_PER_HOUR
-            + rng.random_range(0..7 * MS_PER_HOUR);
-        let sid = format!("{:08x}-5e55-4c0d-9a1b-{:012x}", rng.random::<u32>(), u64::from(s));
+        let start =
+            monday + day * MS_PER_DAY + 9 * MS_PER_HOUR + rng.random_range(0..7 * MS_PER_HOUR);
+        let sid = format!(
+            "{:08x}-5e55-4c0d-9a1b-{:012x}",
+            rng.random::<u32>(),
+            u64::from(s)
+        );
         let head = |event: &str| {
             format!(
                 r#""session_id":"{sid}","transcript_path":"/home/dev/.claude/projects/socialnet/{sid}.jsonl","cwd":"/home/dev/socialnet","permission_mode":"default","hook_event_name":"{event}""#
@@ -226,9 +256,23 @@ pub fn claude_code_example(seed: u64, sessions: u32, out: &mut impl Write) -> io
             events.push((t, order, line));
             order += 1;
         };
-        push(start, format!(r#"{{{},"source":"startup","timestamp":"{}"}}"#, head("SessionStart"), crate::audit::outputs::rfc3339(start)));
+        push(
+            start,
+            format!(
+                r#"{{{},"source":"startup","timestamp":"{}"}}"#,
+                head("SessionStart"),
+                crate::audit::outputs::rfc3339(start)
+            ),
+        );
         let mut t = start + 20_000;
-        push(t, format!(r#"{{{},"prompt":"fix the failing compose-post test","timestamp":"{}"}}"#, head("UserPromptSubmit"), crate::audit::outputs::rfc3339(t)));
+        push(
+            t,
+            format!(
+                r#"{{{},"prompt":"fix the failing compose-post test","timestamp":"{}"}}"#,
+                head("UserPromptSubmit"),
+                crate::audit::outputs::rfc3339(t)
+            ),
+        );
         let n = rng.random_range(8..30);
         let gap = Exp::new(1.0 / 25_000.0).expect("a positive rate");
         for _ in 0..n {
@@ -262,7 +306,14 @@ pub fn claude_code_example(seed: u64, sessions: u32, out: &mut impl Write) -> io
             t = done;
             calls += 1;
         }
-        push(t + 5_000, format!(r#"{{{},"stop_hook_active":false,"timestamp":"{}"}}"#, head("Stop"), crate::audit::outputs::rfc3339(t + 5_000)));
+        push(
+            t + 5_000,
+            format!(
+                r#"{{{},"stop_hook_active":false,"timestamp":"{}"}}"#,
+                head("Stop"),
+                crate::audit::outputs::rfc3339(t + 5_000)
+            ),
+        );
     }
     // A hook appends as events happen: the file is in time order across sessions.
     events.sort();

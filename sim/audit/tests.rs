@@ -161,16 +161,56 @@ fn every_arm_decides_as_computed_by_hand() {
     std::fs::write(
         &log,
         generic(&[
-            (at(5, 10, 0, 0), "r", r#""tool":"Edit","path":"/r/src/a.rs""#),
-            (at(0, 10, 0, 0), "a", r#""tool":"Bash","command":"cargo test","outcome":"ok""#),
-            (at(0, 10, 0, 1), "a", r#""tool":"Bash","command":"cargo test""#),
-            (at(0, 10, 0, 2), "a", r#""tool":"Bash","command":"cargo test""#),
-            (at(0, 10, 30, 0), "g", r#""tool":"Bash","command":"kubectl delete deploy db""#),
-            (at(0, 10, 31, 0), "g", r#""tool":"Bash","command":"kubectl delete deploy side""#),
-            (at(0, 10, 32, 0), "g", r#""tool":"Bash","command":"rm -rf /tmp/x""#),
-            (at(0, 11, 0, 0), "b", r#""tool":"Bash","command":"make","outcome":"error""#),
-            (at(0, 11, 0, 10), "b", r#""tool":"Bash","command":"make","outcome":"error""#),
-            (at(0, 11, 0, 20), "b", r#""tool":"Bash","command":"make","outcome":"ok""#),
+            (
+                at(5, 10, 0, 0),
+                "r",
+                r#""tool":"Edit","path":"/r/src/a.rs""#,
+            ),
+            (
+                at(0, 10, 0, 0),
+                "a",
+                r#""tool":"Bash","command":"cargo test","outcome":"ok""#,
+            ),
+            (
+                at(0, 10, 0, 1),
+                "a",
+                r#""tool":"Bash","command":"cargo test""#,
+            ),
+            (
+                at(0, 10, 0, 2),
+                "a",
+                r#""tool":"Bash","command":"cargo test""#,
+            ),
+            (
+                at(0, 10, 30, 0),
+                "g",
+                r#""tool":"Bash","command":"kubectl delete deploy db""#,
+            ),
+            (
+                at(0, 10, 31, 0),
+                "g",
+                r#""tool":"Bash","command":"kubectl delete deploy side""#,
+            ),
+            (
+                at(0, 10, 32, 0),
+                "g",
+                r#""tool":"Bash","command":"rm -rf /tmp/x""#,
+            ),
+            (
+                at(0, 11, 0, 0),
+                "b",
+                r#""tool":"Bash","command":"make","outcome":"error""#,
+            ),
+            (
+                at(0, 11, 0, 10),
+                "b",
+                r#""tool":"Bash","command":"make","outcome":"error""#,
+            ),
+            (
+                at(0, 11, 0, 20),
+                "b",
+                r#""tool":"Bash","command":"make","outcome":"ok""#,
+            ),
         ]),
     )
     .unwrap();
@@ -191,13 +231,22 @@ fn every_arm_decides_as_computed_by_hand() {
     // Peer review, one reviewer working Monday to Friday 09:00-17:00, 30 minutes a review:
     // the Saturday 10:00 edit waits until the next Monday 09:00, 47 h.
     let sat = find(&rows, 9, "peer");
-    assert_eq!((sat[13].as_str(), sat[16].as_str(), sat[17].as_str()), ("asked", "169200000", "1800000"));
+    assert_eq!(
+        (sat[13].as_str(), sat[16].as_str(), sat[17].as_str()),
+        ("asked", "169200000", "1800000")
+    );
     // The first Monday action finds the reviewer idle; the second waits for it.
     assert_eq!(find(&rows, 0, "peer")[16], "0");
-    assert_eq!(find(&rows, 1, "peer")[16], (30 * MS_PER_MINUTE - 1000).to_string());
+    assert_eq!(
+        find(&rows, 1, "peer")[16],
+        (30 * MS_PER_MINUTE - 1000).to_string()
+    );
     // The guard blocks the delete of `db` (every user depends on it), lets the delete of
     // `side` (nobody does) through, and cannot see the unmapped rm.
-    assert_eq!((kind(3, "guard"), by(3, "guard")), ("blocked".into(), "breaker:blast_guard".into()));
+    assert_eq!(
+        (kind(3, "guard"), by(3, "guard")),
+        ("blocked".into(), "breaker:blast_guard".into())
+    );
     assert_eq!(find(&rows, 3, "guard")[15], "1");
     assert_eq!(kind(4, "guard"), "allowed");
     assert_eq!(find(&rows, 4, "guard")[15], "0");
@@ -207,16 +256,28 @@ fn every_arm_decides_as_computed_by_hand() {
     // token: one hour less the two seconds of refill already accrued.
     assert_eq!(kind(1, "limited"), "allowed");
     let third = find(&rows, 2, "limited");
-    assert_eq!((third[13].as_str(), third[14].as_str(), third[18].as_str()), ("held", "breaker:rate_limit", "3598000"));
+    assert_eq!(
+        (third[13].as_str(), third[14].as_str(), third[18].as_str()),
+        ("held", "breaker:rate_limit", "3598000")
+    );
     // Agent breaker: two failures of agent b (minimum 2, threshold 50%) trip it for 1 h at
     // the second; the third call, 10 s later, waits 1 h − 10 s.
     assert_eq!(kind(6, "breaker"), "allowed");
     assert_eq!(kind(7, "breaker"), "allowed");
     let held = find(&rows, 8, "breaker");
-    assert_eq!((held[13].as_str(), held[14].as_str(), held[18].as_str()), ("held", "breaker:agent", "3590000"));
+    assert_eq!(
+        (held[13].as_str(), held[14].as_str(), held[18].as_str()),
+        ("held", "breaker:agent", "3590000")
+    );
     // Claude Code settings: deny > ask > allow, the default mode asks for the rest.
-    assert_eq!((kind(5, "claude"), by(5, "claude")), ("blocked".into(), "claude_code:deny:Bash(rm -rf:*)".into()));
-    assert_eq!((kind(3, "claude"), by(3, "claude")), ("asked".into(), "claude_code:ask:Bash(kubectl:*)".into()));
+    assert_eq!(
+        (kind(5, "claude"), by(5, "claude")),
+        ("blocked".into(), "claude_code:deny:Bash(rm -rf:*)".into())
+    );
+    assert_eq!(
+        (kind(3, "claude"), by(3, "claude")),
+        ("asked".into(), "claude_code:ask:Bash(kubectl:*)".into())
+    );
     assert_eq!(kind(0, "claude"), "allowed");
     assert_eq!(by(6, "claude"), "claude_code:defaultMode:default");
     assert_eq!(kind(9, "claude"), "asked", "an edit asks in default mode");
@@ -226,10 +287,17 @@ fn every_arm_decides_as_computed_by_hand() {
     let guard = summary.iter().find(|r| &r[0] == "guard").unwrap();
     assert_eq!((&guard[2], &guard[5]), ("9", "1"));
     let breaker = summary.iter().find(|r| &r[0] == "breaker").unwrap();
-    assert_eq!((&breaker[27], &breaker[28]), ("1", "1"), "one trip, one agent halted");
+    assert_eq!(
+        (&breaker[27], &breaker[28]),
+        ("1", "1"),
+        "one trip, one agent halted"
+    );
     // The diff: moving from autonomous to guard changes exactly one decision.
     let diff = std::fs::read_to_string(out.join("audit_diff.csv")).unwrap();
-    assert!(diff.contains("autonomous,guard,allowed,blocked,1,#3 Bash: kubectl delete deploy db"), "{diff}");
+    assert!(
+        diff.contains("autonomous,guard,allowed,blocked,1,#3 Bash: kubectl delete deploy db"),
+        "{diff}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -237,9 +305,15 @@ fn every_arm_decides_as_computed_by_hand() {
 fn hostile_lines_are_skipped_and_counted_or_located_under_strict() {
     let dir = temp("hostile");
     let log = dir.join("bad.jsonl");
-    let huge = format!(r#"{{"time":1,"tool":"Read","path":"{}"}}"#, "x".repeat(3 << 20));
+    let huge = format!(
+        r#"{{"time":1,"tool":"Read","path":"{}"}}"#,
+        "x".repeat(3 << 20)
+    );
     let mut text = String::new();
-    text.push_str(&format!(r#"{{"time":{},"tool":"Read","path":"/a"}}"#, at(0, 9, 0, 0)));
+    text.push_str(&format!(
+        r#"{{"time":{},"tool":"Read","path":"/a"}}"#,
+        at(0, 9, 0, 0)
+    ));
     text.push('\n');
     text.push_str(&huge);
     text.push('\n');
@@ -252,7 +326,10 @@ fn hostile_lines_are_skipped_and_counted_or_located_under_strict() {
     text.push('\n');
     text.push_str("[1,2,3]\n");
     text.push_str("{not json\n");
-    text.push_str(&format!(r#"{{"time":{},"tool":"Frobnicate","target":"thing"}}"#, at(0, 9, 1, 0)));
+    text.push_str(&format!(
+        r#"{{"time":{},"tool":"Frobnicate","target":"thing"}}"#,
+        at(0, 9, 1, 0)
+    ));
     text.push('\n');
     std::fs::write(&log, text.as_bytes()).unwrap();
     let mut bytes = std::fs::read(&log).unwrap();
@@ -270,9 +347,16 @@ fn hostile_lines_are_skipped_and_counted_or_located_under_strict() {
     assert_eq!(count("line too long"), 1);
     assert_eq!(count("wrong type"), 3, "{:?}", stats.malformed);
     assert_eq!(count("unknown value"), 1);
-    assert_eq!(count("not JSON"), 2, "bad syntax and bytes that are not UTF-8");
+    assert_eq!(
+        count("not JSON"),
+        2,
+        "bad syntax and bytes that are not UTF-8"
+    );
     let long = &stats.malformed["line too long"].examples[0];
-    assert!(long.contains("bad.jsonl:2:") && long.contains("3145"), "{long}");
+    assert!(
+        long.contains("bad.jsonl:2:") && long.contains("3145"),
+        "{long}"
+    );
     // Under --strict the first bad line stops the read with file:line.
     let strict = ReadOptions {
         strict: true,
@@ -280,7 +364,11 @@ fn hostile_lines_are_skipped_and_counted_or_located_under_strict() {
     };
     let e = log::read_all(std::slice::from_ref(&log), strict).unwrap_err();
     assert_eq!(e.line, 2);
-    assert!(e.to_string().starts_with(&format!("{}:2: line too long", log.display())), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}:2: line too long", log.display())),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -334,8 +422,18 @@ fn files_merge_in_time_order_and_claude_code_pairs_join() {
         [
             hook("PreToolUse", "1", 1000, ""),
             hook("PreToolUse", "2", 3000, ""),
-            hook("PostToolUse", "2", 3500, r#","tool_response":{"exit_code":2}"#),
-            hook("PostToolUse", "1", 4000, r#","tool_response":{"exit_code":0}"#),
+            hook(
+                "PostToolUse",
+                "2",
+                3500,
+                r#","tool_response":{"exit_code":2}"#,
+            ),
+            hook(
+                "PostToolUse",
+                "1",
+                4000,
+                r#","tool_response":{"exit_code":0}"#,
+            ),
             hook("PostToolUse", "9", 5000, r#","tool_response":{}"#),
             hook("PreToolUse", "3", 6000, ""),
         ]
@@ -358,8 +456,14 @@ fn files_merge_in_time_order_and_claude_code_pairs_join() {
             (6000, "Bash", "unknown"),
         ]
     );
-    assert_eq!(actions.iter().map(|x| x.seq).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
-    assert_eq!((stats.unpaired_post.count, stats.unpaired_pre.count), (1, 1));
+    assert_eq!(
+        actions.iter().map(|x| x.seq).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4]
+    );
+    assert_eq!(
+        (stats.unpaired_post.count, stats.unpaired_pre.count),
+        (1, 1)
+    );
     assert_eq!(stats.files[0].format, "claude-code");
     assert_eq!(stats.files[1].format, "generic");
     // Untimed Claude Code events are placed by order.
@@ -384,8 +488,16 @@ fn audit_settings_errors_are_located() {
     std::fs::write(&log, r#"{"tool":"Read"}"#).unwrap();
     for (extra, line_has, msg_has) in [
         ("[audit]\ngroup = \"robots\"\n", "robots", "no author group"),
-        ("[[audit.classify]]\ncommand = '(unclosed'\nclass = \"code\"\n", "(unclosed", "bad regex"),
-        ("[[audit.classify]]\ncommand = 'x'\nclass = \"nuke\"\n", "nuke", "unknown class"),
+        (
+            "[[audit.classify]]\ncommand = '(unclosed'\nclass = \"code\"\n",
+            "(unclosed",
+            "bad regex",
+        ),
+        (
+            "[[audit.classify]]\ncommand = 'x'\nclass = \"nuke\"\n",
+            "nuke",
+            "unknown class",
+        ),
         ("[audit]\nuntimed_spacing = \"soon\"\n", "soon", ""),
         ("[audit]\ncolour = 1\n", "colour", "unknown field"),
     ] {
@@ -398,11 +510,18 @@ fn audit_settings_errors_are_located() {
     }
     // A rule form the permissions reader does not implement is refused in the settings file.
     let s = scenario(&dir, "");
-    std::fs::write(dir.join("settings.json"), "{\"permissions\": {\n  \"allow\": [\"Skill(deploy)\"]\n}}").unwrap();
+    std::fs::write(
+        dir.join("settings.json"),
+        "{\"permissions\": {\n  \"allow\": [\"Skill(deploy)\"]\n}}",
+    )
+    .unwrap();
     let e = audit_to_dir(&s, std::slice::from_ref(&log), &options(&dir.join("o")))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("settings.json:2:13") && e.contains("not implemented"), "{e}");
+    assert!(
+        e.contains("settings.json:2:13") && e.contains("not implemented"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -414,7 +533,11 @@ fn the_shipped_example_is_deterministic_and_its_fit_loads_as_a_scenario() {
     // The shipped log is what the generator writes.
     let mut regenerated = Vec::new();
     crate::audit::synth::claude_code_example(2026, 20, &mut regenerated).unwrap();
-    assert_eq!(regenerated, std::fs::read(&log).unwrap(), "rerun `cargo run --example audit_log`");
+    assert_eq!(
+        regenerated,
+        std::fs::read(&log).unwrap(),
+        "rerun `cargo run --example audit_log`"
+    );
     let dir = temp("example");
     let (one, two) = (dir.join("1"), dir.join("2"));
     let o = audit_to_dir(&scenario, std::slice::from_ref(&log), &options(&one)).unwrap();
@@ -432,12 +555,19 @@ fn the_shipped_example_is_deterministic_and_its_fit_loads_as_a_scenario() {
     ] {
         let a = std::fs::read(one.join(f)).unwrap();
         assert!(!a.is_empty(), "{f}");
-        assert_eq!(a, std::fs::read(two.join(f)).unwrap(), "{f} differs between runs");
+        assert_eq!(
+            a,
+            std::fs::read(two.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
     }
     // The current settings stop some destructive calls; autonomous stops none.
     let claude = &o.stats[0];
     assert!(claude.destructive[crate::audit::replay::DecisionKind::Blocked.index()] > 0);
-    assert_eq!(o.stats[1].kinds[0], o.actions, "autonomous allows everything");
+    assert_eq!(
+        o.stats[1].kinds[0], o.actions,
+        "autonomous allows everything"
+    );
     // The fitted block joins a scenario as another author group and validates.
     let fitted = std::fs::read_to_string(one.join("fitted_authors.toml")).unwrap();
     let text = std::fs::read_to_string(&scenario).unwrap();
@@ -453,16 +583,29 @@ fn the_shipped_example_is_deterministic_and_its_fit_loads_as_a_scenario() {
     )
     .unwrap();
     std::fs::create_dir_all(dir.join("audit")).unwrap();
-    std::fs::copy(root.join("scenarios/audit/claude-settings.json"), dir.join("audit/claude-settings.json")).unwrap();
+    std::fs::copy(
+        root.join("scenarios/audit/claude-settings.json"),
+        dir.join("audit/claude-settings.json"),
+    )
+    .unwrap();
     let s = crate::scenario::load(&joined).unwrap_or_else(|e| panic!("{e}\n{fitted}"));
-    assert!(s.world(0, 0).authors.iter().any(|a| a.name == "agents-fitted"));
+    assert!(
+        s.world(0, 0)
+            .authors
+            .iter()
+            .any(|a| a.name == "agents-fitted")
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_long_log_streams_in_bounded_memory() {
     // 10^7 actions in release builds (`cargo test --release`), 2·10^5 in debug builds.
-    let n: u64 = if cfg!(debug_assertions) { 200_000 } else { 10_000_000 };
+    let n: u64 = if cfg!(debug_assertions) {
+        200_000
+    } else {
+        10_000_000
+    };
     let dir = temp("scale");
     let log = dir.join("big.jsonl");
     {
@@ -477,7 +620,8 @@ fn a_long_log_streams_in_bounded_memory() {
     let path = scenario(&dir, "");
     std::fs::write(&path, &text).unwrap();
     let scenario = crate::scenario::load(&path).unwrap();
-    let spec = crate::audit::spec::parse(&scenario, &text, &|p| std::fs::read_to_string(p)).unwrap();
+    let spec =
+        crate::audit::spec::parse(&scenario, &text, &|p| std::fs::read_to_string(p)).unwrap();
     let stream = log::LogStream::open(std::slice::from_ref(&log), ReadOptions::default()).unwrap();
     let o = crate::audit::run(&scenario, &spec, stream, &mut NoRows).unwrap();
     assert_eq!(o.actions, n);
@@ -490,5 +634,43 @@ fn a_long_log_streams_in_bounded_memory() {
     // The rate limit (1/h, burst 2) holds almost everything of 50 agents acting every 50 s.
     let limited = &o.stats[2];
     assert!(limited.kinds[crate::audit::replay::DecisionKind::Held.index()] > n / 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_command_exits_0_on_success_and_2_on_bad_input() {
+    use clap::Parser;
+    let dir = temp("cli");
+    let s = scenario(&dir, "");
+    let log = dir.join("l.jsonl");
+    std::fs::write(&log, "{\"tool\":\"Read\"}\n{oops\n").unwrap();
+    let out = dir.join("out");
+    let run = |log: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "blastsim",
+            "audit",
+            s.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        crate::cli::dispatch(crate::cli::Cli::parse_from(args))
+    };
+    assert_eq!(run(&log, &[]), crate::cli::EXIT_OK);
+    assert!(out.join("decisions.csv").exists());
+    assert_eq!(run(&log, &["--strict"]), crate::cli::EXIT_BAD_INPUT);
+    assert_eq!(run(&log, &["--format", "yaml"]), crate::cli::EXIT_BAD_INPUT);
+    assert_eq!(
+        run(&dir.join("missing.jsonl"), &[]),
+        crate::cli::EXIT_BAD_INPUT
+    );
+    // --no-decisions leaves decisions.csv out and the rest in.
+    std::fs::remove_dir_all(&out).unwrap();
+    assert_eq!(run(&log, &["--no-decisions"]), crate::cli::EXIT_OK);
+    assert!(!out.join("decisions.csv").exists());
+    assert!(out.join("audit_summary.csv").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -38,7 +38,11 @@ pub fn execute(args: super::AuditArgs) -> anyhow::Result<u8> {
     };
     let outcome = crate::audit::audit_to_dir(&args.scenario, &args.log, &opts)?;
     if !args.quiet {
-        println!("{} actions audited; results in {}", outcome.actions, out.display());
+        println!(
+            "{} actions audited; results in {}",
+            outcome.actions,
+            out.display()
+        );
         for (n, s) in outcome.arms.iter().zip(&outcome.stats) {
             let r = summary_row(n, s);
             println!(
@@ -53,7 +57,9 @@ pub fn execute(args: super::AuditArgs) -> anyhow::Result<u8> {
         }
         let malformed: u64 = outcome.read.malformed.values().map(|t| t.count).sum();
         if malformed > 0 {
-            println!("  {malformed} malformed lines skipped (see audit_coverage.json; --strict stops at the first)");
+            println!(
+                "  {malformed} malformed lines skipped (see audit_coverage.json; --strict stops at the first)"
+            );
         }
     }
     Ok(EXIT_OK)

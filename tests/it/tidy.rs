@@ -17,7 +17,7 @@ const RUN: Scope = &[
     "chaos",
 ];
 /// Modules whose iteration order can reach event scheduling.
-const ORDERED: Scope = &["engine", "model"];
+const ORDERED: Scope = &["engine", "model", "audit"];
 const EVERYWHERE: Scope = &[];
 
 /// (scope, banned text, why).
