@@ -425,14 +425,17 @@ fn record_coverage(
     if source == ClassSource::Fallback {
         tally(&mut c.unclassified, &a.tool, || claude_code::describe(a));
     }
+    // Keyed by class first, so the drastic actions the guard cannot see stand out.
     match service {
         Ok(_) => {}
-        Err(Unmapped::NoMatch) => tally(&mut c.unmapped, "no rule or service name matched", || {
-            claude_code::describe(a)
-        }),
+        Err(Unmapped::NoMatch) => tally(
+            &mut c.unmapped,
+            &format!("{}: no rule or service name matched", class.name()),
+            || claude_code::describe(a),
+        ),
         Err(Unmapped::UnknownService(name)) => tally(
             &mut c.unmapped,
-            "named a service the topology lacks",
+            &format!("{}: named a service the topology lacks", class.name()),
             || format!("{name} ← {}", claude_code::describe(a)),
         ),
     }

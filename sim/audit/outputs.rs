@@ -447,6 +447,16 @@ pub fn report(out: &AuditOutcome, inputs: &Inputs<'_>, chart: &str) -> String {
         "- actions without a service (invisible to the blast-radius guard): {unmapped} ({})",
         pct(unmapped, out.actions)
     );
+    for (reason, t) in &c.unmapped {
+        if reason.starts_with("infra:") || reason.starts_with("destructive:") {
+            let _ = writeln!(
+                s,
+                "  - {reason}: {} (e.g. `{}`)",
+                t.count,
+                md_code(t.examples.first())
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "- outcome unknown: {}; untimed: {}; out of order beyond the window: {}; unpaired \

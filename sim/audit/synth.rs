@@ -332,9 +332,9 @@ pub fn generic_scale(n: u64, agents: u32, out: &mut impl Write) -> io::Result<()
         r#""tool":"Edit","path":"/r/src/a.rs","size":12"#,
         r#""tool":"Read","path":"/r/src/b.rs""#,
         r#""tool":"Bash","command":"git status""#,
-        r#""tool":"Bash","command":"kubectl apply -f svc-3.yaml","service":"svc-3""#,
+        r#""tool":"Bash","command":"kubectl apply -f user-service.yaml","service":"user-service""#,
         r#""tool":"Grep","path":"/r/src""#,
-        r#""tool":"Bash","command":"kubectl delete deploy svc-1","service":"svc-1""#,
+        r#""tool":"Bash","command":"kubectl delete deploy post-storage-mongodb","service":"post-storage-mongodb""#,
         r#""tool":"Write","path":"/r/config/app.yaml""#,
         r#""tool":"Bash","command":"git push origin HEAD""#,
     ];
