@@ -600,11 +600,12 @@ fn the_shipped_example_is_deterministic_and_its_fit_loads_as_a_scenario() {
 
 #[test]
 fn a_long_log_streams_in_bounded_memory() {
-    // 10^7 actions in release builds (`cargo test --release`), 2·10^5 in debug builds.
+    // 10^6 actions in release builds (`cargo test --release`, a few seconds), 10^5 in
+    // debug builds. 10^7 is measured by hand (docs/audit.md): `examples/audit_log --scale`.
     let n: u64 = if cfg!(debug_assertions) {
-        200_000
+        100_000
     } else {
-        10_000_000
+        1_000_000
     };
     let dir = temp("scale");
     let log = dir.join("big.jsonl");
