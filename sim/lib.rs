@@ -30,6 +30,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod audit;
 pub mod chaos;
 pub mod cli;
 pub mod engine;

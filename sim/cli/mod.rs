@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod audit;
 pub mod chaos;
 pub mod merge;
 pub mod plot;
@@ -57,6 +58,37 @@ pub enum Command {
     Chaos(ChaosArgs),
     /// Run one run again with its full event trace and the causal story of its worst incident.
     Replay(ReplayArgs),
+    /// Replay logged agent actions (Claude Code hooks or generic JSONL) through every arm:
+    /// decisions, summary, diff, coverage and a fitted [[authors]] block.
+    Audit(AuditArgs),
+}
+
+/// Arguments of `blastsim audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The scenario file (TOML); its arms are the policies compared.
+    pub scenario: PathBuf,
+    /// Log files (JSONL), merged in time order.
+    #[arg(long, required = true, num_args = 1..)]
+    pub log: Vec<PathBuf>,
+    /// Results folder (default: results/<scenario name>/audit/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Stop with file:line at the first malformed line instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Log format: auto (per file), claude-code or generic.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Longest accepted line in bytes; longer lines are malformed.
+    #[arg(long, default_value_t = crate::audit::lines::DEFAULT_MAX_LINE)]
+    pub max_line_bytes: usize,
+    /// Do not write decisions.csv (one row per action and arm).
+    #[arg(long)]
+    pub no_decisions: bool,
+    /// No summary on stdout.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Arguments of `blastsim run`.
@@ -234,6 +266,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Merge(a) => merge::execute(a),
         Command::Chaos(a) => chaos::execute(a),
         Command::Replay(a) => replay::execute(a),
+        Command::Audit(a) => audit::execute(a),
     };
     match result {
         Ok(code) => code,

@@ -108,6 +108,19 @@ impl Gate {
         }
     }
 
+    /// Adds one more agent (index `agents`): for callers that learn their agents as they
+    /// go, like `audit` reading a log.
+    pub(crate) fn add_agent(&mut self) -> u32 {
+        if let Some(a) = self.cfg.agent {
+            self.agent_breakers.push(AgentBreaker::new(&a));
+        }
+        if let Some(r) = self.cfg.rate_limit.and_then(|r| r.per_agent) {
+            self.agent_buckets.push(TokenBucket::new(&r));
+        }
+        self.agents += 1;
+        self.agents - 1
+    }
+
     /// Whether time-based breakers need an hourly tick.
     pub(crate) fn needs_tick(&self) -> bool {
         self.error_budget.is_some() || self.kill_switch.is_some()

@@ -96,6 +96,13 @@ pub struct RawScenario {
     /// Fault templates with ranges for random chaos campaigns (`blastsim chaos`).
     #[serde(default)]
     pub chaos: Option<Loc<RawChaos>>,
+    /// Log-audit settings (`blastsim audit`): classification and service rules. The audit
+    /// layer owns their meaning and validates them from the scenario text
+    /// (`audit::spec::parse`, which `blastsim validate` runs too), so this layer only
+    /// accepts the table.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub audit: Option<toml::Value>,
 }
 
 /// `[[arms]]`: a policy with breakers and overrides.
@@ -116,6 +123,10 @@ pub struct RawArm {
     #[serde(default)]
     #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
     pub set: Option<Loc<Entries<toml::Value>>>,
+    /// A Claude Code `settings.json` whose `permissions` block this arm applies first
+    /// (used by `blastsim audit` only; `run` has no commands to match it against).
+    #[serde(default)]
+    pub claude_code_settings: Option<Loc<String>>,
 }
 
 /// What validation reads and builds beyond the document: referenced files and graphs.

@@ -20,7 +20,7 @@ const RUN: Scope = &[
     "chaos",
 ];
 /// Modules whose iteration order can reach event scheduling.
-const ORDERED: Scope = &["engine", "model"];
+const ORDERED: Scope = &["engine", "model", "audit"];
 const EVERYWHERE: Scope = &[];
 /// Every module but the command line (`lib.rs` and `main.rs` declare, never import).
 const NOT_CLI: Scope = &[
