@@ -30,13 +30,13 @@ use crate::audit::log::{Action, Outcome};
 use crate::audit::permissions::{Behavior, Permissions};
 use crate::engine::rng::splitmix64;
 use crate::engine::{Model, Scheduler, Seed, SimDuration, SimTime, Simulation};
-use crate::model::policy::ReviewNeed;
 use crate::model::breaker::BreakerKind;
-use crate::model::config::{ActionClass, WorldConfig};
 use crate::model::breaker::Transition;
+use crate::model::config::{ActionClass, WorldConfig};
 use crate::model::gate::{self, Gate, Verdict};
 use crate::model::graph::{ServiceGraph, ServiceId};
 use crate::model::incident::IncidentBook;
+use crate::model::policy::ReviewNeed;
 use crate::model::policy::{ChangeView, decide};
 use crate::model::reviewers::{Busy, ReviewTask, ReviewerPool};
 
