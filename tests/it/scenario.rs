@@ -1365,6 +1365,21 @@ fn chaos_campaigns_over_the_limit_are_refused() {
     let e = scenario::parse(&t, path, |p: &Path| std::fs::read_to_string(p)).unwrap_err();
     assert_eq!(e.line(), line_in(&t, "campaigns = 100001"), "{e}");
     assert!(e.message().contains("CAMPAIGNS_MAX = 100000"), "{e}");
+    // Campaigns x arms x replications is bounded like a sweep's runs.
+    let t = text
+        .replacen("campaigns = 64", "campaigns = 100000", 1)
+        .replacen(
+            "campaigns = 100000\nreplications = 1\n",
+            "campaigns = 100000\nreplications = 100\n",
+            1,
+        );
+    assert!(
+        t.contains("replications = 100\n"),
+        "the test edits the chaos table"
+    );
+    let e = scenario::parse(&t, path, |p: &Path| std::fs::read_to_string(p)).unwrap_err();
+    assert_eq!(e.line(), line_in(&t, "campaigns = 100000"), "{e}");
+    assert!(e.message().contains("RUNS_MAX = 10000000"), "{e}");
 }
 
 #[test]
