@@ -2,8 +2,11 @@
 //! one incident on graphs of 10^4 and 10^6 services with similar affected sets, which shows
 //! per-incident cost follows the affected set, not the graph.
 //!
+//! Also the CSV importer: parsing a generated 10^6-line edge list (10^4 in smoke mode),
+//! timed per line, which shows the reader is linear (10^7 lines take ten times as long).
+//!
 //! Run: `cargo bench --bench cascade -- --measurement-time 3`. One-shot timings (build,
-//! full cascade) and memory are printed before criterion's own measurements.
+//! full cascade, CSV import) and memory are printed before criterion's own measurements.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -11,7 +14,7 @@ use std::time::Instant;
 use blastsim::engine::Seed;
 use blastsim::model::cascade::{CascadeParams, CascadeWorkspace};
 use blastsim::model::graph::{ServiceGraph, ServiceId};
-use blastsim::model::topology::{TopologyOptions, TopologySpec, build};
+use blastsim::model::topology::{FileFormat, TopologyOptions, TopologySpec, build};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const PARAMS: CascadeParams = CascadeParams {
@@ -99,8 +102,45 @@ fn one_shot_report() {
     }
 }
 
+/// A CSV edge list of `lines` edges: service i calls ten services just above it, so
+/// there are `lines / 10` services and no duplicate edges.
+fn csv_edge_list(lines: usize) -> String {
+    let mut out = String::with_capacity(lines * 28);
+    out.push_str("caller,callee,kind,calls\n");
+    for k in 0..lines {
+        let (i, d) = (k / 10, [1, 2, 3, 5, 7, 11, 13, 17, 19, 23][k % 10]);
+        let kind = if (i + d) % 4 == 0 { "soft" } else { "hard" };
+        out.push_str(&format!(
+            "svc{i},svc{},{kind},{}\n",
+            i + d,
+            (i * 7 + d) % 100
+        ));
+    }
+    out
+}
+
+fn csv_import_report() {
+    let lines = if smoke() { 10_000 } else { 1_000_000 };
+    let text = csv_edge_list(lines);
+    let spec = TopologySpec::File {
+        path: "edges.csv".into(),
+        format: FileFormat::Csv,
+        text,
+    };
+    let t0 = Instant::now();
+    let g = build(&spec, &options()).expect("a valid edge list");
+    let took = t0.elapsed();
+    assert_eq!(g.edge_count(), lines);
+    println!(
+        "csv import: {lines} lines, {} services, in {took:.2?} ({:.2} µs/line)",
+        g.len(),
+        took.as_secs_f64() * 1e6 / lines as f64
+    );
+}
+
 fn bench(c: &mut Criterion) {
     one_shot_report();
+    csv_import_report();
     let mut group = c.benchmark_group("incident");
     let sizes: [u32; 2] = if smoke() {
         [10_000, 100_000]

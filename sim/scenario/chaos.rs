@@ -299,6 +299,16 @@ pub(crate) fn validate(
     };
     let replications = match &raw.replications {
         Some(r) if *r.get() == 0 => return Err(cx.err_at(r, "replications must be at least 1")),
+        Some(r) if *r.get() > limits::REPLICATIONS_MAX => {
+            return Err(cx.err_at(
+                r,
+                format!(
+                    "replications = {} is over {}",
+                    r.get(),
+                    limits::named("REPLICATIONS_MAX", limits::REPLICATIONS_MAX)
+                ),
+            ));
+        }
         Some(r) => *r.get(),
         None => 1,
     };
@@ -322,6 +332,20 @@ pub(crate) fn validate(
             out
         }
     };
+    // Runs of the file's campaigns (`--campaigns` is bounded by CAMPAIGNS_MAX alone).
+    let runs = u64::from(campaigns) * arms.len() as u64 * u64::from(replications);
+    if runs > limits::RUNS_MAX {
+        let at = raw.campaigns.as_ref().map_or(chaos.span(), Loc::span);
+        return Err(cx.err(
+            at,
+            format!(
+                "{campaigns} campaigns x {} arms x {replications} replications = {runs} runs, \
+                 over {}; use fewer campaigns or replications",
+                arms.len(),
+                limits::named("RUNS_MAX", limits::RUNS_MAX)
+            ),
+        ));
+    }
     let authors: Vec<&str> = world.authors.iter().map(|a| a.name.as_str()).collect();
     let reviewers: Vec<&str> = world
         .reviewers

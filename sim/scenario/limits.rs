@@ -15,6 +15,7 @@ use crate::engine::SimDuration;
 use crate::engine::time::MS_PER_DAY;
 
 pub use crate::model::topology::{EDGES_MAX, LINE_BYTES_MAX, SERVICES_MAX};
+pub use crate::scenario::error::EXCERPT_CHARS_MAX;
 
 /// Largest scenario file read, in bytes (4 MiB). The largest shipped scenario is a few
 /// KiB; a bigger file is almost surely the wrong file (`/dev/zero`, a log), and it is

@@ -341,11 +341,31 @@ fn csv_malformed_files_are_located() {
     );
     fails_at(
         FileFormat::Csv,
-        "a,b,hard,-3\n",
-        1,
+        "x,y\na,b,hard,-3\n",
+        2,
         10,
         "negative call count -3",
     );
+    // Before the first edge the file may not be an edge list at all: no value is quoted.
+    fails_at(
+        FileFormat::Csv,
+        "a,b,hard,-3\n",
+        1,
+        1,
+        "does not look like a CSV edge list: line 1 has a fourth field",
+    );
+    fails_at(
+        FileFormat::Csv,
+        "user,hunter2,secret\n",
+        1,
+        1,
+        "has a third field that is not an edge kind",
+    );
+    let e = file(FileFormat::Csv, "user,hunter2,secret\n").unwrap_err();
+    assert!(!e.message.contains("secret"), "{e}");
+    // Quoted fields still go through the csv crate.
+    let g = file(FileFormat::Csv, "\"a,1\",b\nb,\"c\"\"d\"\n").unwrap();
+    assert!(g.find("a,1").is_some() && g.find("c\"d").is_some());
     fails_at(FileFormat::Csv, "# nothing\n\n", 1, 1, "no edges found");
     fails_at(FileFormat::Csv, "a,b\nc,c\n", 2, 3, "depends on itself");
     // Unknown node: CSV declares services by use, so there is no such error to give.

@@ -6,6 +6,7 @@ mod chaos;
 mod determinism;
 mod engine;
 mod experiment;
+mod fuzz;
 mod graph;
 mod report;
 mod scenario;

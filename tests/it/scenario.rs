@@ -802,7 +802,7 @@ fn validate_binary_exits_2_with_a_located_error_and_writes_nothing() {
     assert!(stderr.contains("20 | count = 0"), "{stderr}");
     assert_eq!(
         stdout,
-        "ok: good.toml (2 arms x 1 points x 2 replications = 4 runs)\n"
+        "ok: good.toml (2 arms x 1 point x 2 replications = 4 runs)\n"
     );
     let mut left: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -969,7 +969,7 @@ fn absurd_ranges_are_errors_not_panics() {
     let t = format!(
         "{MINI}\n[sweep]\n\"authors.bots.count\" = {{ from = 1, to = 100000, step = 1 }}\n"
     );
-    check_err(&t, "dir/s.toml", 50, 24, &["at most 10000"]);
+    check_err(&t, "dir/s.toml", 50, 24, &["AXIS_VALUES_MAX = 10000"]);
     let t = edit(
         "permissions = [\"code\", \"config\"]",
         "permissions = [\"code\", \"config\"]\nhours = { start = \"99999999:00\", end = \"17:00\" }",
@@ -1249,4 +1249,381 @@ fn run_refuses_a_bad_overridden_horizon_with_exit_2() {
     );
     assert!(!dir.join("out").exists(), "nothing is written");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits (scenario::limits): each refused, located, naming the limit.
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+fn line_in(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).expect("needle in text");
+    text[..at].matches('\n').count() + 1
+}
+
+/// Asserts `text` is refused at the line holding `needle` with a message naming `limit`.
+#[track_caller]
+fn refused_by_limit(text: &str, needle: &str, limit: &str) -> String {
+    let e = parse(text).expect_err("over a limit must be refused");
+    let shown = e.to_string();
+    assert_eq!(e.file(), Path::new("dir/s.toml"), "{shown}");
+    assert_eq!(e.line(), line_in(text, needle), "{shown}");
+    assert!(e.message().contains(limit), "missing `{limit}` in: {shown}");
+    shown
+}
+
+#[test]
+fn services_over_the_limit_are_refused_before_anything_is_built() {
+    // 10^9 services would need tens of GB: refused at the value, at once.
+    let t = edit("services = 6,", "services = 1000000000,");
+    let m = refused_by_limit(&t, "services = 1000000000", "SERVICES_MAX = 2000000");
+    assert!(m.contains("tested maximum is 10^6"), "{m}");
+    let t = edit("services = 6,", "services = 2000001,");
+    refused_by_limit(&t, "services = 2000001", "SERVICES_MAX");
+}
+
+#[test]
+fn generated_edges_over_the_limit_are_refused() {
+    let t = edit(
+        r#"{ generator = "layered", services = 6, layers = 2, mean_dependencies = 1.0 }"#,
+        r#"{ generator = "scale_free", services = 1000000, edges_per_service = 100 }"#,
+    );
+    refused_by_limit(&t, "scale_free", "EDGES_MAX = 20000000");
+}
+
+#[test]
+fn authors_and_reviewers_over_the_limit_are_refused() {
+    let t = edit("count = 2\ntasks", "count = 100001\ntasks");
+    refused_by_limit(&t, "count = 100001", "AUTHORS_MAX = 100000");
+    // Two groups under the limit each, over it together: located at the second.
+    let second = "\n[[authors]]\nname = \"more\"\nkind = \"agent\"\ncount = 60001\ntasks_per_day = 1.0\nmix = { code = 1.0 }\ndefect_probability = { code = 0.1 }\npermissions = [\"code\"]\n";
+    let t = edit("count = 2\ntasks", "count = 60000\ntasks") + second;
+    let m = refused_by_limit(&t, "count = 60001", "AUTHORS_MAX");
+    assert!(m.contains("120001 authors in all groups"), "{m}");
+    let t = edit(
+        "seniority = \"senior\"\ncount = 2",
+        "seniority = \"senior\"\ncount = 100001",
+    );
+    refused_by_limit(&t, "count = 100001", "REVIEWERS_MAX = 100000");
+}
+
+#[test]
+fn replications_runs_and_configurations_over_their_limits_are_refused() {
+    let t = edit("replications = 2", "replications = 100001");
+    refused_by_limit(&t, "replications = 100001", "REPLICATIONS_MAX = 100000");
+    // 2 arms x 100 points x 100000 replications = 2 x 10^7 runs.
+    let t = edit("replications = 2", "replications = 100000")
+        + "\n[sweep]\n\"infrastructure.soft_propagation\" = { from = 0.0, to = 0.99, step = 0.01 }\n";
+    let m = refused_by_limit(&t, "replications = 100000", "RUNS_MAX = 10000000");
+    assert!(m.contains("20000000 runs"), "{m}");
+    // 2 arms x 300 x 300 points = 180000 configurations.
+    let t = format!(
+        "{MINI}\n[sweep]\n\"infrastructure.soft_propagation\" = {{ from = 0.0, to = 0.299, step = 0.001 }}\n\"infrastructure.soft_dependency_share\" = {{ from = 0.0, to = 0.299, step = 0.001 }}\n"
+    );
+    refused_by_limit(&t, "[sweep]", "CONFIGURATIONS_MAX = 100000");
+    // 400 x 400 points.
+    let t = format!(
+        "{MINI}\n[sweep]\n\"infrastructure.soft_propagation\" = {{ from = 0.0, to = 0.399, step = 0.001 }}\n\"infrastructure.soft_dependency_share\" = {{ from = 0.0, to = 0.399, step = 0.001 }}\n"
+    );
+    refused_by_limit(&t, "[sweep]", "POINTS_MAX = 100000");
+    let t = format!(
+        "{MINI}\n[sweep]\n\"infrastructure.soft_propagation\" = {{ from = 0.0, to = 1.0, step = 0.00001 }}\n"
+    );
+    refused_by_limit(&t, "from = 0.0", "AXIS_VALUES_MAX = 10000");
+}
+
+#[test]
+fn horizon_over_the_limit_is_refused_in_the_file_and_on_the_command_line() {
+    let t = edit("horizon = \"7d\"", "horizon = \"7301d\"");
+    refused_by_limit(&t, "horizon = ", "HORIZON_MAX");
+    // 20 years exactly is allowed.
+    parse(&edit("horizon = \"7d\"", "horizon = \"7300d\"")).unwrap();
+    let s = parse(MINI).unwrap();
+    let e = s
+        .clone()
+        .with_overrides(None, None, Some(SimDuration::parse("7301d").unwrap()))
+        .unwrap_err();
+    assert!(e.to_string().contains("--horizon"), "{e}");
+    assert!(e.message().contains("HORIZON_MAX"), "{e}");
+    let e = s
+        .clone()
+        .with_overrides(None, Some(100_001), None)
+        .unwrap_err();
+    assert!(e.message().contains("REPLICATIONS_MAX"), "{e}");
+    assert_eq!(
+        s.with_overrides(None, Some(100_000), None)
+            .unwrap()
+            .run_count(),
+        200_000
+    );
+}
+
+#[test]
+fn chaos_campaigns_over_the_limit_are_refused() {
+    let path = Path::new("scenarios/chaos-policies.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let t = text.replacen("campaigns = 64", "campaigns = 100001", 1);
+    let e = scenario::parse(&t, path, |p: &Path| std::fs::read_to_string(p)).unwrap_err();
+    assert_eq!(e.line(), line_in(&t, "campaigns = 100001"), "{e}");
+    assert!(e.message().contains("CAMPAIGNS_MAX = 100000"), "{e}");
+    // Campaigns x arms x replications is bounded like a sweep's runs.
+    let t = text
+        .replacen("campaigns = 64", "campaigns = 100000", 1)
+        .replacen(
+            "campaigns = 100000\nreplications = 1\n",
+            "campaigns = 100000\nreplications = 100\n",
+            1,
+        );
+    assert!(
+        t.contains("replications = 100\n"),
+        "the test edits the chaos table"
+    );
+    let e = scenario::parse(&t, path, |p: &Path| std::fs::read_to_string(p)).unwrap_err();
+    assert_eq!(e.line(), line_in(&t, "campaigns = 100000"), "{e}");
+    assert!(e.message().contains("RUNS_MAX = 10000000"), "{e}");
+}
+
+#[test]
+fn long_lines_and_large_files_are_refused() {
+    let t = format!("{MINI}# {}\n", "x".repeat(70_000));
+    let shown = refused_by_limit(&t, "# xxx", "LINE_BYTES_MAX = 65536");
+    assert!(
+        shown.len() < 1_000,
+        "the excerpt is clipped: {} bytes",
+        shown.len()
+    );
+    let t = format!(
+        "{MINI}{}",
+        "# padding to past the size limit\n".repeat(140_000)
+    );
+    let e = parse(&t).unwrap_err();
+    assert!(e.message().contains("SCENARIO_BYTES_MAX"), "{e}");
+    // A device that never ends is refused after reading the limit, not at the end.
+    let e = scenario::limits::read_bounded(Path::new("/dev/zero"), 1 << 16, "X_MAX").unwrap_err();
+    assert!(e.to_string().contains("X_MAX"), "{e}");
+}
+
+#[test]
+fn arm_names_that_are_too_long_or_make_the_same_file_are_refused() {
+    let long = "a".repeat(65);
+    let t = edit("name = \"open\"", &format!("name = \"{long}\""));
+    refused_by_limit(&t, &long, "ARM_NAME_CHARS_MAX = 64");
+    let t = edit("name = \"open\"", "name = \"peer+review\"").replacen(
+        "name = \"guarded\"",
+        "name = \"peer-review\"",
+        1,
+    );
+    let m = refused_by_limit(&t, "\"peer-review\"", "same files");
+    assert!(
+        m.contains("`peer-review`") && m.contains("`peer+review`"),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("line {}", line_in(&t, "peer+review"))),
+        "{m}"
+    );
+    assert_eq!(scenario::file_stem("Peer+Review"), "peer-review");
+}
+
+#[test]
+fn a_fault_takes_one_group_or_a_list() {
+    let fault = "\n[[faults]]\nkind = \"rogue_agent_burst\"\nat = \"1d\"\nduration = \"1h\"\ngroup = GROUPS\ndefect_multiplier = 2.0\n";
+    let one = parse(&format!("{MINI}{}", fault.replace("GROUPS", "\"bots\""))).unwrap();
+    assert_eq!(one.world(0, 0).faults.len(), 1);
+    let list = parse(&format!("{MINI}{}", fault.replace("GROUPS", "[\"bots\"]"))).unwrap();
+    assert_eq!(list.world(0, 0).faults, one.world(0, 0).faults);
+    let t = format!("{MINI}{}", fault.replace("GROUPS", "[\"bots\", \"bost\"]"));
+    check_err(
+        &t,
+        "dir/s.toml",
+        line_in(&t, "group = ["),
+        18,
+        &["unknown author group `bost`", "did you mean `bots`"],
+    );
+}
+
+/// `blastsim ARGS` in `dir`: (exit code, stderr).
+fn blastsim(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_blastsim"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_binary_refuses_every_limit_with_exit_2_naming_it() {
+    let dir = std::env::temp_dir().join(format!("blastsim-limits-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, String, &str); 8] = [
+        (
+            "services.toml",
+            edit("services = 6,", "services = 1000000000,"),
+            "SERVICES_MAX",
+        ),
+        (
+            "authors.toml",
+            edit("count = 2\ntasks", "count = 100001\ntasks"),
+            "AUTHORS_MAX",
+        ),
+        (
+            "reviewers.toml",
+            edit(
+                "seniority = \"senior\"\ncount = 2",
+                "seniority = \"senior\"\ncount = 100001",
+            ),
+            "REVIEWERS_MAX",
+        ),
+        (
+            "reps.toml",
+            edit("replications = 2", "replications = 1000000"),
+            "REPLICATIONS_MAX",
+        ),
+        (
+            "runs.toml",
+            edit("replications = 2", "replications = 100000")
+                + "\n[sweep]\n\"infrastructure.soft_propagation\" = { from = 0.0, to = 0.99, step = 0.01 }\n",
+            "RUNS_MAX",
+        ),
+        (
+            "horizon.toml",
+            edit("horizon = \"7d\"", "horizon = \"10000d\""),
+            "HORIZON_MAX",
+        ),
+        (
+            "arm.toml",
+            edit(
+                "name = \"open\"",
+                &format!("name = \"{}\"", "o".repeat(300)),
+            ),
+            "ARM_NAME_CHARS_MAX",
+        ),
+        (
+            "line.toml",
+            format!("{MINI}# {}\n", "x".repeat(70_000)),
+            "LINE_BYTES_MAX",
+        ),
+    ];
+    for (file, text, limit) in &cases {
+        std::fs::write(dir.join(file), text).unwrap();
+        let (code, stderr) = blastsim(&dir, &["validate", file]);
+        assert_eq!(code, Some(2), "{file}: {stderr}");
+        assert!(
+            stderr.contains(limit),
+            "{file}: missing {limit} in {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{file}:")),
+            "{file}: not located: {stderr}"
+        );
+    }
+    // The scenario file itself: a device is refused after SCENARIO_BYTES_MAX bytes.
+    let (code, stderr) = blastsim(&dir, &["validate", "/dev/zero"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("SCENARIO_BYTES_MAX"), "{stderr}");
+    // Flags: the same limits, and plain messages for negative numbers.
+    std::fs::write(dir.join("good.toml"), MINI).unwrap();
+    let (code, stderr) = blastsim(&dir, &["run", "good.toml", "--replications", "100001"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("REPLICATIONS_MAX"), "{stderr}");
+    let (code, stderr) = blastsim(&dir, &["run", "good.toml", "--horizon", "10000y"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let (code, stderr) = blastsim(&dir, &["run", "good.toml", "--horizon", "8000d"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("HORIZON_MAX"), "{stderr}");
+    let (code, stderr) = blastsim(&dir, &["chaos", "good.toml", "--campaigns", "1000000000"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("CAMPAIGNS_MAX"), "{stderr}");
+    for flag in ["--seed", "--replications", "--threads"] {
+        let (code, stderr) = blastsim(&dir, &["run", "good.toml", flag, "-1"]);
+        assert_eq!(code, Some(2), "{flag}: {stderr}");
+        assert!(!stderr.contains("'-- -1'"), "{flag}: {stderr}");
+        assert!(stderr.contains("a whole number"), "{flag}: {stderr}");
+    }
+    assert!(
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .all(|e| e.unwrap().path().is_file()),
+        "nothing ran, so no results folder"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Topology files: excerpts clipped, other files not echoed.
+
+/// MINI with its topology read from `dir/topo/<name>` holding `content`.
+fn with_topology_file(name: &str, format: &str, content: &str) -> Result<Scenario, ScenarioError> {
+    let t = edit(
+        r#"{ generator = "layered", services = 6, layers = 2, mean_dependencies = 1.0 }"#,
+        &format!(r#"{{ file = "topo/{name}", format = "{format}" }}"#),
+    );
+    let mut f = files();
+    f.insert(
+        PathBuf::from(format!("dir/topo/{name}")),
+        content.to_string(),
+    );
+    parse_with(&t, &f)
+}
+
+#[test]
+fn files_that_are_not_topologies_are_named_not_quoted() {
+    let shadow = "root:$6$s3cr3tHash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n";
+    for format in ["csv", "dot", "jaeger"] {
+        let e = with_topology_file("shadow", format, shadow).unwrap_err();
+        let shown = e.to_string();
+        assert_eq!(e.file(), Path::new("dir/topo/shadow"), "{format}: {shown}");
+        assert_eq!(e.line(), 1, "{format}: {shown}");
+        for secret in ["root", "s3cr3t", "daemon"] {
+            assert!(
+                !shown.contains(secret),
+                "{format} echoed `{secret}`: {shown}"
+            );
+        }
+    }
+    // A real edge list keeps its quoted excerpt after its first edge.
+    let e = with_topology_file("g.csv", "csv", "a,b\nc,d,sideways\n").unwrap_err();
+    assert!(e.to_string().contains("2 | c,d,sideways"), "{e}");
+}
+
+#[test]
+fn long_topology_lines_are_clipped_around_the_column() {
+    // One long JSON line with the error near its end.
+    let mut json = String::from("[");
+    for i in 0..4000 {
+        json.push_str(&format!(
+            r#"{{"parent": "s{i}", "child": "t{i}", "callCount": 1}},"#
+        ));
+    }
+    json.push_str(r#"{"parent": "x", "child": "y", "callCount": -1}]"#);
+    json = format!("[\n{}\n]", &json[1..json.len() - 1]);
+    assert!(json.len() > 200_000);
+    let e = with_topology_file("deps.json", "jaeger", &json).unwrap_err();
+    let shown = e.to_string();
+    assert_eq!(e.line(), 2, "{shown}");
+    assert!(
+        shown.len() < 600,
+        "stderr is {} bytes: {shown}",
+        shown.len()
+    );
+    assert!(shown.contains('…'), "{shown}");
+    assert!(
+        shown.contains("callCount\": -1"),
+        "the window is at the column: {shown}"
+    );
+    // A CSV line under LINE_BYTES_MAX but long, with the bad field at its end.
+    let csv = format!("a,b\nc,{},sideways\n", "d".repeat(10_000));
+    let e = with_topology_file("g.csv", "csv", &csv).unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.len() < 600, "{} bytes: {shown}", shown.len());
+    assert!(shown.contains("sideways"), "{shown}");
+    // Over LINE_BYTES_MAX: refused by name.
+    let csv = format!("a,b\nc,{}\n", "d".repeat(70_000));
+    let e = with_topology_file("g.csv", "csv", &csv).unwrap_err();
+    assert!(e.message().contains("LINE_BYTES_MAX"), "{e}");
+    assert!(e.to_string().len() < 1_000);
 }

@@ -165,8 +165,8 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
                 format!("service `{caller}` depends on itself; self-loops are not allowed"),
             ));
         }
-        let from = intern(&mut ids, &mut raw, &fields[0]);
-        let to = intern(&mut ids, &mut raw, &fields[1]);
+        let from = intern(&mut ids, &mut raw, fields[0].clone());
+        let to = intern(&mut ids, &mut raw, fields[1].clone());
         if let Some(first) = seen.insert((from, to), line) {
             return Err(err(
                 line,
@@ -195,13 +195,13 @@ pub(super) fn parse(path: &str, text: &str) -> Result<RawGraph, TopologyError> {
 fn intern<'t>(
     ids: &mut BTreeMap<Cow<'t, str>, u32>,
     raw: &mut RawGraph,
-    name: &Cow<'t, str>,
+    name: Cow<'t, str>,
 ) -> u32 {
     if let Some(&id) = ids.get(name.as_ref()) {
         return id;
     }
     let id = raw.add(name.to_string());
-    ids.insert(name.clone(), id);
+    ids.insert(name, id);
     id
 }
 
