@@ -290,7 +290,9 @@ fn commit(w: csv::Writer<AtomicFile>, path: &Path) -> anyhow::Result<()> {
 /// CSV bytes of `rows`, exactly as a `csv::Writer` writes them into a table: each record
 /// is quoted and terminated on its own, so the bytes of a run's rows are the same whether
 /// they are formatted alone or as part of the whole file.
-fn csv_bytes<R: AsRef<[u8]>>(rows: impl IntoIterator<Item = impl IntoIterator<Item = R>>) -> anyhow::Result<Vec<u8>> {
+fn csv_bytes<R: AsRef<[u8]>>(
+    rows: impl IntoIterator<Item = impl IntoIterator<Item = R>>,
+) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
@@ -320,7 +322,11 @@ pub struct RunChunk {
 impl RunChunk {
     /// The chunk of journal record `rec` (read from `file`, for errors) of experiment
     /// `meta`; a record of another experiment or outside its shape is refused.
-    pub fn from_record(meta: &ExperimentMeta, rec: JournalRecord, file: &str) -> anyhow::Result<RunChunk> {
+    pub fn from_record(
+        meta: &ExperimentMeta,
+        rec: JournalRecord,
+        file: &str,
+    ) -> anyhow::Result<RunChunk> {
         anyhow::ensure!(
             rec.key == meta.experiment_key,
             "{file}: journal record of another experiment (key {}, expected {})",
