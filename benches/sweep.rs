@@ -8,6 +8,11 @@
 //! processes take cores, and the speed-up cannot be read without it. A synthetic sweep of pure arithmetic
 //! is timed the same way as a control for the machine's own scaling.
 //!
+//! The `command` group times the whole `run` pipeline the way `blastsim run` does it
+//! (simulate, journal, tables, summary, manifest, charts and the report) into a fresh
+//! folder, at 1 and 2 threads: the speed-up users see, not the simulation's alone
+//! (issue 16). In test mode it runs a bounded smoke size (8 runs of 30 days) once each.
+//!
 //! ```text
 //! cargo bench --bench sweep            # measure, then print the speed-up
 //! cargo bench --bench sweep -- --test  # CI: each case once, no speed-up report
@@ -21,6 +26,7 @@ use criterion::{Criterion, Throughput};
 use blastsim::experiment::fixture::synthetic_simulate_with_work;
 use blastsim::experiment::plan::{self, RunSpec};
 use blastsim::experiment::{run_all, run_all_with};
+use blastsim::pipeline::{self, RunOptions};
 use blastsim::scenario::Scenario;
 
 #[path = "common/worlds.rs"]
@@ -91,6 +97,65 @@ fn synthetic_sweep(scenario: &Scenario, runs: &[RunSpec], threads: usize) -> Vec
     .collect()
 }
 
+/// The whole `run` command (tables, manifest, charts and report) into a fresh folder;
+/// the fingerprints of `runs.csv`, for the determinism check.
+fn command(scenario: &Scenario, _runs: &[RunSpec], threads: usize) -> Vec<u64> {
+    let dir = std::env::temp_dir().join(format!(
+        "blastsim-bench-command-{}-{threads}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut opts = RunOptions::new(&dir, threads, "bench");
+    opts.charts = true;
+    pipeline::run_experiment(
+        scenario,
+        &opts,
+        blastsim::metrics::simulate,
+        &pipeline::Silent,
+    )
+    .expect("the run pipeline runs");
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv written");
+    let _ = std::fs::remove_dir_all(&dir);
+    runs.lines()
+        .skip(1)
+        .map(|l| {
+            let f = l.rsplit(',').next().unwrap_or("");
+            u64::from_str_radix(f, 16).expect("a hex fingerprint ends each row")
+        })
+        .collect()
+}
+
+/// The scenario of the `command` group: the 200-run sweep, or in test mode a bounded
+/// smoke size (2 replications × 4 arms of 30 days).
+fn command_scenario(full: &Scenario, test_mode: bool) -> Scenario {
+    if test_mode {
+        full.clone()
+            .with_overrides(
+                None,
+                Some(2),
+                Some(blastsim::engine::SimDuration::from_days(30)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+    } else {
+        full.clone()
+    }
+}
+
+fn bench_command(c: &mut Criterion, scenario: &Scenario) {
+    let runs = plan::runs(scenario, None);
+    let mut group = c.benchmark_group("command");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(runs.len() as u64));
+    for threads in [1, 2] {
+        group.bench_function(
+            format!("run-with-charts/{}runs/{threads}threads", runs.len()),
+            |b| b.iter(|| command(scenario, &runs, threads)),
+        );
+    }
+    group.finish();
+}
+
 type Sweep = fn(&Scenario, &[RunSpec], usize) -> Vec<u64>;
 
 /// Wall time of one sweep, in seconds.
@@ -132,7 +197,16 @@ fn speedup_report(scenario: &Scenario, runs: &[RunSpec]) {
         std::thread::available_parallelism().map_or(0, |p| p.get()),
         load()
     );
-    for (name, run) in [("model", sweep as Sweep), ("synthetic", synthetic_sweep)] {
+    assert_eq!(
+        command(scenario, runs, 1),
+        command(scenario, runs, 2),
+        "the whole command gives the same runs at 1 and 2 threads"
+    );
+    for (name, run) in [
+        ("model", sweep as Sweep),
+        ("command", command as Sweep),
+        ("synthetic", synthetic_sweep),
+    ] {
         let (one, two) = best_secs(run, scenario, runs);
         println!(
             "{name:<9} sweep of {} runs: 1 thread {one:.3} s ({:.0} runs/s), 2 threads {two:.3} s ({:.0} runs/s), speed-up {:.2}x",
@@ -152,6 +226,7 @@ fn main() {
     let runs = plan::runs(&scenario, None);
     let mut c = Criterion::default().configure_from_args();
     bench_sweep(&mut c, &scenario, &runs);
+    bench_command(&mut c, &command_scenario(&scenario, test_mode));
     c.final_summary();
     if !test_mode {
         speedup_report(&scenario, &runs);

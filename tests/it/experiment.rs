@@ -963,3 +963,64 @@ fn threads_zero_and_above_the_limit_are_refused_by_run_and_chaos() {
         assert!(err.contains(&expected), "{err}");
     }
 }
+
+#[test]
+fn ordered_hands_results_over_in_index_order_and_stops_at_the_first_error() {
+    use blastsim::experiment::ordered;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Later items finish first (less work), so the reorder buffer has to hold them back.
+    for threads in [1, 2, 3] {
+        let mut seen = Vec::new();
+        ordered(
+            40,
+            threads,
+            |i| {
+                let spin = (40 - i) * 2000;
+                Ok((0..spin).fold(i as u64, |a, b| a.wrapping_mul(31).wrapping_add(b as u64)))
+                    .map(|_| i * 10)
+            },
+            |i, v| {
+                assert_eq!(v, i * 10, "result {i} belongs to index {i}");
+                seen.push(i);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, (0..40).collect::<Vec<_>>(), "threads={threads}");
+    }
+    // An error in `work` surfaces, and items after it are never handed over.
+    let started = AtomicUsize::new(0);
+    let mut handed = Vec::new();
+    let r = ordered(
+        1000,
+        2,
+        |i| {
+            started.fetch_add(1, Ordering::SeqCst);
+            if i == 5 {
+                anyhow::bail!("item 5 fails")
+            }
+            Ok(i)
+        },
+        |i, _| {
+            handed.push(i);
+            Ok(())
+        },
+    );
+    assert_eq!(r.unwrap_err().to_string(), "item 5 fails");
+    assert!(
+        handed.iter().all(|&i| i < 5),
+        "nothing past the failure: {handed:?}"
+    );
+    assert!(
+        started.load(Ordering::SeqCst) < 1000,
+        "no new item starts after the failure"
+    );
+    // An error in `ready` stops it too.
+    let r = ordered(100, 2, Ok, |i, _| {
+        if i == 3 {
+            anyhow::bail!("ready fails at 3")
+        }
+        Ok(())
+    });
+    assert_eq!(r.unwrap_err().to_string(), "ready fails at 3");
+}
