@@ -421,6 +421,10 @@ pub struct TableReader {
     file: String,
     inner: csv::Reader<File>,
     headers: StringRecord,
+    /// Lines to add to the csv crate's line numbers: 1 in a CRLF file, whose records it
+    /// places on the line before (it counts a line at the `\n` after the `\r` that ended
+    /// the previous record).
+    shift: u64,
 }
 
 /// One row of a table, with what is needed to locate an error in it.
@@ -448,10 +452,12 @@ impl TableReader {
             .headers()
             .map_err(|e| anyhow::anyhow!("{file}:1:1: {e}"))?
             .clone();
+        let shift = u64::from(crlf(path));
         Ok(TableReader {
             file,
             inner,
             headers,
+            shift,
         })
     }
 
@@ -471,10 +477,18 @@ impl TableReader {
             file,
             inner,
             headers,
+            shift,
         } = self;
-        let (file, headers) = (&*file, &*headers);
+        let (file, headers, shift) = (&*file, &*headers, *shift);
         inner.records().map(move |r| {
-            let record = r.map_err(|e| located(file, headers, None, e))?;
+            let mut record = r.map_err(|e| located(file, headers, None, e, shift))?;
+            if shift > 0
+                && let Some(p) = record.position()
+            {
+                let mut p = p.clone();
+                p.set_line(p.line() + shift);
+                record.set_position(Some(p));
+            }
             Ok(Row {
                 file,
                 headers,
@@ -508,7 +522,7 @@ impl<'a> Row<'a> {
     pub fn get<T: DeserializeOwned>(&self) -> anyhow::Result<T> {
         self.record
             .deserialize(Some(self.headers))
-            .map_err(|e| located(self.file, self.headers, Some(&self.record), e))
+            .map_err(|e| located(self.file, self.headers, Some(&self.record), e, 0))
     }
 
     /// The text of the named columns.
@@ -560,6 +574,22 @@ impl Named {
     }
 }
 
+/// Whether the file's first line ends with CRLF (read from its first 64 KiB; a file that
+/// cannot be read is reported by the reader itself).
+fn crlf(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    if f.take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    head.iter()
+        .position(|&b| b == b'\n')
+        .is_some_and(|i| i > 0 && head[i - 1] == b'\r')
+}
+
 /// "file:line:column" (1-based), as far as it is known.
 fn location(file: &str, record: Option<&StringRecord>, field: Option<usize>) -> String {
     let line = record.and_then(|r| r.position()).map(|p| p.line());
@@ -577,9 +607,10 @@ fn located(
     headers: &StringRecord,
     record: Option<&StringRecord>,
     e: csv::Error,
+    shift: u64,
 ) -> anyhow::Error {
     let csv::ErrorKind::Deserialize { pos, err } = e.kind() else {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        let line = e.position().map(|p| p.line() + shift).unwrap_or(0);
         return anyhow::anyhow!("{file}:{line}:1: {e}");
     };
     let with_line = |rec: Option<&StringRecord>| match (rec.and_then(|r| r.position()), pos) {

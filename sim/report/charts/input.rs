@@ -8,6 +8,13 @@
 //! found by header name, so extra columns are ignored and column order does not matter.
 //! Rows are streamed, and every malformed value is an error naming the file, line and
 //! column.
+//!
+//! `plot` reads folders it did not write, so every value is checked against what a run can
+//! write before any chart sees it (`Limits` below): numbers finite (or NaN where a
+//! statistic is undefined) and within `VALUE_MAX`, intervals the right way round, graph
+//! depths below the service count, counts of services and rows bounded. A folder outside
+//! them is refused with the file, line and field, instead of hanging on an axis spanning
+//! -1e308 to 1e308 or allocating a column per claimed depth.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +63,88 @@ pub struct PointInfo {
 pub struct Summary {
     stats: BTreeMap<(usize, usize, String), Stat>,
     metrics: Vec<String>,
+}
+
+/// The largest magnitude a number in a results table may have. Real metrics stay far
+/// below it (a century of events is about 10^9); beyond it, axis spans and tick steps stop
+/// being meaningful in `f64`.
+pub const VALUE_MAX: f64 = 1e15;
+
+/// The most services `graph_nodes.csv` may list: what `run` writes graph tables for.
+pub const GRAPH_NODES_MAX: usize = crate::report::tables::GRAPH_SERVICES_MAX;
+
+/// The most edges `graph_edges.csv` may list: a complete graph on `GRAPH_NODES_MAX`
+/// services has fewer than 2 million.
+pub const GRAPH_EDGES_MAX: usize = GRAPH_NODES_MAX * GRAPH_NODES_MAX / 2;
+
+/// The most rows `summary.csv` may have (arms x points x metrics of the largest sweep
+/// `validate` allows, with room to spare).
+pub const SUMMARY_ROWS_MAX: usize = 10_000_000;
+
+/// The most rows `timeline.csv` may have: one per simulated day of replication 0 of every
+/// arm and point.
+pub const TIMELINE_ROWS_MAX: usize = 50_000_000;
+
+/// The most rows `incidents.csv` may have.
+pub const INCIDENT_ROWS_MAX: usize = 100_000_000;
+
+/// `v` as read from `file:line`, column `name`: finite and within `VALUE_MAX`, or NaN
+/// when `nan_ok` (an undefined statistic, such as the SD of one replication).
+fn check_value(at: &str, name: &str, v: f64, nan_ok: bool) -> anyhow::Result<()> {
+    if v.is_nan() {
+        if nan_ok {
+            return Ok(());
+        }
+        bail!("{at}: column `{name}`: NaN is not a value a run writes here");
+    }
+    if !v.is_finite() || v.abs() > VALUE_MAX {
+        bail!("{at}: column `{name}`: {v:e} is outside -{VALUE_MAX:e} to {VALUE_MAX:e}");
+    }
+    Ok(())
+}
+
+/// Refuses a table with more than `max` rows, at the first row past it.
+fn check_rows(file: &str, line: u64, rows: usize, max: usize) -> anyhow::Result<()> {
+    if rows > max {
+        bail!("{file}:{line}: more than {max} rows, the most a results folder holds");
+    }
+    Ok(())
+}
+
+fn check_stat(at: &str, s: &Stat) -> anyhow::Result<()> {
+    for (name, v) in [
+        ("mean", s.mean),
+        ("sd", s.sd),
+        ("ci95_low", s.ci_low),
+        ("ci95_high", s.ci_high),
+        ("p50", s.p50),
+        ("p95", s.p95),
+        ("max", s.max),
+    ] {
+        check_value(at, name, v, true)?;
+    }
+    for (name, v) in [
+        ("paired_diff_mean", s.diff_mean),
+        ("paired_diff_ci95_low", s.diff_low),
+        ("paired_diff_ci95_high", s.diff_high),
+    ] {
+        if let Some(v) = v {
+            check_value(at, name, v, true)?;
+        }
+    }
+    if s.ci_low > s.ci_high {
+        bail!(
+            "{at}: column `ci95_low`: {} is above ci95_high {}",
+            s.ci_low,
+            s.ci_high
+        );
+    }
+    if let (Some(lo), Some(hi)) = (s.diff_low, s.diff_high)
+        && lo > hi
+    {
+        bail!("{at}: column `paired_diff_ci95_low`: {lo} is above paired_diff_ci95_high {hi}");
+    }
+    Ok(())
 }
 
 impl Summary {
@@ -263,8 +352,11 @@ fn read_summary(
     let mut points: BTreeMap<usize, PointInfo> = BTreeMap::new();
     for row in t.rows() {
         let row = row?;
+        let at = format!("{file}:{}", row.line());
+        check_rows(&file, row.line(), summary.stats.len() + 1, SUMMARY_ROWS_MAX)?;
         let key: SummaryKey = row.get()?;
         let stat: Stat = row.get()?;
+        check_stat(&at, &stat)?;
         let a = match arms.iter().position(|x| *x == key.arm) {
             Some(a) => a,
             None => {
@@ -291,23 +383,93 @@ fn read_summary(
 }
 
 fn read_incidents(path: &Path) -> anyhow::Result<Vec<IncidentRow>> {
-    TableReader::open(path)?.typed().collect()
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let mut out: Vec<IncidentRow> = Vec::new();
+    for row in t.rows() {
+        let row = row?;
+        check_rows(&file, row.line(), out.len() + 1, INCIDENT_ROWS_MAX)?;
+        let i: IncidentRow = row.get()?;
+        let at = format!("{file}:{}", row.line());
+        for (name, v) in [
+            ("started_h", i.started_h),
+            ("detected_h", i.detected_h),
+            ("restored_h", i.restored_h),
+            ("duration_h", i.duration_h),
+            ("users_hit_peak", i.users_hit_peak),
+            ("user_impact_min", i.user_impact_min),
+        ] {
+            check_value(&at, name, v, false)?;
+        }
+        out.push(i);
+    }
+    Ok(out)
 }
 
 fn read_timeline(path: &Path) -> anyhow::Result<Vec<TimelineRow>> {
-    TableReader::open(path)?.typed().collect()
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let mut out: Vec<TimelineRow> = Vec::new();
+    for row in t.rows() {
+        let row = row?;
+        check_rows(&file, row.line(), out.len() + 1, TIMELINE_ROWS_MAX)?;
+        let d: TimelineRow = row.get()?;
+        let at = format!("{file}:{}", row.line());
+        if d.day as usize > TIMELINE_ROWS_MAX {
+            bail!(
+                "{at}: column `day`: {} is past any horizon a run simulates",
+                d.day
+            );
+        }
+        for (name, v) in [
+            ("users_hit_max", d.users_hit_max),
+            ("user_impact_min", d.user_impact_min),
+            ("freeze_h", d.freeze_h),
+            ("kill_switch_h", d.kill_switch_h),
+        ] {
+            check_value(&at, name, v, false)?;
+        }
+        out.push(d);
+    }
+    Ok(out)
 }
 
 fn read_graph(dir: &Path) -> anyhow::Result<GraphData> {
-    let nodes: Vec<NodeRow> = TableReader::open(&dir.join("graph_nodes.csv"))?
-        .typed()
-        .collect::<anyhow::Result<_>>()?;
+    let mut n = TableReader::open(&dir.join("graph_nodes.csv"))?;
+    let nodes_file = n.file().to_string();
+    let mut nodes: Vec<NodeRow> = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    for row in n.rows() {
+        let row = row?;
+        check_rows(&nodes_file, row.line(), nodes.len() + 1, GRAPH_NODES_MAX)?;
+        let node: NodeRow = row.get()?;
+        check_value(
+            &format!("{nodes_file}:{}", row.line()),
+            "weight",
+            node.weight,
+            false,
+        )?;
+        lines.push(row.line());
+        nodes.push(node);
+    }
+    // A layer per depth: a depth is at most the longest dependency chain, so below the
+    // service count.
+    for (node, line) in nodes.iter().zip(&lines) {
+        if node.depth >= nodes.len() {
+            bail!(
+                "{nodes_file}:{line}: column `depth`: {} is not below the {} services listed",
+                node.depth,
+                nodes.len()
+            );
+        }
+    }
     let known: std::collections::BTreeSet<usize> = nodes.iter().map(|n| n.id).collect();
     let mut e = TableReader::open(&dir.join("graph_edges.csv"))?;
     let file = e.file().to_string();
     let mut edges = Vec::new();
     for row in e.rows() {
         let row = row?;
+        check_rows(&file, row.line(), edges.len() + 1, GRAPH_EDGES_MAX)?;
         let edge: EdgeRow = row.get()?;
         if !known.contains(&edge.from) || !known.contains(&edge.to) {
             bail!(

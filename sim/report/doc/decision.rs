@@ -7,7 +7,8 @@ use super::super::charts::input::{Results, Stat};
 use super::super::charts::style::{fmt_num, fmt_signed, metric_name, metric_unit};
 use super::markdown::Block;
 use super::text::{
-    capital, constraint_text, diff_text, horizon_text, setting, short_risk, unit_suffix, with_ci,
+    capital, constraint_text, diff_text, horizon_text, md, setting, short_risk, unit_suffix,
+    with_ci,
 };
 
 /// The answer's opening paragraphs: the recommendation and why, or why there is none.
@@ -64,7 +65,7 @@ fn recommended(r: &Results, a: usize, p: usize) -> Vec<String> {
         if let (Some(dv), Some(dk)) = (dv, dk) {
             out.push(format!(
                 "Against the baseline, **{}**, on the same simulated changes: {dv} {} and {dk} {} per run.",
-                r.arms[base],
+                md(&r.arms[base]),
                 metric_unit(vm),
                 metric_unit(rm)
             ));
@@ -204,13 +205,13 @@ fn safest_and_fastest(r: &Results, arms: &[usize], (bv, bk): (f64, f64)) -> Stri
         } else {
             format!("{}: ", capital(&at))
         },
-        r.arms[safest],
+        md(&r.arms[safest]),
         fmt_num(mean(safest, rm)),
         metric_unit(rm),
-        r.arms[fastest],
+        md(&r.arms[fastest]),
         fmt_num(mean(fastest, vm)),
         metric_unit(vm),
-        r.arms[base],
+        md(&r.arms[base]),
         format_args!("{} {}", fmt_num(bv), metric_unit(vm)),
         format_args!("{} {}", fmt_num(bk), metric_unit(rm)),
     )
@@ -271,10 +272,5 @@ fn tradeoff_row(r: &Results, a: usize, p: usize, (bv, bk): (f64, f64)) -> Option
     } else {
         "no measurable difference".to_string()
     };
-    Some(vec![
-        r.arms[a].clone(),
-        change(sv, bv),
-        change(sk, bk),
-        price,
-    ])
+    Some(vec![md(&r.arms[a]), change(sv, bv), change(sk, bk), price])
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::super::charts::input::{IncidentRow, Results};
 use super::super::charts::style::{fmt_num, fmt_pct};
-use super::text::{capital, hours_text};
+use super::text::{capital, hours_text, md};
 
 /// The worst incident over every run, as a paragraph.
 pub(super) fn worst_paragraph(r: &Results) -> String {
@@ -47,7 +47,7 @@ pub(super) fn worst_paragraph(r: &Results) -> String {
          {} {} change by {author}, with {} {severity} defect, started at service `{}` on day {} {spread}. \
          At its peak it cut off {} of users. ",
         fmt_num(incidents.len() as f64),
-        w.arm,
+        md(&w.arm),
         w.run_id,
         w.replication,
         capital(article(&w.class)),

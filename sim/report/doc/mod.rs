@@ -79,14 +79,14 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
 fn title(r: &Results) -> Vec<Block> {
     let m = &r.manifest;
     let heading = if m.meta.question.is_empty() {
-        format!("Results of {}", m.meta.name)
+        format!("Results of {}", text::md(&m.meta.name))
     } else {
-        m.meta.question.clone()
+        text::md(&m.meta.question)
     };
     let mut b = vec![Block::H1(heading)];
     let mut byline = String::new();
     if !m.meta.name.is_empty() {
-        let _ = write!(byline, "Scenario `{}`", m.meta.name);
+        let _ = write!(byline, "Scenario {}", text::code(&m.meta.name));
     }
     if !m.version.is_empty() {
         let _ = write!(
@@ -105,7 +105,7 @@ fn title(r: &Results) -> Vec<Block> {
 fn figure(f: &ChartFile) -> Block {
     Block::Figure {
         name: f.name.clone(),
-        caption: f.caption.clone(),
+        caption: text::md(&f.caption),
     }
 }
 
@@ -136,7 +136,7 @@ fn method_section(r: &Results) -> Vec<Block> {
         b.push(Block::P(
             "Sources the scenario's parameters are calibrated on:".to_string(),
         ));
-        b.push(Block::List(sources.clone()));
+        b.push(Block::List(sources.iter().map(|s| text::md(s)).collect()));
     } else {
         b.push(Block::P(
             "The scenario cites no calibration sources: treat its parameters as assumptions."

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::super::charts::input::Results;
 use super::super::charts::style::metric_label;
-use super::text::{capital, horizon_text};
+use super::text::{capital, horizon_text, md, md_keeping_code};
 
 pub(super) fn scenario_lines(r: &Results) -> Vec<String> {
     let m = &r.manifest;
@@ -23,9 +23,9 @@ pub(super) fn scenario_lines(r: &Results) -> Vec<String> {
                 .find(|x| &x.name == a)
                 .map(|x| x.description.as_str())
                 .unwrap_or("");
-            let mut s = format!("**{a}**");
+            let mut s = format!("**{}**", md(a));
             if !desc.is_empty() {
-                let _ = write!(s, ": {desc}");
+                let _ = write!(s, ": {}", md_keeping_code(desc));
             }
             if i == base {
                 s.push_str(" (baseline)");

@@ -5,7 +5,7 @@ use super::super::HEADLINE_METRICS;
 use super::super::charts::input::Results;
 use super::super::charts::style::metric_name;
 use super::markdown::Block;
-use super::text::{diff_text, horizon_text, plus_minus};
+use super::text::{diff_text, horizon_text, md, plus_minus};
 
 /// The arms table's columns, (metric, heading): the headline metrics, with user impact per
 /// incident (p95) after the incident count in place of the per-run total, which the
@@ -69,7 +69,7 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
         .iter()
         .enumerate()
         .map(|(a, name)| {
-            let mut row = vec![name.clone()];
+            let mut row = vec![md(name)];
             row.extend(metrics.iter().map(|(m, _)| {
                 r.summary
                     .get(a, p, m)
@@ -88,7 +88,7 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
     let diff_rows: Vec<Vec<String>> = (0..r.arms.len())
         .filter(|&a| a != base)
         .map(|a| {
-            let mut row = vec![r.arms[a].clone()];
+            let mut row = vec![md(&r.arms[a])];
             row.extend(metrics.iter().map(|(m, _)| {
                 r.summary
                     .get(a, p, m)
@@ -103,7 +103,7 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
         out.push(Block::P(format!(
             "Difference from the baseline, **{}**, measured on paired runs (the same simulated changes under both \
              policies). An interval that does not include 0 is a real difference at the 95% level.",
-            r.arms[base]
+            md(&r.arms[base])
         )));
         out.push(Block::Table {
             head,

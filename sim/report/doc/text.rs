@@ -1,5 +1,7 @@
 //! Numbers and phrases of the report's running text: a value with its interval, a paired
-//! difference, a horizon, a constraint, a setting, hours.
+//! difference, a horizon, a constraint, a setting, hours; and the escaping of strings the
+//! scenario provides (names, questions, descriptions, sources), so that they read as
+//! typed in `report.md` instead of being taken for Markdown or HTML.
 
 use super::super::charts::input::{ConstraintMeta, Results, Stat};
 use super::super::charts::style::{fmt_num, fmt_signed, metric_name, metric_unit, short_path};
@@ -100,16 +102,16 @@ pub(super) fn unit_suffix(metric: &str) -> String {
 /// results (an arm that does not use a swept breaker is the same at every setting).
 pub(super) fn setting(r: &Results, arm: usize, point: usize) -> String {
     if r.points.len() < 2 {
-        return format!("**{}**", r.arms[arm]);
+        return format!("**{}**", md(&r.arms[arm]));
     }
     let axes = r.axes_of_arm(arm);
     let Some(p) = r.points.iter().find(|p| p.index == point) else {
-        return format!("**{}**", r.arms[arm]);
+        return format!("**{}**", md(&r.arms[arm]));
     };
     if axes.is_empty() {
         return format!(
             "**{}** (the swept parameters do not affect this arm)",
-            r.arms[arm]
+            md(&r.arms[arm])
         );
     }
     let parts: Vec<String> = axes
@@ -122,7 +124,7 @@ pub(super) fn setting(r: &Results, arm: usize, point: usize) -> String {
             ))
         })
         .collect();
-    format!("**{}** at `{}`", r.arms[arm], parts.join(", "))
+    format!("**{}** at {}", md(&r.arms[arm]), code(&parts.join(", ")))
 }
 
 /// The risk metric in a few words, for running text: "user impact".
@@ -154,4 +156,101 @@ pub(super) fn capital(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
+}
+
+/// `text` with every character that could start Markdown markup or inline HTML
+/// backslash-escaped, for running text and table cells: a scenario's strings are shown as
+/// typed. Characters that are markup only in a position (a `<` not followed by a letter, `/`,
+/// `!` or `?`; a `&` not followed by a letter or `#`) are left alone, so ordinary prose
+/// ("recovery < 1 day", "<= 10%") reads unchanged in the source too.
+pub(super) fn md(text: &str) -> String {
+    escape(text, true)
+}
+
+/// `md`, except that backticks are kept: for texts the tool writes with code spans in them
+/// (an arm's generated description, "policy `peer-review`").
+pub(super) fn md_keeping_code(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(text: &str, backticks: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut line_start = true;
+    let mut prev: Option<char> = None;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        let escaped = match c {
+            '\\' | '*' | '[' | ']' | '|' => true,
+            // An underscore inside a word never delimits emphasis (`max_users` reads as is).
+            '_' => !(word(prev) && word(next)),
+            '`' => backticks,
+            '<' => next.is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')),
+            '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
+            '#' | '>' | '-' | '+' => line_start,
+            _ => false,
+        };
+        if c == '\n' || c == '\r' {
+            // A string of one line stays one line: a newline would end a list item or a
+            // table row.
+            out.push(' ');
+            line_start = false;
+            prev = Some(' ');
+            continue;
+        }
+        if escaped {
+            out.push('\\');
+        }
+        out.push(c);
+        line_start = false;
+        prev = Some(c);
+    }
+    out
+}
+
+/// `text` as an inline code span, fenced with one backtick more than its longest run of
+/// backticks (and padded when it starts or ends with one), so no content closes it early.
+pub(super) fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if text.starts_with('`') || text.ends_with('`') {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::{code, md, md_keeping_code};
+
+    #[test]
+    fn scenario_strings_are_escaped_for_markdown() {
+        assert_eq!(md("a *b* [c](d) `e` | f"), r"a \*b\* \[c\](d) \`e\` \| f");
+        assert_eq!(md("<script>x</script>"), r"\<script>x\</script>");
+        assert_eq!(md("# title\nnext"), r"\# title next");
+        assert_eq!(md("_em_ max_users"), r"\_em\_ max_users");
+        assert_eq!(md("&amp; & 1"), r"\&amp; & 1");
+        // Prose stays as typed.
+        let prose = "recovery < 1 day, one-box <= 10%, ~65% (50-85%)";
+        assert_eq!(md(prose), prose);
+        assert_eq!(
+            md_keeping_code("policy `peer-review`, *no*"),
+            r"policy `peer-review`, \*no\*"
+        );
+    }
+
+    #[test]
+    fn code_spans_outfence_their_backticks() {
+        assert_eq!(code("smoke"), "`smoke`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+    }
 }
