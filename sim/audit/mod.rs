@@ -468,9 +468,7 @@ pub fn audit_to_dir(
     opts: &Options,
 ) -> anyhow::Result<AuditOutcome> {
     let scenario = crate::scenario::load(scenario_path)?;
-    let text = std::fs::read_to_string(scenario_path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", scenario_path.display()))?;
-    let spec = spec::parse(&scenario, &text, &|p| std::fs::read_to_string(p))?;
+    let spec = spec::parse(&scenario, &scenario.source, &|p| std::fs::read_to_string(p))?;
     let read = log::ReadOptions {
         format: opts.format,
         strict: opts.strict,

@@ -136,6 +136,14 @@ pub struct AuditSpec {
     pub arm_settings: Vec<Option<Permissions>>,
 }
 
+/// Whether the scenario's text declares anything for `audit` (an `[audit]` table or an arm
+/// with `claude_code_settings`), so `blastsim validate` checks it as `audit` would.
+pub fn declared(text: &str) -> bool {
+    toml::from_str::<Doc>(text)
+        .map(|d| d.audit.is_some() || d.arms.iter().any(|a| a.claude_code_settings.is_some()))
+        .unwrap_or(true)
+}
+
 /// Reads the audit settings from the scenario's text; `read` reads a file a setting names.
 pub fn parse(
     scenario: &Scenario,
