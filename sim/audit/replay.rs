@@ -578,8 +578,7 @@ impl<'a> ArmModel<'a> {
     }
 
     /// Starts one task from the senior (or peer) queue; true if it made progress. The
-    /// same choice as the World's: seniors serve the senior queue first, peer tasks go to
-    /// the lowest-numbered idle junior, else senior, never twice to one reviewer.
+    /// reviewer is the World's choice (`ReviewerPool::choose`).
     fn assign(&mut self, now: SimTime, senior_queue: bool, sched: &mut Scheduler<Ev>) -> bool {
         let queue = if senior_queue {
             &self.pool.senior_queue
@@ -594,13 +593,9 @@ impl<'a> ArmModel<'a> {
             return true;
         }
         let exclude = self.pending[task.slot as usize].first_reviewer;
-        let pick = |set: &BTreeSet<u32>| set.iter().copied().find(|&r| Some(r) != exclude);
-        let reviewer = if senior_queue {
-            pick(&self.pool.idle_senior)
-        } else {
-            pick(&self.pool.idle_junior).or_else(|| pick(&self.pool.idle_senior))
+        let Some(r) = self.pool.choose(senior_queue, exclude) else {
+            return false;
         };
-        let Some(r) = reviewer else { return false };
         self.pop_queue(senior_queue);
         self.pool.make_unavailable(r);
         let p = &mut self.pending[task.slot as usize];

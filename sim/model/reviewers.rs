@@ -125,6 +125,21 @@ impl ReviewerPool {
     }
 
     /// Removes reviewer `r` from the idle sets.
+    /// The idle reviewer who takes the next task of the senior (or peer) queue: seniors
+    /// serve the senior queue; a peer task goes to the lowest-numbered idle junior, else
+    /// senior; never `exclude` (a change's first reviewer, for two-person review). The one
+    /// choice rule of the World and of `audit`'s replay.
+    pub(crate) fn choose(&self, senior_queue: bool, exclude: Option<u32>) -> Option<u32> {
+        let pick = |set: &std::collections::BTreeSet<u32>| {
+            set.iter().copied().find(|&r| Some(r) != exclude)
+        };
+        if senior_queue {
+            pick(&self.idle_senior)
+        } else {
+            pick(&self.idle_junior).or_else(|| pick(&self.idle_senior))
+        }
+    }
+
     pub(crate) fn make_unavailable(&mut self, r: u32) {
         self.idle_junior.remove(&r);
         self.idle_senior.remove(&r);

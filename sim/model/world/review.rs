@@ -91,15 +91,9 @@ impl<S: TraceSink> World<'_, S> {
             return true;
         }
         let exclude = self.changes[task.slot as usize].first_reviewer;
-        let pick = |set: &std::collections::BTreeSet<u32>| {
-            set.iter().copied().find(|&r| Some(r) != exclude)
+        let Some(r) = self.reviewers.choose(senior_queue, exclude) else {
+            return false;
         };
-        let reviewer = if senior_queue {
-            pick(&self.reviewers.idle_senior)
-        } else {
-            pick(&self.reviewers.idle_junior).or_else(|| pick(&self.reviewers.idle_senior))
-        };
-        let Some(r) = reviewer else { return false };
         let waiting_before = self.reviewers.waiting();
         self.pop_queue(senior_queue);
         self.reviewers.make_unavailable(r);
