@@ -7,6 +7,7 @@ mod determinism;
 mod engine;
 mod experiment;
 mod graph;
+mod readers_fuzz;
 mod report;
 mod scenario;
 mod support;
