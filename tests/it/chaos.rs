@@ -559,3 +559,74 @@ fn the_shipped_chaos_table_validates() {
         ]
     );
 }
+
+/// A run made with `--replications`, `--horizon` and `--seed` replays from its results
+/// folder without repeating them: the manifest carries them, and the fingerprint is the one
+/// runs.csv recorded. Without the folder, run 7 does not exist in the file's settings.
+#[test]
+fn replay_takes_the_settings_run_used_from_the_manifest() {
+    let dir = tmp("replay-from");
+    let out = dir.join("res");
+    let ran = bin()
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "--replications",
+            "4",
+            "--horizon",
+            "10d",
+        ])
+        .args(["--seed", "11", "--quiet", "--no-charts", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let fp_col = header.iter().position(|h| *h == "fingerprint").unwrap();
+    let row7: Vec<&str> = runs
+        .lines()
+        .find(|l| l.starts_with("7,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let replay = bin()
+        .args(["replay", "scenarios/smoke.toml", "--run", "7", "--from"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let stdout = String::from_utf8(replay.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("fingerprint {}", row7[fp_col])),
+        "{stdout}\nexpected {}",
+        row7[fp_col]
+    );
+    // The file's own settings (3 replications) have no run 7.
+    let alone = bin()
+        .args(["replay", "scenarios/smoke.toml", "--run", "7", "--from"])
+        .arg(dir.join("nowhere"))
+        .output()
+        .unwrap();
+    assert_eq!(alone.status.code(), Some(2));
+    // A folder of another scenario is refused, naming both.
+    let other = bin()
+        .args(["replay", "scenarios/baseline.toml", "--run", "0", "--from"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2));
+    let err = String::from_utf8(other.stderr).unwrap();
+    assert!(err.contains("is of scenario `smoke`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

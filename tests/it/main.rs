@@ -8,6 +8,7 @@ mod engine;
 mod experiment;
 mod fuzz;
 mod graph;
+mod readers_fuzz;
 mod report;
 mod scenario;
 mod support;

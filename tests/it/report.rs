@@ -1120,3 +1120,151 @@ fn a_malformed_incident_row_is_an_error_naming_file_line_and_column() {
     let err = format!("{:#}", render(&dir).unwrap_err());
     assert!(err.contains("incidents.csv:4:"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Robustness: interrupts, and results folders `plot` did not write.
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("blastsim-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A `Progress` that asks to stop after `after` runs.
+struct StopAfter {
+    after: u64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl blastsim::pipeline::Progress for StopAfter {
+    fn start(&self, _total: u64, _done: u64) {}
+    fn advance(&self) {
+        self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn finish(&self) {}
+    fn interrupted(&self) -> bool {
+        self.done.load(std::sync::atomic::Ordering::SeqCst) >= self.after
+    }
+}
+
+/// An interrupted run stops between runs with what it journaled and how to resume, and
+/// the same command then finishes from the journal.
+#[test]
+fn an_interrupted_run_says_how_to_resume_and_resumes() {
+    use blastsim::experiment::fixture::{demo_scenario, synthetic_simulate};
+    use blastsim::pipeline::{Interrupted, RunOptions, Silent, run_experiment};
+    let dir = scratch("interrupt");
+    let s = demo_scenario(2, 1, 4, 3);
+    let opts = RunOptions::new(&dir, 1, "test");
+    let stop = StopAfter {
+        after: 3,
+        done: Default::default(),
+    };
+    let err = run_experiment(&s, &opts, synthetic_simulate, &stop).unwrap_err();
+    let stopped = err
+        .downcast_ref::<Interrupted>()
+        .expect("an Interrupted error");
+    assert_eq!((stopped.done, stopped.total), (3, 8));
+    let text = stopped.to_string();
+    assert!(
+        text.starts_with("interrupted: 3 of 8 runs are journaled in ")
+            && text.ends_with("; run the same command again to resume"),
+        "{text}"
+    );
+    assert!(
+        !dir.join("runs.csv").exists(),
+        "no table is written by a stopped run"
+    );
+    let outcome = run_experiment(&s, &opts, synthetic_simulate, &Silent).unwrap();
+    assert_eq!((outcome.runs_total, outcome.runs_new), (8, 5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A copy of the shipped smoke folder with one CSV cell replaced.
+fn smoke_with(name: &str, file: &str, line: usize, column: &str, value: &str) -> PathBuf {
+    let dir = scratch(name);
+    for f in [
+        "manifest.json",
+        "summary.csv",
+        "incidents.csv",
+        "timeline.csv",
+    ]
+    .into_iter()
+    .chain(["graph_nodes.csv", "graph_edges.csv"])
+    {
+        std::fs::copy(Path::new("results/smoke").join(f), dir.join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let col = lines[0].split(',').position(|h| h == column).unwrap();
+    let mut cells: Vec<String> = lines[line - 1].split(',').map(str::to_string).collect();
+    cells[col] = value.to_string();
+    lines[line - 1] = cells.join(",");
+    std::fs::write(dir.join(file), lines.join("\n") + "\n").unwrap();
+    dir
+}
+
+fn plot_error(dir: &Path) -> String {
+    let err = render(dir).expect_err("the folder is refused");
+    format!("{err:#}")
+}
+
+/// Crafted values that once hung or aborted `plot` are refused with file, line and column.
+#[test]
+fn plot_refuses_values_no_run_writes() {
+    let d = smoke_with("huge-ci", "summary.csv", 5, "ci95_low", "-1e308");
+    let err = plot_error(&d);
+    assert!(
+        err.contains("summary.csv:5: column `ci95_low`") && err.contains("outside"),
+        "{err}"
+    );
+    let d2 = smoke_with("inf", "summary.csv", 7, "mean", "inf");
+    assert!(plot_error(&d2).contains("summary.csv:7: column `mean`"));
+    let d3 = smoke_with("depth", "graph_nodes.csv", 3, "depth", "1000000000000");
+    let err = plot_error(&d3);
+    assert!(err.contains("graph_nodes.csv:3: column `depth`"), "{err}");
+    let d4 = smoke_with("impact", "incidents.csv", 2, "user_impact_min", "NaN");
+    assert!(plot_error(&d4).contains("incidents.csv:2: column `user_impact_min`"));
+    let d5 = smoke_with("backwards", "summary.csv", 4, "ci95_low", "1e14");
+    assert!(plot_error(&d5).contains("is above ci95_high"));
+    for d in [d, d2, d3, d4, d5] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// A CRLF file's errors name the same line as the LF file's.
+#[test]
+fn crlf_files_give_the_right_line() {
+    let d = smoke_with("crlf", "summary.csv", 40, "mean", "abc");
+    let lf = plot_error(&d);
+    let text = std::fs::read_to_string(d.join("summary.csv")).unwrap();
+    std::fs::write(d.join("summary.csv"), text.replace('\n', "\r\n")).unwrap();
+    let crlf = plot_error(&d);
+    assert!(lf.contains("summary.csv:40:"), "{lf}");
+    assert_eq!(crlf, lf);
+    let _ = std::fs::remove_dir_all(d);
+}
+
+/// Scenario strings reach report.md escaped: a question with markup reads as typed.
+#[test]
+fn report_md_escapes_scenario_strings() {
+    let d = smoke_with("markdown", "summary.csv", 2, "mean", "");
+    // Restore the cell: only the manifest changes here.
+    std::fs::copy("results/smoke/summary.csv", d.join("summary.csv")).unwrap();
+    let path = d.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    m["question"] = "Does *this* [link](x) <b>bold</b> | pipe hold?".into();
+    std::fs::write(&path, m.to_string()).unwrap();
+    render(&d).unwrap();
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(
+        md.starts_with(r"# Does \*this\* \[link\](x) \<b>bold\</b> \| pipe hold?"),
+        "{}",
+        md.lines().next().unwrap()
+    );
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(!html.contains("<b>bold</b>") && !html.contains("<em>this</em>"));
+    let _ = std::fs::remove_dir_all(d);
+}
