@@ -11,6 +11,7 @@ use std::fmt::Write;
 
 use crate::engine::time::{MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE};
 use crate::model::breaker::{BreakerKind, BreakerState};
+use crate::model::cascade::HitCause;
 use crate::model::config::{
     ActionClass, AuthorKind, Condition, GuardAction, KillScope, KillTrigger, Requirement, Rule,
     Severity, WorldConfig,
@@ -597,12 +598,16 @@ fn cascade(w: &mut String, trace: &[TraceRecord], world: &WorldConfig, i: &Worst
         Some(hits) if hits.len() > 1 => {
             const SHOWN: usize = 12;
             let depth = hits.iter().map(|h| h.depth).max().unwrap_or(0);
-            for h in hits.iter().filter(|h| h.cause != "origin").take(SHOWN) {
-                let how = match h.cause.as_str() {
-                    "hard" => "hard dependency on",
-                    "soft" => "soft dependency on",
-                    "overload" => "overloaded by the loss of",
-                    other => other,
+            for h in hits
+                .iter()
+                .filter(|h| h.cause != HitCause::Origin)
+                .take(SHOWN)
+            {
+                let how = match h.cause {
+                    HitCause::Hard => "hard dependency on",
+                    HitCause::Soft => "soft dependency on",
+                    HitCause::Overload => "overloaded by the loss of",
+                    HitCause::Origin => unreachable!("the origin is filtered out above"),
                 };
                 let _ = writeln!(
                     w,
@@ -616,15 +621,15 @@ fn cascade(w: &mut String, trace: &[TraceRecord], world: &WorldConfig, i: &Worst
             if hits.len() - 1 > SHOWN {
                 let _ = writeln!(w, "  - and {} more services", hits.len() - 1 - SHOWN);
             }
-            let count = |c: &str| hits.iter().filter(|h| h.cause == c).count();
+            let count = |c: HitCause| hits.iter().filter(|h| h.cause == c).count();
             let _ = writeln!(
                 w,
                 "- {} services in all, up to {depth} hops from the origin: {} over hard edges, {} \
                  over soft edges, {} by overload.",
                 hits.len(),
-                count("hard"),
-                count("soft"),
-                count("overload")
+                count(HitCause::Hard),
+                count(HitCause::Soft),
+                count(HitCause::Overload)
             );
         }
         Some(_) => {

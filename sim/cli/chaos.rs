@@ -27,7 +27,10 @@ pub fn execute(args: super::ChaosArgs) -> anyhow::Result<u8> {
         anyhow::bail!("--campaigns must be at least 1");
     }
     let threads = pipeline::worker_threads(args.threads)?;
-    let plan = chaos::plan(&scenario, &spec, args.campaigns.unwrap_or(spec.campaigns));
+    let campaigns = args.campaigns.unwrap_or(spec.campaigns);
+    chaos_spec::runs_check(campaigns, spec.arms.len(), spec.replications)
+        .map_err(|m| anyhow::anyhow!("--campaigns {campaigns}: {m}"))?;
+    let plan = chaos::plan(&scenario, &spec, campaigns);
     let out_dir = args
         .out
         .clone()

@@ -38,8 +38,11 @@ pub struct CascadeParams {
     pub overload_alpha: Option<f64>,
 }
 
-/// Why a service went down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Why a service went down. Trace files name it in lower case ("hard").
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum HitCause {
     /// The fault started here.
     Origin,

@@ -313,8 +313,8 @@ pub struct CascadeHit {
     pub parent: u32,
     /// Hops from the origin.
     pub depth: u32,
-    /// "origin", "hard", "soft" or "overload".
-    pub cause: String,
+    /// Why it went down.
+    pub cause: crate::model::cascade::HitCause,
 }
 
 /// A trace event with its simulated time.

@@ -251,6 +251,20 @@ pub struct RawChaos {
     faults: Vec<RawFaultTemplate>,
 }
 
+/// Refuses `campaigns` campaigns of `arms` arms × `replications` over `RUNS_MAX` runs, for
+/// the file's `campaigns` and `--campaigns` alike.
+pub fn runs_check(campaigns: u32, arms: usize, replications: u32) -> Result<(), String> {
+    let runs = u64::from(campaigns) * arms as u64 * u64::from(replications);
+    if runs > limits::RUNS_MAX {
+        return Err(format!(
+            "{campaigns} campaigns x {arms} arms x {replications} replications = {runs} runs, \
+             over {}; use fewer campaigns or replications",
+            limits::named("RUNS_MAX", limits::RUNS_MAX)
+        ));
+    }
+    Ok(())
+}
+
 /// The validated `[chaos]` table of `scenario`.
 ///
 /// Errors when the scenario has no `[chaos]` table: there is nothing to attack with.
@@ -332,19 +346,10 @@ pub(crate) fn validate(
             out
         }
     };
-    // Runs of the file's campaigns (`--campaigns` is bounded by CAMPAIGNS_MAX alone).
-    let runs = u64::from(campaigns) * arms.len() as u64 * u64::from(replications);
-    if runs > limits::RUNS_MAX {
+    // Runs of the file's campaigns (`--campaigns` goes through `runs_check` too).
+    if let Err(message) = runs_check(campaigns, arms.len(), replications) {
         let at = raw.campaigns.as_ref().map_or(chaos.span(), Loc::span);
-        return Err(cx.err(
-            at,
-            format!(
-                "{campaigns} campaigns x {} arms x {replications} replications = {runs} runs, \
-                 over {}; use fewer campaigns or replications",
-                arms.len(),
-                limits::named("RUNS_MAX", limits::RUNS_MAX)
-            ),
-        ));
+        return Err(cx.err(at, message));
     }
     let authors: Vec<&str> = world.authors.iter().map(|a| a.name.as_str()).collect();
     let reviewers: Vec<&str> = world

@@ -630,3 +630,40 @@ fn replay_takes_the_settings_run_used_from_the_manifest() {
     assert!(err.contains("is of scenario `smoke`"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--campaigns` is held to `RUNS_MAX` like the file's `campaigns`: 100 000 campaigns of
+/// the shipped arms at 20 replications each is refused at once, naming the limit, and
+/// nothing is written.
+#[test]
+fn campaigns_flag_over_the_run_limit_is_refused() {
+    let dir = tmp("campaigns-limit");
+    let text = std::fs::read_to_string("scenarios/chaos-policies.toml")
+        .unwrap()
+        .replacen(
+            "campaigns = 64\nreplications = 1\n",
+            "campaigns = 64\nreplications = 20\n",
+            1,
+        );
+    assert!(text.contains("replications = 20"));
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let out = bin()
+        .args([
+            "chaos",
+            scenario.to_str().unwrap(),
+            "--campaigns",
+            "100000",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--campaigns 100000") && err.contains("RUNS_MAX"),
+        "{err}"
+    );
+    assert!(!dir.join("out").exists());
+}

@@ -102,7 +102,7 @@ impl<S: TraceSink> World<'_, S> {
                     service: h.service.0,
                     parent: h.parent.0,
                     depth: h.depth,
-                    cause: format!("{:?}", h.cause).to_lowercase(),
+                    cause: h.cause,
                 })
                 .collect();
             self.emit(now, TraceEvent::CascadeSpread { incident: n, hits });
