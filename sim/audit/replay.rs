@@ -555,11 +555,7 @@ impl<'a> ArmModel<'a> {
                 generation,
                 queued_at: now,
             };
-            if senior {
-                self.pool.senior_queue.push_back(task);
-            } else {
-                self.pool.peer_queue.push_back(task);
-            }
+            self.pool.enqueue(task, senior);
         }
         self.stats.peak_queue = self.stats.peak_queue.max(u64::from(self.pool.waiting()));
         if let Some(timeout) = self.cfg.policy.auto_approve_after {
@@ -589,14 +585,14 @@ impl<'a> ArmModel<'a> {
             return false;
         };
         if self.stale(&task) {
-            self.pop_queue(senior_queue);
+            self.pool.pop_queue(senior_queue);
             return true;
         }
         let exclude = self.pending[task.slot as usize].first_reviewer;
         let Some(r) = self.pool.choose(senior_queue, exclude) else {
             return false;
         };
-        self.pop_queue(senior_queue);
+        self.pool.pop_queue(senior_queue);
         self.pool.make_unavailable(r);
         let p = &mut self.pending[task.slot as usize];
         let index = p.started;
@@ -620,14 +616,6 @@ impl<'a> ArmModel<'a> {
         });
         sched.at(now + duration, Ev::ReviewDone { reviewer: r });
         true
-    }
-
-    fn pop_queue(&mut self, senior_queue: bool) {
-        if senior_queue {
-            self.pool.senior_queue.pop_front();
-        } else {
-            self.pool.peer_queue.pop_front();
-        }
     }
 
     fn review_done(&mut self, now: SimTime, r: u32, sched: &mut Scheduler<Ev>) {

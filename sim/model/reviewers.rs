@@ -140,6 +140,24 @@ impl ReviewerPool {
         }
     }
 
+    /// Queues `task` for a senior (or any) reviewer.
+    pub(crate) fn enqueue(&mut self, task: ReviewTask, senior: bool) {
+        if senior {
+            self.senior_queue.push_back(task);
+        } else {
+            self.peer_queue.push_back(task);
+        }
+    }
+
+    /// Drops the task at the front of the senior (or peer) queue.
+    pub(crate) fn pop_queue(&mut self, senior_queue: bool) {
+        if senior_queue {
+            self.senior_queue.pop_front();
+        } else {
+            self.peer_queue.pop_front();
+        }
+    }
+
     pub(crate) fn make_unavailable(&mut self, r: u32) {
         self.idle_junior.remove(&r);
         self.idle_senior.remove(&r);

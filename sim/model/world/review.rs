@@ -33,11 +33,7 @@ impl<S: TraceSink> World<'_, S> {
                 generation,
                 queued_at: now,
             };
-            if senior {
-                self.reviewers.senior_queue.push_back(task);
-            } else {
-                self.reviewers.peer_queue.push_back(task);
-            }
+            self.reviewers.enqueue(task, senior);
             let queue_len = self.reviewers.waiting();
             self.emit(
                 now,
@@ -84,7 +80,7 @@ impl<S: TraceSink> World<'_, S> {
             return false;
         };
         if self.is_stale(&task) {
-            self.pop_queue(senior_queue);
+            self.reviewers.pop_queue(senior_queue);
             let queue_len = self.reviewers.waiting();
             let change = self.changes[task.slot as usize].id;
             self.emit(now, TraceEvent::ReviewDropped { change, queue_len });
@@ -95,7 +91,7 @@ impl<S: TraceSink> World<'_, S> {
             return false;
         };
         let waiting_before = self.reviewers.waiting();
-        self.pop_queue(senior_queue);
+        self.reviewers.pop_queue(senior_queue);
         self.reviewers.make_unavailable(r);
         let rushed = waiting_before > self.cfg.reviewers.load.queue_above;
         let c = &mut self.changes[task.slot as usize];
@@ -130,14 +126,6 @@ impl<S: TraceSink> World<'_, S> {
             },
         );
         true
-    }
-
-    pub(super) fn pop_queue(&mut self, senior_queue: bool) {
-        if senior_queue {
-            self.reviewers.senior_queue.pop_front();
-        } else {
-            self.reviewers.peer_queue.pop_front();
-        }
     }
 
     pub(super) fn on_review_done(&mut self, r: u32, sched: &mut Scheduler<Event>) {
