@@ -38,7 +38,7 @@ use crate::model::graph::{ServiceGraph, ServiceId};
 use crate::model::incident::IncidentBook;
 use crate::model::policy::ReviewNeed;
 use crate::model::policy::{ChangeView, decide};
-use crate::model::reviewers::{Busy, ReviewTask, ReviewerPool};
+use crate::model::reviewers::{Busy, ReviewTask, ReviewerPool, author_first};
 
 /// What an arm did with one action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -272,7 +272,7 @@ impl<'a> ArmModel<'a> {
             group,
             seed,
             gate: Gate::new(&cfg.breakers, 0),
-            pool: ReviewerPool::new(&cfg.reviewers),
+            pool: ReviewerPool::new(&cfg.reviewers, &author_first(&cfg.authors)),
             book: IncidentBook::new(graph),
             agents: BTreeMap::new(),
             pending: Vec::new(),
@@ -554,6 +554,7 @@ impl<'a> ArmModel<'a> {
                 slot,
                 generation,
                 queued_at: now,
+                level: 0,
             };
             self.pool.enqueue(task, senior);
         }
@@ -576,12 +577,7 @@ impl<'a> ArmModel<'a> {
     /// Starts one task from the senior (or peer) queue; true if it made progress. The
     /// reviewer is the World's choice (`ReviewerPool::choose`).
     fn assign(&mut self, now: SimTime, senior_queue: bool, sched: &mut Scheduler<Ev>) -> bool {
-        let queue = if senior_queue {
-            &self.pool.senior_queue
-        } else {
-            &self.pool.peer_queue
-        };
-        let Some(&task) = queue.front() else {
+        let Some(&task) = self.pool.front(senior_queue) else {
             return false;
         };
         if self.stale(&task) {
@@ -613,6 +609,7 @@ impl<'a> ArmModel<'a> {
             index,
             started_at: now,
             rushed: false,
+            work: duration,
         });
         sched.at(now + duration, Ev::ReviewDone { reviewer: r });
         true

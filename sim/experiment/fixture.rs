@@ -15,8 +15,8 @@ use rand_distr::{Distribution, Normal};
 use crate::engine::{Seed, SimDuration, SimTime, StopReason, splitmix64};
 use crate::metrics::{DayStats, IncidentRecord, RunOutput, RunSummary};
 use crate::model::config::{
-    ActionClass, AuthorGroup, AuthorKind, BreakerConfig, ClassSet, ClassTable, DeployConfig,
-    IncidentConfig, InfraConfig, Invariants, LoadEffect, Policy, Requirement, ReviewerConfig,
+    ActionClass, AuthorGroup, AuthorKind, BreakerConfig, ClassSet, ClassTable, DeployConfig, Flow,
+    IncidentConfig, InfraConfig, Invariants, Pipeline, QueueDiscipline, LoadEffect, Policy, Requirement, ReviewerConfig,
     ReviewerGroup, Rework, Rule, Seniority, Severity, SeverityMix, SizeEffect, WorldConfig,
 };
 use crate::model::dist::{DurationDist, SizeDist};
@@ -91,6 +91,7 @@ fn demo_world(
                     probability: 0.8,
                     delay: DurationDist::Fixed(SimDuration::from_hours(1)),
                 },
+                flow: Flow::OPEN,
             },
             AuthorGroup {
                 name: "humans".to_string(),
@@ -115,6 +116,7 @@ fn demo_world(
                     probability: 0.9,
                     delay: DurationDist::Fixed(SimDuration::from_hours(2)),
                 },
+                flow: Flow::OPEN,
             },
         ],
         reviewers: ReviewerConfig {
@@ -125,6 +127,7 @@ fn demo_world(
                 review_time,
                 detection: ClassTable([0.0, 0.7, 0.7, 0.75, 0.8]),
                 hours: None,
+                from_authors: None,
             }],
             load: LoadEffect {
                 queue_above: 10,
@@ -135,6 +138,8 @@ fn demo_world(
                 detection_factor: 0.5,
             },
             false_rejection: 0.02,
+            lines_per_hour: None,
+            discipline: QueueDiscipline::Fifo,
         },
         policy: Policy {
             name: policy.to_string(),
@@ -146,6 +151,7 @@ fn demo_world(
         },
         breakers: BreakerConfig::default(),
         deploy: DeployConfig::Direct,
+        pipeline: Pipeline::default(),
         incidents: IncidentConfig {
             detection: DurationDist::Exponential {
                 mean: SimDuration::from_mins(10),

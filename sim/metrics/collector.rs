@@ -41,6 +41,54 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// The `q` quantile (type 7, as `quantile_sorted`) of values given as counts per value:
+/// `counts[v]` observations of value `v`; 0 for no data.
+fn quantile_counts(counts: &[u64], q: f64) -> f64 {
+    let n: u64 = counts.iter().sum();
+    if n == 0 {
+        return 0.0;
+    }
+    // The value of order statistic `i` (0-based).
+    let at = |i: u64| -> f64 {
+        let mut seen = 0;
+        for (v, &c) in counts.iter().enumerate() {
+            seen += c;
+            if i < seen {
+                return v as f64;
+            }
+        }
+        (counts.len() - 1) as f64
+    };
+    let h = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = h.floor() as u64;
+    let hi = (lo + 1).min(n - 1);
+    at(lo) + (h - lo as f64) * (at(hi) - at(lo))
+}
+
+/// Whether hourly samples of the work waiting still grow over the last third of the run:
+/// the least-squares slope there, times the span, exceeds a quarter of the mean level
+/// plus 2 tasks. A stable queue fluctuates around a level (its fitted growth is noise,
+/// small next to its mean); an unstable one grows in proportion to the horizon, and
+/// linear growth from zero gives 0.4 of the mean over the last third.
+fn still_growing(samples: &[u32]) -> bool {
+    let tail = &samples[samples.len() * 2 / 3..];
+    let n = tail.len();
+    if n < 3 {
+        return false;
+    }
+    let nf = n as f64;
+    let mean_x = (nf - 1.0) / 2.0;
+    let mean_y = tail.iter().map(|&y| y as f64).sum::<f64>() / nf;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, &y) in tail.iter().enumerate() {
+        let dx = i as f64 - mean_x;
+        sxy += dx * (y as f64 - mean_y);
+        sxx += dx * dx;
+    }
+    let growth = sxy / sxx * nf;
+    growth > 0.25 * mean_y + 2.0
+}
+
 /// Accumulates a run's metrics from its trace events.
 pub struct Collector {
     invariants: Invariants,
@@ -72,6 +120,21 @@ pub struct Collector {
     by_kind: [KindCounts; 2],
     /// Per breaker, indexed by `BreakerKind::index`: its blocks.
     by_breaker: [BlockCounts; BreakerKind::ALL.len()],
+    good_deploys: u64,
+    tasks_done: u64,
+    tasks_abandoned: u64,
+    /// Proposed changes by tasks carried (index = tasks).
+    batch_counts: Vec<u64>,
+    /// Tasks waiting in all backlogs now.
+    backlog: u32,
+    /// Hourly samples of the backlog, and of the backlog plus the review queue.
+    backlog_samples: Vec<u32>,
+    waiting_samples: Vec<u32>,
+    next_sample_ms: u64,
+    /// Changes in flight at the horizon (censored lead times).
+    censored: u64,
+    review_tasks_queued: u64,
+    review_tasks_dropped: u64,
 }
 
 /// Blocks kept per breaker.
@@ -111,6 +174,7 @@ impl Collector {
     /// A collector for a run with these invariants and horizon.
     pub fn new(invariants: &Invariants, horizon_ms: u64) -> Collector {
         let days = horizon_ms.div_ceil(MS_PER_DAY).max(1) as usize;
+        let hours = horizon_ms.div_ceil(MS_PER_HOUR);
         Collector {
             invariants: invariants.clone(),
             horizon_ms,
@@ -139,6 +203,27 @@ impl Collector {
             deployed_human: 0,
             by_kind: [KindCounts::default(); 2],
             by_breaker: [BlockCounts::default(); BreakerKind::ALL.len()],
+            good_deploys: 0,
+            tasks_done: 0,
+            tasks_abandoned: 0,
+            batch_counts: vec![0; 2],
+            backlog: 0,
+            backlog_samples: Vec::with_capacity(hours as usize),
+            waiting_samples: Vec::with_capacity(hours as usize),
+            next_sample_ms: 0,
+            censored: 0,
+            review_tasks_queued: 0,
+            review_tasks_dropped: 0,
+        }
+    }
+
+    /// Takes the hourly samples due before `t` (the levels just before the events at `t`).
+    #[inline]
+    fn sample_until(&mut self, t: u64) {
+        while self.next_sample_ms < t && self.next_sample_ms < self.horizon_ms {
+            self.backlog_samples.push(self.backlog);
+            self.waiting_samples.push(self.backlog + self.queue_len);
+            self.next_sample_ms += MS_PER_HOUR;
         }
     }
 
@@ -176,6 +261,7 @@ impl Collector {
 
     /// Observes one event at simulated time `t` (ms).
     pub fn observe(&mut self, t: u64, event: &TraceEvent) {
+        self.sample_until(t);
         let s = &mut self.s;
         match *event {
             TraceEvent::RunStarted {
@@ -185,8 +271,13 @@ impl Collector {
                 self.reviewer_capacity_ms = reviewer_capacity_ms;
             }
             TraceEvent::TaskStarted { .. } => s.tasks_started += 1.0,
-            TraceEvent::Proposed { kind, .. } => {
+            TraceEvent::Proposed { kind, tasks, .. } => {
                 s.changes_proposed += 1.0;
+                let k = tasks as usize;
+                if k >= self.batch_counts.len() {
+                    self.batch_counts.resize(k + 1, 0);
+                }
+                self.batch_counts[k] += 1;
                 self.by_kind[kind_index(kind)].proposed += 1;
             }
             TraceEvent::Refused { kind, .. } => {
@@ -194,7 +285,10 @@ impl Collector {
                 self.by_kind[kind_index(kind)].refused += 1;
             }
             TraceEvent::Gated { .. } => {}
-            TraceEvent::ReviewQueued { queue_len, .. } => self.set_queue_len(t, queue_len),
+            TraceEvent::ReviewQueued { queue_len, .. } => {
+                self.review_tasks_queued += 1;
+                self.set_queue_len(t, queue_len)
+            }
             TraceEvent::ReviewStarted {
                 waited_ms,
                 rushed,
@@ -208,7 +302,10 @@ impl Collector {
                 }
                 self.set_queue_len(t, queue_len);
             }
-            TraceEvent::ReviewDropped { queue_len, .. } => self.set_queue_len(t, queue_len),
+            TraceEvent::ReviewDropped { queue_len, .. } => {
+                self.review_tasks_dropped += 1;
+                self.set_queue_len(t, queue_len)
+            }
             TraceEvent::ReviewFinished {
                 senior, busy_ms, ..
             } => {
@@ -245,12 +342,38 @@ impl Collector {
                 }
             }
             TraceEvent::Escalated { .. } => s.escalations += 1.0,
-            TraceEvent::Abandoned { .. } => s.changes_abandoned += 1.0,
-            TraceEvent::TaskDone { .. } => {}
+            TraceEvent::Abandoned { tasks, .. } => {
+                s.changes_abandoned += 1.0;
+                self.tasks_abandoned += u64::from(tasks);
+            }
+            TraceEvent::TaskDone { tasks, .. } => self.tasks_done += u64::from(tasks),
+            TraceEvent::TaskQueued { backlog, .. }
+            | TraceEvent::TaskResumed { backlog, .. }
+            | TraceEvent::TaskBatched { backlog, .. } => self.backlog = backlog,
+            TraceEvent::TaskExpired { backlog, .. } => {
+                self.backlog = backlog;
+                self.tasks_abandoned += 1;
+            }
+            TraceEvent::InFlight { age_ms, .. } => {
+                // A censored lead time: the change has taken at least this long.
+                self.censored += 1;
+                record(&mut self.lead_time, age_ms);
+                self.lead_time_sum_ms += age_ms as f64;
+            }
+            TraceEvent::ReviewCensored { waited_ms, .. } => {
+                record(&mut self.review_wait, waited_ms);
+                self.review_wait_sum_ms += waited_ms as f64;
+            }
             TraceEvent::Deployed {
-                kind, lead_time_ms, ..
+                kind,
+                lead_time_ms,
+                incident,
+                ..
             } => {
                 s.changes_deployed += 1.0;
+                if !incident {
+                    self.good_deploys += 1;
+                }
                 match kind {
                     AuthorKind::Agent => self.deployed_agent += 1,
                     AuthorKind::Human => self.deployed_human += 1,
@@ -407,6 +530,7 @@ impl Collector {
         worst_hit: Vec<ServiceId>,
     ) -> RunOutput {
         let end = self.horizon_ms;
+        self.sample_until(end);
         self.set_queue_len(end, self.queue_len);
         if let Some(since) = self.freeze_since.take() {
             self.freeze_ms += end.saturating_sub(since);
@@ -445,6 +569,24 @@ impl Collector {
             s.reviewer_utilisation = self.busy_ms as f64 / self.reviewer_capacity_ms as f64;
         }
         s.senior_review_h_per_week = hours(self.senior_busy_ms as f64) / weeks;
+        s.good_deploys_per_day = self.good_deploys as f64 / days;
+        s.tasks_done_per_day = self.tasks_done as f64 / days;
+        s.tasks_abandoned = self.tasks_abandoned as f64;
+        s.batch_size_p50 = quantile_counts(&self.batch_counts, 0.5);
+        s.batch_size_p95 = quantile_counts(&self.batch_counts, 0.95);
+        let mut backlog: Vec<f64> = self.backlog_samples.iter().map(|&b| b as f64).collect();
+        backlog.sort_by(f64::total_cmp);
+        s.backlog_p95 = quantile_sorted(&backlog, 0.95);
+        let observed = s.changes_deployed + self.censored as f64;
+        if observed > 0.0 {
+            s.lead_time_censored_share = self.censored as f64 / observed;
+        }
+        let needed = self.review_tasks_queued.saturating_sub(self.review_tasks_dropped);
+        if self.reviewer_capacity_ms > 0 && s.reviews_done > 0.0 {
+            let per_review = self.busy_ms as f64 / s.reviews_done;
+            s.review_load_ratio = needed as f64 * per_review / self.reviewer_capacity_ms as f64;
+        }
+        s.queue_unstable = f64::from(u8::from(still_growing(&self.waiting_samples)));
         s.breaker_open_h = hours(self.breaker_open_ms as f64);
         s.freeze_h = hours(self.freeze_ms as f64);
         s.kill_switch_h = hours(self.kill_ms as f64);

@@ -43,6 +43,10 @@ pub(crate) mod purpose {
     pub(crate) const CASCADE: u64 = 3;
     /// Rework delay.
     pub(crate) const REWORK: u64 = 4;
+    /// Sizes of the tasks folded into a batch after the first.
+    pub(crate) const BATCH: u64 = 5;
+    /// Build/test and deploy durations of the delivery pipeline.
+    pub(crate) const PIPELINE: u64 = 6;
 }
 
 /// Where a change is in its life.
@@ -50,6 +54,8 @@ pub(crate) mod purpose {
 pub(crate) enum Phase {
     /// Waiting for or in review.
     Reviewing,
+    /// Approved, in build and test.
+    Building,
     /// Approved, passing the breakers (possibly held).
     Executing,
     /// Rolling out in waves.
@@ -77,6 +83,8 @@ pub(crate) struct TaskRef {
     pub(crate) class: ActionClass,
     /// When the task started (lead time counts from the first proposal).
     pub(crate) started_at: SimTime,
+    /// Tasks this change carries: 1, or more when waiting tasks were batched into it.
+    pub(crate) tasks: u32,
 }
 
 /// One change in flight.
@@ -122,6 +130,12 @@ pub(crate) struct Change {
     pub(crate) outcome_recorded: bool,
     /// Incident it caused, if any.
     pub(crate) incident: Option<u32>,
+    /// When this attempt was proposed.
+    pub(crate) proposed_at: SimTime,
+    /// When its review tasks were queued, while it waits for review.
+    pub(crate) queued_at: Option<SimTime>,
+    /// It has been through build and test.
+    pub(crate) built: bool,
 }
 
 impl Change {
@@ -130,6 +144,7 @@ impl Change {
     /// `defect_multiplier` comes from an active rogue-agent fault; it scales the probability,
     /// not the draw, so the change is the same change with or without the fault.
     pub(crate) fn propose(
+        now: SimTime,
         id: u64,
         task: TaskRef,
         group: &AuthorGroup,
@@ -138,10 +153,19 @@ impl Change {
     ) -> Change {
         let seed = attempt_seed(task.seed, task.attempt);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let size = group.size.sample(&mut rng);
+        let mut size = group.size.sample(&mut rng);
         // Every attempt at a task works on the same service: the task's own draw.
         let target = Xoshiro256PlusPlus::seed_from_u64(task.seed).random_range(0..services.max(1));
-        let p_defect = (group.defect_probability.get(task.class) * defect_multiplier).min(1.0);
+        let p_task = (group.defect_probability.get(task.class) * defect_multiplier).min(1.0);
+        // A batch: the sizes of the other tasks come from their own generator, so the
+        // draws below (and every single-task change) are the same with or without batching.
+        let p_defect = group.flow.batch_defect(p_task, task.tasks);
+        if task.tasks > 1 {
+            let mut batch = Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed ^ splitmix64(purpose::BATCH)));
+            for _ in 1..task.tasks {
+                size = size.saturating_add(group.size.sample(&mut batch));
+            }
+        }
         let defective = rng.random::<f64>() < p_defect;
         let mix = group.severity.get(task.class);
         let s: f64 = rng.random();
@@ -178,6 +202,9 @@ impl Change {
             held_since: None,
             outcome_recorded: false,
             incident: None,
+            proposed_at: now,
+            queued_at: None,
+            built: false,
         }
     }
 

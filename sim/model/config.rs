@@ -318,6 +318,66 @@ pub struct AuthorGroup {
     pub escalation: Option<Escalation>,
     /// Behaviour after rejection.
     pub rework: Rework,
+    /// Closed-loop flow control (WIP limit, backlog, batching, patience); `Flow::OPEN`
+    /// is the open-loop Poisson source the queueing-theory checks use.
+    pub flow: Flow,
+}
+
+/// How an author's work in flight is limited: the closed loop.
+///
+/// A task counts against the WIP limit from its first proposal until it is done or given
+/// up (in review, in rework, in the pipeline). Tasks that arrive at the limit wait in the
+/// author's backlog (FIFO); an author who frees a slot takes the oldest and, with
+/// batching, folds up to `batch_max − 1` more into the same change.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Flow {
+    /// Most tasks in flight per author; `None` is the open loop (no limit, no backlog).
+    pub wip_limit: Option<u32>,
+    /// Most tasks waiting in one author's backlog; a task arriving at a full backlog is
+    /// not taken on (0 makes the author stop taking work at the limit: with exponential
+    /// gaps that is the finite-source, machine-repair queue).
+    pub backlog_max: u32,
+    /// Most tasks folded into one change (1 = no batching).
+    pub batch_max: u32,
+    /// A task waiting in the backlog longer than this is abandoned (lost work).
+    pub patience: Option<SimDuration>,
+    /// Exponent `e` of the batch defect curve: a change of `k` tasks, each defective with
+    /// probability `p`, is defective with probability `1 − (1 − p)^(k^e)` (`e = 1`:
+    /// independent tasks; `e > 1`: interactions between the folded tasks).
+    pub defect_exponent: f64,
+    /// Rework after a long wait costs more (context switch).
+    pub context_switch: Option<ContextSwitch>,
+}
+
+impl Flow {
+    /// The open loop: no WIP limit, no backlog, no batching.
+    pub const OPEN: Flow = Flow {
+        wip_limit: None,
+        backlog_max: 0,
+        batch_max: 1,
+        patience: None,
+        defect_exponent: 1.0,
+        context_switch: None,
+    };
+
+    /// The defect probability of a change folding `tasks` tasks of probability `p` each.
+    pub fn batch_defect(&self, p: f64, tasks: u32) -> f64 {
+        if tasks <= 1 {
+            return p;
+        }
+        let k = (tasks as f64).powf(self.defect_exponent);
+        1.0 - (1.0 - p.min(1.0)).powf(k)
+    }
+}
+
+/// A rejected change that waited longer than `after` since its proposal costs `factor`
+/// times the rework delay (the author has to reload the context).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ContextSwitch {
+    /// Wait above which the context is lost.
+    pub after: SimDuration,
+    /// Multiplier on the rework delay.
+    pub factor: f64,
 }
 
 /// Reviewer seniority.
@@ -346,6 +406,43 @@ pub struct ReviewerGroup {
     pub detection: ClassTable<f64>,
     /// Working hours; `None` means around the clock.
     pub hours: Option<WorkingHours>,
+    /// The author group (index into `WorldConfig::authors`) these reviewers belong to:
+    /// reviewer i is author i of that group, who takes on no new task while reviewing.
+    pub from_authors: Option<usize>,
+}
+
+/// The order in which waiting review tasks are served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueDiscipline {
+    /// First come, first served.
+    Fifo,
+    /// Human changes before agent changes (FIFO within each).
+    AuthorKind,
+    /// The most drastic action class first (FIFO within each class).
+    RiskClass,
+}
+
+kind_names!(QueueDiscipline, "queue discipline", {
+    Fifo => "fifo",
+    AuthorKind => "author_kind",
+    RiskClass => "risk_class",
+});
+
+impl QueueDiscipline {
+    /// Priority levels a queue keeps (0 is served first).
+    pub const LEVELS: usize = ActionClass::ALL.len();
+
+    /// The priority level of a change by `kind` of `class` (0 is served first).
+    pub fn level(self, kind: AuthorKind, class: ActionClass) -> u8 {
+        match self {
+            QueueDiscipline::Fifo => 0,
+            QueueDiscipline::AuthorKind => match kind {
+                AuthorKind::Human => 0,
+                AuthorKind::Agent => 1,
+            },
+            QueueDiscipline::RiskClass => (ActionClass::ALL.len() - 1 - class.index()) as u8,
+        }
+    }
 }
 
 /// How review quality falls with load: above `queue_above` waiting changes, detection is
@@ -379,6 +476,11 @@ pub struct ReviewerConfig {
     pub size: SizeEffect,
     /// P(a good change is rejected anyway).
     pub false_rejection: f64,
+    /// Review reading speed: a review takes its drawn time plus `size / lines_per_hour`
+    /// (`None`: review time does not depend on size).
+    pub lines_per_hour: Option<f64>,
+    /// Order of service of waiting review tasks.
+    pub discipline: QueueDiscipline,
 }
 
 /// What an approval rule demands before a change may execute.
@@ -654,6 +756,16 @@ pub enum DeployConfig {
     Waves(Vec<Wave>),
 }
 
+/// The delivery pipeline between approval and production: build/test after approval,
+/// then the deploy itself, so lead time has a floor even without review.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Pipeline {
+    /// Build and test time after approval (`None`: instant).
+    pub build: Option<DurationDist>,
+    /// Time from passing the breakers to the start of the rollout (`None`: instant).
+    pub deploy: Option<DurationDist>,
+}
+
 /// Incident detection, recovery and response.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IncidentConfig {
@@ -842,6 +954,8 @@ pub struct WorldConfig {
     pub breakers: BreakerConfig,
     /// Deployment strategy.
     pub deploy: DeployConfig,
+    /// Build/test and deploy durations.
+    pub pipeline: Pipeline,
     /// Incident handling.
     pub incidents: IncidentConfig,
     /// Injected faults.

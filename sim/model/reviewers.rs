@@ -1,4 +1,8 @@
-//! The reviewer pool: who is at work, who is busy, and the two FIFO review queues.
+//! The reviewer pool: who is at work, who is busy, and the two review queues.
+//!
+//! Each queue keeps one FIFO per priority level of the scenario's queue discipline
+//! (`QueueDiscipline::level`); the front of a queue is the oldest task of the most urgent
+//! non-empty level (FIFO has a single level).
 //!
 //! Peer review tasks may go to anyone (juniors first, keeping seniors free for senior
 //! tasks); senior tasks only to seniors, who serve the senior queue before the peer
@@ -8,7 +12,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::engine::{Scheduler, SimTime};
-use crate::model::config::{ReviewerConfig, Seniority};
+use crate::model::config::{QueueDiscipline, ReviewerConfig, Seniority};
 use crate::model::world::Event;
 
 /// A review task waiting in a queue.
@@ -20,6 +24,8 @@ pub(crate) struct ReviewTask {
     pub(crate) generation: u32,
     /// When it joined the queue.
     pub(crate) queued_at: SimTime,
+    /// Priority level under the queue discipline (0 is served first).
+    pub(crate) level: u8,
 }
 
 /// A review in progress.
@@ -35,6 +41,8 @@ pub(crate) struct Busy {
     pub(crate) started_at: SimTime,
     /// Whether it was rushed (queue over the rubber-stamp threshold).
     pub(crate) rushed: bool,
+    /// Working time the review takes (it pauses outside the reviewer's hours).
+    pub(crate) work: crate::engine::SimDuration,
 }
 
 /// One reviewer.
@@ -48,6 +56,8 @@ pub(crate) struct Reviewer {
     pub(crate) busy: Option<Busy>,
     /// Away because of a reviewer-outage fault.
     pub(crate) away: bool,
+    /// The author this reviewer also is (`ReviewerGroup::from_authors`), global index.
+    pub(crate) author: Option<u32>,
 }
 
 /// Reviewers, their availability and the queues.
@@ -57,22 +67,26 @@ pub(crate) struct ReviewerPool {
     pub(crate) on_shift: Vec<bool>,
     pub(crate) idle_junior: BTreeSet<u32>,
     pub(crate) idle_senior: BTreeSet<u32>,
-    pub(crate) peer_queue: VecDeque<ReviewTask>,
-    pub(crate) senior_queue: VecDeque<ReviewTask>,
+    peer_queue: [VecDeque<ReviewTask>; QueueDiscipline::LEVELS],
+    senior_queue: [VecDeque<ReviewTask>; QueueDiscipline::LEVELS],
+    waiting: u32,
 }
 
 impl ReviewerPool {
-    pub(crate) fn new(cfg: &ReviewerConfig) -> ReviewerPool {
+    /// The pool of `cfg`; `author_first[g]` is the global index of author group g's first
+    /// author (for reviewers drawn from authors).
+    pub(crate) fn new(cfg: &ReviewerConfig, author_first: &[u32]) -> ReviewerPool {
         let mut reviewers = Vec::new();
         let mut group_first = Vec::new();
         for (g, group) in cfg.groups.iter().enumerate() {
             group_first.push(reviewers.len() as u32);
-            for _ in 0..group.count {
+            for i in 0..group.count {
                 reviewers.push(Reviewer {
                     group: g as u32,
                     senior: group.seniority == Seniority::Senior,
                     busy: None,
                     away: false,
+                    author: group.from_authors.map(|a| author_first[a] + i),
                 });
             }
         }
@@ -83,8 +97,9 @@ impl ReviewerPool {
             on_shift: vec![false; cfg.groups.len()],
             idle_junior: BTreeSet::new(),
             idle_senior: BTreeSet::new(),
-            peer_queue: VecDeque::new(),
-            senior_queue: VecDeque::new(),
+            peer_queue: Default::default(),
+            senior_queue: Default::default(),
+            waiting: 0,
         }
     }
 
@@ -95,7 +110,22 @@ impl ReviewerPool {
 
     /// Review tasks waiting, both queues.
     pub(crate) fn waiting(&self) -> u32 {
-        (self.peer_queue.len() + self.senior_queue.len()) as u32
+        self.waiting
+    }
+
+    /// The next task of the senior (or peer) queue: the oldest of the most urgent level.
+    pub(crate) fn front(&self, senior_queue: bool) -> Option<&ReviewTask> {
+        let queue = if senior_queue {
+            &self.senior_queue
+        } else {
+            &self.peer_queue
+        };
+        queue.iter().find_map(|q| q.front())
+    }
+
+    /// Every waiting task, both queues (for the censored waits at the horizon).
+    pub(crate) fn queued(&self) -> impl Iterator<Item = &ReviewTask> {
+        self.senior_queue.iter().chain(&self.peer_queue).flatten()
     }
 
     /// Working time of every reviewer over `[0, horizon)`, in ms.
@@ -142,19 +172,25 @@ impl ReviewerPool {
 
     /// Queues `task` for a senior (or any) reviewer.
     pub(crate) fn enqueue(&mut self, task: ReviewTask, senior: bool) {
-        if senior {
-            self.senior_queue.push_back(task);
+        let queue = if senior {
+            &mut self.senior_queue
         } else {
-            self.peer_queue.push_back(task);
-        }
+            &mut self.peer_queue
+        };
+        queue[task.level as usize].push_back(task);
+        self.waiting += 1;
     }
 
     /// Drops the task at the front of the senior (or peer) queue.
     pub(crate) fn pop_queue(&mut self, senior_queue: bool) {
-        if senior_queue {
-            self.senior_queue.pop_front();
+        let queue = if senior_queue {
+            &mut self.senior_queue
         } else {
-            self.peer_queue.pop_front();
+            &mut self.peer_queue
+        };
+        if let Some(q) = queue.iter_mut().find(|q| !q.is_empty()) {
+            q.pop_front();
+            self.waiting -= 1;
         }
     }
 
@@ -197,4 +233,16 @@ impl ReviewerPool {
             self.make_unavailable(r);
         }
     }
+}
+
+/// The global index of each author group's first author (authors are numbered group by
+/// group, in file order), for reviewers drawn from an author group.
+pub(crate) fn author_first(authors: &[crate::model::config::AuthorGroup]) -> Vec<u32> {
+    let mut first = Vec::with_capacity(authors.len());
+    let mut n = 0;
+    for g in authors {
+        first.push(n);
+        n += g.count;
+    }
+    first
 }

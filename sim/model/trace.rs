@@ -90,6 +90,9 @@ pub enum TraceEvent {
         severity: Severity,
         /// Traffic-weighted reverse reach of the target (the truth the guard estimates).
         reach: f64,
+        /// Tasks batched into this change (1 without batching).
+        #[serde(default = "one")]
+        tasks: u32,
     },
     /// Access control refused the action.
     Refused {
@@ -196,15 +199,73 @@ pub enum TraceEvent {
         /// The class of the next attempt.
         to: ActionClass,
     },
-    /// A task was given up.
+    /// A task was given up after its last attempt (with the tasks batched into it).
     Abandoned {
         /// Task id.
         task: u64,
+        /// Tasks lost with it (1 without batching).
+        #[serde(default = "one")]
+        tasks: u32,
     },
-    /// A task was completed.
+    /// A task was completed (with the tasks batched into it).
     TaskDone {
         /// Task id.
         task: u64,
+        /// Tasks completed (1 without batching).
+        #[serde(default = "one")]
+        tasks: u32,
+    },
+    /// A task arrived at an author at the WIP limit and waits in the backlog.
+    TaskQueued {
+        /// Task id.
+        task: u64,
+        /// Global author index.
+        author: u32,
+        /// Tasks waiting in all backlogs after this one joined.
+        backlog: u32,
+    },
+    /// A waiting task left the backlog as the first task of a new change.
+    TaskResumed {
+        /// Task id.
+        task: u64,
+        /// Tasks in the change (it and the ones batched into it).
+        tasks: u32,
+        /// Time it waited in the backlog, ms.
+        waited_ms: u64,
+        /// Tasks waiting in all backlogs afterwards.
+        backlog: u32,
+    },
+    /// A waiting task was folded into another task's change (batching).
+    TaskBatched {
+        /// Task id.
+        task: u64,
+        /// The task whose change carries it.
+        into: u64,
+        /// Tasks waiting in all backlogs afterwards.
+        backlog: u32,
+    },
+    /// A waiting task outlived its author's patience and was given up (lost work).
+    TaskExpired {
+        /// Task id.
+        task: u64,
+        /// Tasks waiting in all backlogs afterwards.
+        backlog: u32,
+    },
+    /// A change still in flight at the horizon (in review, build, behind a breaker or
+    /// rolling out): its age is a censored lead time, a lower bound.
+    InFlight {
+        /// Change id.
+        change: u64,
+        /// Task start to the horizon, ms.
+        age_ms: u64,
+    },
+    /// A review task still waiting at the horizon: its wait so far is a censored review
+    /// wait, a lower bound.
+    ReviewCensored {
+        /// Change id.
+        change: u64,
+        /// Queued to the horizon, ms.
+        waited_ms: u64,
     },
     /// A change reached production everywhere it was going.
     Deployed {
@@ -212,8 +273,11 @@ pub enum TraceEvent {
         change: u64,
         /// Agent or human.
         kind: AuthorKind,
-        /// Proposal to full deployment, ms.
+        /// Task start to full deployment, ms.
         lead_time_ms: u64,
+        /// It started an incident (a defective change): not a good deploy.
+        #[serde(default)]
+        incident: bool,
     },
     /// A deployed change broke production.
     /// Emitted when the incident is detected (its share is final then); `started_ms` is
@@ -302,6 +366,11 @@ pub enum TraceEvent {
         /// Events dispatched by the engine.
         events: u64,
     },
+}
+
+/// The serde default of task counts in traces written before batching existed.
+fn one() -> u32 {
+    1
 }
 
 /// One service taken down by a cascade, as traced.

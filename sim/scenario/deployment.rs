@@ -1,11 +1,12 @@
-//! `[deployment]`: direct deploys or staged waves with bake times.
+//! `[deployment]`: direct deploys or staged waves with bake times, and the delivery
+//! pipeline's build/test and deploy durations.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::model::config::{DeployConfig, Wave};
+use crate::model::config::{DeployConfig, Pipeline, Wave};
 use crate::scenario::error::{Ctx, Loc, R};
-use crate::scenario::values::{RawDuration, SUM_TOLERANCE, duration, prob};
+use crate::scenario::values::{RawDist, RawDuration, SUM_TOLERANCE, dist, duration, prob};
 
 /// `[deployment]`: without `waves` (or with an empty list) changes deploy directly.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -14,6 +15,12 @@ pub struct RawDeployment {
     /// Staged waves; cumulative shares increase and the last is 1.
     #[serde(default)]
     pub waves: Option<Loc<Vec<RawWave>>>,
+    /// Build and test time after approval (default: instant).
+    #[serde(default)]
+    pub build: Option<Loc<RawDist>>,
+    /// Time from passing the breakers to the start of the rollout (default: instant).
+    #[serde(default)]
+    pub deploy: Option<Loc<RawDist>>,
 }
 
 /// `{ share = 0.1, bake = "1h" }`.
@@ -61,4 +68,15 @@ pub(crate) fn deployment(cx: Ctx<'_>, d: Option<&RawDeployment>) -> R<DeployConf
         ));
     }
     Ok(DeployConfig::Waves(out))
+}
+
+/// Validates the pipeline durations of `[deployment]`.
+pub(crate) fn pipeline(cx: Ctx<'_>, d: Option<&RawDeployment>) -> R<Pipeline> {
+    let Some(d) = d else {
+        return Ok(Pipeline::default());
+    };
+    Ok(Pipeline {
+        build: d.build.as_ref().map(|b| dist(cx, b)).transpose()?,
+        deploy: d.deploy.as_ref().map(|b| dist(cx, b)).transpose()?,
+    })
 }

@@ -19,7 +19,7 @@ use crate::model::graph::ServiceGraph;
 use crate::model::topology::{TopologyOptions, TopologySpec};
 use crate::scenario::breakers::{BreakersOut, RawBreakers, breakers};
 use crate::scenario::chaos::RawChaos;
-use crate::scenario::deployment::{RawDeployment, deployment};
+use crate::scenario::deployment::{RawDeployment, deployment, pipeline};
 use crate::scenario::error::{Ctx, Loc, R, unknown_name};
 use crate::scenario::faults::{RawFault, faults};
 use crate::scenario::infrastructure::{RawInfrastructure, infrastructure};
@@ -211,10 +211,11 @@ pub(crate) fn validate_doc(raw: &RawScenario, cx: Ctx<'_>, env: &mut Env<'_>) ->
     };
     let (infra, incidents) = infrastructure(cx, env, &raw.infrastructure)?;
     let authors = authors(cx, &raw.authors)?;
-    let reviewers = reviewers(cx, &raw.reviewers, raw.review.as_ref())?;
+    let reviewers = reviewers(cx, &raw.reviewers, raw.review.as_ref(), &authors)?;
     let policies = policies(cx, &raw.policies, &raw.authors)?;
     let breakers = breakers(cx, raw.breakers.as_ref())?;
     let deploy = deployment(cx, raw.deployment.as_ref())?;
+    let pipeline = pipeline(cx, raw.deployment.as_ref())?;
     let faults = faults(
         cx,
         &raw.faults,
@@ -235,6 +236,7 @@ pub(crate) fn validate_doc(raw: &RawScenario, cx: Ctx<'_>, env: &mut Env<'_>) ->
         policy: PolicyPreset::Autonomous.policy(),
         breakers: BreakerConfig::default(),
         deploy,
+        pipeline,
         incidents,
         faults,
         invariants,

@@ -8,16 +8,18 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::model::config::{
-    ActionClass, AuthorGroup, AuthorKind, ClassSet, ClassTable, Escalation, LoadEffect,
-    ReviewerConfig, ReviewerGroup, Rework, Seniority, Severity, SeverityMix, SizeEffect,
+    ActionClass, AuthorGroup, AuthorKind, ClassSet, ClassTable, ContextSwitch, Escalation, Flow,
+    LoadEffect, QueueDiscipline, ReviewerConfig, ReviewerGroup, Rework, Seniority, Severity,
+    SeverityMix, SizeEffect,
 };
 use crate::model::dist::SizeDist;
-use crate::scenario::error::{Ctx, Loc, R};
+use crate::scenario::error::{Ctx, Loc, R, unknown_name};
 use crate::scenario::limits;
 use crate::scenario::presets;
 use crate::scenario::values::{
-    ByKind, KindName, RawClassProbs, RawDist, RawHours, SUM_TOLERANCE, any_of, at_least_one,
-    class_probs, dist, finite, hours, nonneg, prob, unique_names,
+    ByKind, KindName, RawClassProbs, RawDist, RawDuration, RawHours, SUM_TOLERANCE, any_of,
+    at_least_one, class_probs, dist, duration, finite, hours, nonneg, positive, prob,
+    unique_names,
 };
 
 /// Detection probability: one number for every class, or a table per class with an
@@ -148,6 +150,42 @@ pub struct RawAuthorGroup {
     /// Behaviour after rejection (default: always retry after an exponential 2h).
     #[serde(default)]
     pub rework: Option<RawRework>,
+    /// Closed-loop flow control (default: the open loop, no WIP limit).
+    #[serde(default)]
+    pub flow: Option<RawFlow>,
+}
+
+/// `flow = { wip_limit = 2, backlog_max = 20, batch_max = 4, patience = "10d" }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlow {
+    /// Most tasks in flight per author (at least 1).
+    pub wip_limit: Loc<u32>,
+    /// Most tasks waiting per author; more are not taken on (default: unlimited).
+    #[serde(default)]
+    pub backlog_max: Option<Loc<u32>>,
+    /// Most tasks folded into one change (default 1: no batching).
+    #[serde(default)]
+    pub batch_max: Option<Loc<u32>>,
+    /// A task waiting longer is abandoned (default: never).
+    #[serde(default)]
+    pub patience: Option<RawDuration>,
+    /// Exponent of the batch defect curve `1 − (1 − p)^(k^e)` (default 1).
+    #[serde(default)]
+    pub defect_exponent: Option<Loc<f64>>,
+    /// Rework after a long wait costs more (default: no extra cost).
+    #[serde(default)]
+    pub context_switch: Option<RawContextSwitch>,
+}
+
+/// `context_switch = { after = "1d", factor = 1.5 }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawContextSwitch {
+    /// Wait since proposal above which the context is lost.
+    pub after: RawDuration,
+    /// Multiplier on the rework delay (at least 1).
+    pub factor: Loc<f64>,
 }
 
 /// `[[reviewers]]`: a group of reviewers.
@@ -167,6 +205,10 @@ pub struct RawReviewerGroup {
     /// Working hours (default: around the clock).
     #[serde(default)]
     pub hours: Option<RawHours>,
+    /// The human author group these reviewers belong to: reviewing takes their authoring
+    /// time (default: dedicated reviewers).
+    #[serde(default)]
+    pub from_authors: Option<Loc<String>>,
 }
 
 /// `[review]`: settings of the whole reviewer pool.
@@ -182,6 +224,13 @@ pub struct RawReviewSettings {
     /// P(a good change is rejected anyway) (default 0).
     #[serde(default)]
     pub false_rejection: Option<Loc<f64>>,
+    /// Reading speed: review time grows by size / lines_per_hour (default: no size term).
+    #[serde(default)]
+    pub lines_per_hour: Option<Loc<f64>>,
+    /// Order of service: "fifo", "author_kind" (humans first) or "risk_class" (most
+    /// drastic first) (default "fifo").
+    #[serde(default)]
+    pub discipline: Option<Loc<KindName<QueueDiscipline>>>,
 }
 
 /// `rubber_stamp = { queue_above = 10, detection_factor = 0.3 }`.
@@ -349,7 +398,43 @@ fn author(cx: Ctx<'_>, a: &RawAuthorGroup) -> R<AuthorGroup> {
             delay: presets::default_rework_delay(),
         },
     };
+    let flow = match &a.flow {
+        None => Flow::OPEN,
+        Some(f) => Flow {
+            wip_limit: Some(at_least_one(cx, &f.wip_limit, "flow.wip_limit")?),
+            backlog_max: f.backlog_max.as_ref().map_or(u32::MAX, |b| *b.get()),
+            batch_max: match &f.batch_max {
+                Some(b) => at_least_one(cx, b, "flow.batch_max")?,
+                None => 1,
+            },
+            patience: f.patience.as_ref().map(|p| duration(cx, p)).transpose()?,
+            defect_exponent: match &f.defect_exponent {
+                Some(e) => nonneg(cx, e, "flow.defect_exponent")?,
+                None => 1.0,
+            },
+            context_switch: match &f.context_switch {
+                None => None,
+                Some(c) => {
+                    let factor = finite(cx, &c.factor, "flow.context_switch.factor")?;
+                    if factor < 1.0 {
+                        return Err(cx.err_at(
+                            &c.factor,
+                            format!(
+                                "flow.context_switch.factor must be at least 1 (a lost \
+                                 context never makes rework cheaper), got {factor}"
+                            ),
+                        ));
+                    }
+                    Some(ContextSwitch {
+                        after: duration(cx, &c.after)?,
+                        factor,
+                    })
+                }
+            },
+        },
+    };
     Ok(AuthorGroup {
+        flow,
         kind,
         count,
         tasks_per_day: nonneg(cx, &a.tasks_per_day, "tasks_per_day")?,
@@ -415,6 +500,7 @@ pub(crate) fn reviewers(
     cx: Ctx<'_>,
     raw: &[RawReviewerGroup],
     settings: Option<&RawReviewSettings>,
+    authors: &[AuthorGroup],
 ) -> R<ReviewerConfig> {
     unique_names(cx, raw.iter().map(|r| &r.name), "reviewer group")?;
     count_limit(
@@ -434,7 +520,12 @@ pub(crate) fn reviewers(
                 format!("reviewer group `{name}` is empty: count must be at least 1"),
             ));
         }
+        let from_authors = match &r.from_authors {
+            None => None,
+            Some(a) => Some(from_authors(cx, a, *r.count.get(), &name, authors)?),
+        };
         groups.push(ReviewerGroup {
+            from_authors,
             seniority,
             count: *r.count.get(),
             review_time: dist(cx, &r.review_time)?,
@@ -453,7 +544,15 @@ pub(crate) fn reviewers(
         detection_factor: 1.0,
     };
     let mut false_rejection = 0.0;
+    let mut lines_per_hour = None;
+    let mut discipline = QueueDiscipline::Fifo;
     if let Some(s) = settings {
+        if let Some(l) = &s.lines_per_hour {
+            lines_per_hour = Some(positive(cx, l, "review.lines_per_hour")?);
+        }
+        if let Some(d) = &s.discipline {
+            discipline = cx.kind(d)?;
+        }
         if let Some(r) = &s.rubber_stamp {
             load = LoadEffect {
                 queue_above: r.queue_above,
@@ -475,5 +574,44 @@ pub(crate) fn reviewers(
         load,
         size,
         false_rejection,
+        lines_per_hour,
+        discipline,
     })
+}
+
+/// Resolves `from_authors`: a human author group with at least as many people as the
+/// reviewer group (reviewer i is author i of the group).
+fn from_authors(
+    cx: Ctx<'_>,
+    name: &Loc<String>,
+    count: u32,
+    group: &str,
+    authors: &[AuthorGroup],
+) -> R<usize> {
+    let Some(i) = authors.iter().position(|a| a.name == *name.get()) else {
+        let valid: Vec<&str> = authors.iter().map(|a| a.name.as_str()).collect();
+        return Err(cx.err_at(name, unknown_name("author group", name.get(), &valid)));
+    };
+    let a = &authors[i];
+    if a.kind != AuthorKind::Human {
+        return Err(cx.err_at(
+            name,
+            format!(
+                "reviewer group `{group}` is drawn from `{}`, a group of {}s; reviewers \
+                 are people, so from_authors must name a human group",
+                a.name, a.kind
+            ),
+        ));
+    }
+    if count > a.count {
+        return Err(cx.err_at(
+            name,
+            format!(
+                "reviewer group `{group}` has {count} reviewers but author group `{}` only \
+                 {} people to draw them from",
+                a.name, a.count
+            ),
+        ));
+    }
+    Ok(i)
 }

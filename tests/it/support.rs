@@ -83,6 +83,7 @@ pub fn authors(name: &str, kind: AuthorKind, count: u32, tasks_per_day: f64) -> 
             probability: 1.0,
             delay: DurationDist::Fixed(SimDuration::ZERO),
         },
+        flow: Flow::OPEN,
     }
 }
 
@@ -95,6 +96,7 @@ pub fn reviewers(name: &str, seniority: Seniority, count: u32, mean: SimDuration
         review_time: DurationDist::Exponential { mean },
         detection: all(0.0),
         hours: None,
+        from_authors: None,
     }
 }
 
@@ -137,10 +139,13 @@ pub fn world(
                 detection_factor: 1.0,
             },
             false_rejection: 0.0,
+            lines_per_hour: None,
+            discipline: QueueDiscipline::Fifo,
         },
         policy: policy("peer", Requirement::Peer),
         breakers: BreakerConfig::default(),
         deploy: DeployConfig::Direct,
+        pipeline: Pipeline::default(),
         incidents: IncidentConfig {
             detection: DurationDist::Fixed(mins(10)),
             rollback: DurationDist::Fixed(mins(30)),

@@ -2,7 +2,7 @@
 
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::model::breaker::BreakerKind;
-use crate::model::change::{Phase, draw};
+use crate::model::change::{Phase, draw, purpose};
 use crate::model::config::{ActionClass, DeployConfig};
 use crate::model::gate::{Action, Outcome, Verdict};
 use crate::model::graph::ServiceId;
@@ -11,6 +11,47 @@ use crate::model::trace::{TraceEvent, TraceSink};
 use super::{Event, Failure, World};
 
 impl<S: TraceSink> World<'_, S> {
+    /// A change needs no more review: build and test it (once), then the breakers.
+    pub(super) fn approved(&mut self, slot: u32, sched: &mut Scheduler<Event>) {
+        let c = &mut self.changes[slot as usize];
+        c.queued_at = None;
+        match &self.cfg.pipeline.build {
+            Some(build) if !c.built => {
+                c.built = true;
+                c.phase = Phase::Building;
+                let d = build.sample(&mut c.rng(purpose::PIPELINE));
+                let generation = c.generation;
+                sched.after(d, Event::Built { slot, generation });
+            }
+            _ => {
+                c.phase = Phase::Executing;
+                self.execute(slot, sched);
+            }
+        }
+    }
+
+    pub(super) fn on_built(&mut self, slot: u32, generation: u32, sched: &mut Scheduler<Event>) {
+        let c = &mut self.changes[slot as usize];
+        if c.generation != generation || c.phase != Phase::Building {
+            return;
+        }
+        c.phase = Phase::Executing;
+        self.execute(slot, sched);
+    }
+
+    pub(super) fn on_shipped(
+        &mut self,
+        slot: u32,
+        generation: u32,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let c = &self.changes[slot as usize];
+        if c.generation != generation || c.phase != Phase::Deploying {
+            return;
+        }
+        self.deploy(slot, sched);
+    }
+
     /// Runs the breakers; on a pass, deploys.
     pub(super) fn execute(&mut self, slot: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();
@@ -50,7 +91,19 @@ impl<S: TraceSink> World<'_, S> {
                 if flagged {
                     self.report_outcome(slot, Outcome::Flagged, sched);
                 }
-                self.deploy(slot, sched);
+                match &self.cfg.pipeline.deploy {
+                    Some(d) => {
+                        let c = &mut self.changes[slot as usize];
+                        c.phase = Phase::Deploying;
+                        // Its own generator after the build's (the second draw of one
+                        // stream would shift if a build time were added or removed).
+                        let mut rng = c.rng(purpose::PIPELINE + 16);
+                        let d = d.sample(&mut rng);
+                        let generation = c.generation;
+                        sched.after(d, Event::Shipped { slot, generation });
+                    }
+                    None => self.deploy(slot, sched),
+                }
             }
             Verdict::Hold { breaker, until } => {
                 // A hold is counted once per change, when it first stops it: the block is
@@ -181,12 +234,14 @@ impl<S: TraceSink> World<'_, S> {
         let c = &self.changes[slot as usize];
         let lead_time_ms = now.saturating_since(c.task.started_at).as_ms();
         let (id, kind, defective) = (c.id, c.kind, c.defective);
+        let incident = c.incident.is_some();
         self.emit(
             now,
             TraceEvent::Deployed {
                 change: id,
                 kind,
                 lead_time_ms,
+                incident,
             },
         );
         if defective {
@@ -198,8 +253,9 @@ impl<S: TraceSink> World<'_, S> {
         let c = &self.changes[slot as usize];
         let success = c.u[draw::SUCCESS] < self.cfg.authors[c.task.group as usize].task_success;
         if success {
-            let task = c.task.id;
-            self.emit(now, TraceEvent::TaskDone { task });
+            let (task, tasks, author) = (c.task.id, c.task.tasks, c.task.author);
+            self.emit(now, TraceEvent::TaskDone { task, tasks });
+            self.task_closed(author, sched);
         } else {
             self.attempt_failed(slot, Failure::Ineffective, sched);
         }

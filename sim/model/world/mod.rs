@@ -16,6 +16,8 @@ mod incidents;
 mod review;
 mod tasks;
 
+use std::collections::VecDeque;
+
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 
@@ -29,7 +31,7 @@ use crate::model::gate::{Gate, Outcome};
 use crate::model::graph::{ServiceGraph, ServiceId};
 use crate::model::incident::IncidentBook;
 use crate::model::policy::{ChangeView, ReviewNeed, decide};
-use crate::model::reviewers::ReviewerPool;
+use crate::model::reviewers::{ReviewerPool, author_first};
 use crate::model::trace::{TraceEvent, TraceRecord, TraceSink};
 
 /// Stream kinds of `Seed::stream`: one per purpose, so adding one never shifts another.
@@ -62,6 +64,34 @@ pub enum Event {
         class: u8,
         /// When the task started, ms.
         started_ms: u64,
+        /// Tasks batched into it.
+        tasks: u32,
+    },
+    /// A waiting task's patience runs out (if it is still waiting).
+    Expire {
+        /// Global author index.
+        author: u32,
+        /// Task id.
+        task: u64,
+    },
+    /// An author with a free slot takes waiting tasks from its backlog.
+    Pull {
+        /// Global author index.
+        author: u32,
+    },
+    /// An approved change has been built and tested.
+    Built {
+        /// Change slot.
+        slot: u32,
+        /// Slot generation when scheduled.
+        generation: u32,
+    },
+    /// A change that passed the breakers starts its rollout.
+    Shipped {
+        /// Change slot.
+        slot: u32,
+        /// Slot generation when scheduled.
+        generation: u32,
     },
     /// A change passes (or re-tries) the breakers at execution.
     Execute {
@@ -131,12 +161,27 @@ pub enum Event {
     },
 }
 
+/// A task waiting in an author's backlog.
+#[derive(Clone, Copy, Debug)]
+struct Waiting {
+    id: u64,
+    seed: u64,
+    class: ActionClass,
+    arrived: SimTime,
+}
+
 /// Per-author state.
 struct Author {
     group: u32,
     rng: StreamRng,
     /// Index of this author among the agents of the run (for per-agent breakers).
     agent_index: Option<u32>,
+    /// Tasks in flight (proposed, not yet done or given up), under the closed loop.
+    in_flight: u32,
+    /// Tasks waiting for a free slot, oldest first.
+    backlog: VecDeque<Waiting>,
+    /// Reviewing (a reviewer drawn from this author's group): takes on no new task.
+    reviewing: bool,
 }
 
 /// The simulated organisation of one run.
@@ -164,6 +209,8 @@ pub struct World<'a, S: TraceSink> {
     agent_parked: Vec<std::collections::VecDeque<(u32, u32)>>,
     /// Times at which a `Recheck` is already scheduled.
     rechecks: std::collections::BTreeSet<u64>,
+    /// Tasks waiting in all backlogs.
+    backlog: u32,
 }
 
 impl<'a, S: TraceSink> World<'a, S> {
@@ -190,6 +237,9 @@ impl<'a, S: TraceSink> World<'a, S> {
                     group: g as u32,
                     rng: seed.stream(stream::AUTHOR, index),
                     agent_index,
+                    in_flight: 0,
+                    backlog: VecDeque::new(),
+                    reviewing: false,
                 });
             }
         }
@@ -203,7 +253,7 @@ impl<'a, S: TraceSink> World<'a, S> {
             free_slots: Vec::new(),
             next_change_id: 0,
             next_task_id: 0,
-            reviewers: ReviewerPool::new(&cfg.reviewers),
+            reviewers: ReviewerPool::new(&cfg.reviewers, &author_first(&cfg.authors)),
             incidents: IncidentBook::new(graph),
             gate: Gate::new(&cfg.breakers, agents),
             extra_permissions: vec![ClassSet::EMPTY; groups],
@@ -213,6 +263,7 @@ impl<'a, S: TraceSink> World<'a, S> {
             parked: Vec::new(),
             agent_parked: vec![std::collections::VecDeque::new(); agents as usize],
             rechecks: std::collections::BTreeSet::new(),
+            backlog: 0,
         }
     }
 
@@ -282,6 +333,8 @@ impl<'a, S: TraceSink> World<'a, S> {
         }
     }
 
+    /// A task arrives. The draws (task seed, class, next gap) are made whatever happens
+    /// to the task, so an author's stream is common across arms and flow settings.
     fn on_task_arrival(&mut self, author: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let a = &mut self.authors[author as usize];
@@ -290,6 +343,18 @@ impl<'a, S: TraceSink> World<'a, S> {
         let class_u: f64 = a.rng.random();
         let group = &self.cfg.authors[group_index as usize];
         let class = first_class(group, class_u);
+        let flow = group.flow;
+        let kind = group.kind;
+        self.schedule_arrival(author, sched);
+        let a = &self.authors[author as usize];
+        // Reviewing takes the author's time: no new task while a review runs.
+        if a.reviewing {
+            return;
+        }
+        let at_limit = flow.wip_limit.is_some_and(|limit| a.in_flight >= limit);
+        if at_limit && a.backlog.len() as u32 >= flow.backlog_max {
+            return; // Not taken on: the author is busy with work in flight.
+        }
         let task = self.next_task_id;
         self.next_task_id += 1;
         self.emit(
@@ -298,9 +363,32 @@ impl<'a, S: TraceSink> World<'a, S> {
                 task,
                 group: group_index,
                 author,
-                kind: group.kind,
+                kind,
             },
         );
+        if at_limit {
+            self.authors[author as usize].backlog.push_back(Waiting {
+                id: task,
+                seed: task_seed,
+                class,
+                arrived: now,
+            });
+            self.backlog += 1;
+            let backlog = self.backlog;
+            self.emit(
+                now,
+                TraceEvent::TaskQueued {
+                    task,
+                    author,
+                    backlog,
+                },
+            );
+            if let Some(patience) = flow.patience {
+                sched.after(patience, Event::Expire { author, task });
+            }
+            return;
+        }
+        self.authors[author as usize].in_flight += 1;
         let task = TaskRef {
             id: task,
             seed: task_seed,
@@ -310,9 +398,90 @@ impl<'a, S: TraceSink> World<'a, S> {
             failures: 0,
             class,
             started_at: now,
+            tasks: 1,
         };
         self.propose(task, sched);
-        self.schedule_arrival(author, sched);
+    }
+
+    /// A task of `author` is done or given up: its slot is free for waiting work.
+    pub(crate) fn task_closed(&mut self, author: u32, sched: &mut Scheduler<Event>) {
+        let a = &mut self.authors[author as usize];
+        if self.cfg.authors[a.group as usize].flow.wip_limit.is_none() {
+            return;
+        }
+        a.in_flight -= 1;
+        if !a.backlog.is_empty() {
+            // Through an event, so a chain of instant deploys never recurses.
+            sched.at(sched.now(), Event::Pull { author });
+        }
+    }
+
+    /// Takes waiting tasks into free slots, batching up to `batch_max` per change.
+    fn on_pull(&mut self, author: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let group_index = self.authors[author as usize].group;
+        let flow = self.cfg.authors[group_index as usize].flow;
+        let limit = flow.wip_limit.unwrap_or(u32::MAX);
+        while self.authors[author as usize].in_flight < limit {
+            let Some(lead) = self.authors[author as usize].backlog.pop_front() else {
+                return;
+            };
+            self.backlog -= 1;
+            let mut tasks = 1;
+            while tasks < flow.batch_max {
+                let Some(t) = self.authors[author as usize].backlog.pop_front() else {
+                    break;
+                };
+                self.backlog -= 1;
+                tasks += 1;
+                let backlog = self.backlog;
+                self.emit(
+                    now,
+                    TraceEvent::TaskBatched {
+                        task: t.id,
+                        into: lead.id,
+                        backlog,
+                    },
+                );
+            }
+            let backlog = self.backlog;
+            self.emit(
+                now,
+                TraceEvent::TaskResumed {
+                    task: lead.id,
+                    tasks,
+                    waited_ms: now.saturating_since(lead.arrived).as_ms(),
+                    backlog,
+                },
+            );
+            self.authors[author as usize].in_flight += 1;
+            let task = TaskRef {
+                id: lead.id,
+                seed: lead.seed,
+                author,
+                group: group_index,
+                attempt: 1,
+                failures: 0,
+                class: lead.class,
+                started_at: lead.arrived,
+                tasks,
+            };
+            self.propose(task, sched);
+        }
+    }
+
+    /// A waiting task's patience is over: it is given up if still waiting. Patience is
+    /// the same for every task of a group and the backlog is FIFO, so a task still
+    /// waiting is at the front.
+    fn on_expire(&mut self, author: u32, task: u64, sched: &mut Scheduler<Event>) {
+        let a = &mut self.authors[author as usize];
+        if a.backlog.front().is_none_or(|w| w.id != task) {
+            return;
+        }
+        a.backlog.pop_front();
+        self.backlog -= 1;
+        let backlog = self.backlog;
+        self.emit(sched.now(), TraceEvent::TaskExpired { task, backlog });
     }
 
     fn alloc(&mut self, change: Change) -> u32 {
@@ -349,6 +518,7 @@ impl<'a, S: TraceSink> World<'a, S> {
         let id = self.next_change_id;
         self.next_change_id += 1;
         let change = Change::propose(
+            now,
             id,
             task,
             group,
@@ -381,6 +551,7 @@ impl<'a, S: TraceSink> World<'a, S> {
                 defective,
                 severity,
                 reach,
+                tasks: task.tasks,
             },
         );
         let slot = self.alloc(change);
@@ -418,10 +589,7 @@ impl<'a, S: TraceSink> World<'a, S> {
             },
         );
         match need {
-            ReviewNeed::None => {
-                self.changes[slot as usize].phase = Phase::Executing;
-                self.execute(slot, sched);
-            }
+            ReviewNeed::None => self.approved(slot, sched),
             ReviewNeed::Peer => self.request_reviews(slot, 1, false, sched),
             ReviewNeed::Senior => self.request_reviews(slot, 1, true, sched),
             ReviewNeed::TwoPerson => self.request_reviews(slot, 2, false, sched),
@@ -453,6 +621,7 @@ impl<S: TraceSink> Model for World<'_, S> {
                 failures,
                 class,
                 started_ms,
+                tasks,
             } => {
                 let task = TaskRef {
                     id: task,
@@ -463,9 +632,14 @@ impl<S: TraceSink> Model for World<'_, S> {
                     failures,
                     class: ActionClass::ALL[class as usize],
                     started_at: SimTime(started_ms),
+                    tasks,
                 };
                 self.propose(task, sched);
             }
+            Event::Expire { author, task } => self.on_expire(author, task, sched),
+            Event::Pull { author } => self.on_pull(author, sched),
+            Event::Built { slot, generation } => self.on_built(slot, generation, sched),
+            Event::Shipped { slot, generation } => self.on_shipped(slot, generation, sched),
             Event::Execute { slot } => self.execute(slot, sched),
             Event::ReviewDone { reviewer } => self.on_review_done(reviewer, sched),
             Event::AutoApprove { slot, generation } => {

@@ -1,7 +1,8 @@
 //! Review: queueing review tasks, handing them to idle reviewers, their verdicts, the
 //! auto-approve timeout and working shifts.
 
-use crate::engine::Scheduler;
+use crate::engine::time::MS_PER_HOUR;
+use crate::engine::{Scheduler, SimDuration};
 use crate::model::change::{Phase, draw, purpose};
 use crate::model::gate::Outcome;
 use crate::model::reviewers::{Busy, ReviewTask};
@@ -26,12 +27,15 @@ impl<S: TraceSink> World<'_, S> {
         if senior {
             c.guard_cleared = true;
         }
+        c.queued_at = Some(now);
         let (id, generation) = (c.id, c.generation);
+        let level = self.cfg.reviewers.discipline.level(c.kind, c.task.class);
         for _ in 0..count {
             let task = ReviewTask {
                 slot,
                 generation,
                 queued_at: now,
+                level,
             };
             self.reviewers.enqueue(task, senior);
             let queue_len = self.reviewers.waiting();
@@ -71,12 +75,7 @@ impl<S: TraceSink> World<'_, S> {
     /// Tries to start one task from the senior (or peer) queue; true if it made progress.
     pub(super) fn assign_from(&mut self, senior_queue: bool, sched: &mut Scheduler<Event>) -> bool {
         let now = sched.now();
-        let queue = if senior_queue {
-            &self.reviewers.senior_queue
-        } else {
-            &self.reviewers.peer_queue
-        };
-        let Some(&task) = queue.front() else {
+        let Some(&task) = self.reviewers.front(senior_queue) else {
             return false;
         };
         if self.is_stale(&task) {
@@ -103,16 +102,30 @@ impl<S: TraceSink> World<'_, S> {
         let rv = &mut self.reviewers.reviewers[r as usize];
         let group = &self.cfg.reviewers.groups[rv.group as usize];
         let mut rng = c.rng(purpose::REVIEW + index as u64 * 16);
-        let duration = group.review_time.sample(&mut rng);
+        let mut work = group.review_time.sample(&mut rng);
+        // Reading time grows with the change (SmartBear: an inspection rate in LOC/h).
+        if let Some(lph) = self.cfg.reviewers.lines_per_hour {
+            work = work + SimDuration::from_ms_f64(c.size as f64 / lph * MS_PER_HOUR as f64);
+        }
+        // A review pauses outside its reviewer's hours and resumes at the next shift, so
+        // reviewing never exceeds scheduled time.
+        let done = match group.hours {
+            Some(h) => h.advance(now, work),
+            None => now + work,
+        };
         rv.busy = Some(Busy {
             slot: task.slot,
             generation: task.generation,
             index,
             started_at: now,
             rushed,
+            work,
         });
         let senior = rv.senior;
-        sched.after(duration, Event::ReviewDone { reviewer: r });
+        if let Some(a) = rv.author {
+            self.authors[a as usize].reviewing = true;
+        }
+        sched.at(done, Event::ReviewDone { reviewer: r });
         let queue_len = self.reviewers.waiting();
         self.emit(
             now,
@@ -159,7 +172,8 @@ impl<S: TraceSink> World<'_, S> {
             c.u[draw::FALSE_REJECT[i]] >= rc.false_rejection
         };
         let (id, phase, kind) = (c.id, c.phase, c.kind);
-        let busy_ms = now.saturating_since(busy.started_at).as_ms();
+        // Working time spent, not the wall-clock span (which may include a night).
+        let busy_ms = busy.work.as_ms();
         self.emit(
             now,
             TraceEvent::ReviewFinished {
@@ -180,13 +194,15 @@ impl<S: TraceSink> World<'_, S> {
                 let c = &mut self.changes[busy.slot as usize];
                 c.reviews_needed -= 1;
                 if c.reviews_needed == 0 {
-                    c.phase = Phase::Executing;
-                    self.execute(busy.slot, sched);
+                    self.approved(busy.slot, sched);
                 }
             }
         } else if phase == Phase::Done {
             // Decided while this review ran: free it now that nothing refers to it.
             self.release(busy.slot);
+        }
+        if let Some(a) = self.reviewers.reviewers[r as usize].author {
+            self.authors[a as usize].reviewing = false;
         }
         self.reviewers.make_idle_if_free(r);
         self.dispatch_reviews(sched);
@@ -202,10 +218,9 @@ impl<S: TraceSink> World<'_, S> {
         if c.generation != generation || c.phase != Phase::Reviewing {
             return;
         }
-        c.phase = Phase::Executing;
         let id = c.id;
         self.emit(sched.now(), TraceEvent::AutoApproved { change: id });
-        self.execute(slot, sched);
+        self.approved(slot, sched);
     }
 
     pub(super) fn on_shift(&mut self, group: u32, start: bool, sched: &mut Scheduler<Event>) {

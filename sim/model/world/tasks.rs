@@ -132,11 +132,25 @@ impl<S: TraceSink> World<'_, S> {
         task.failures += 1;
         let rework_u = c.u[draw::REWORK];
         let escalate_u = c.u[draw::ESCALATE];
-        let delay = group.rework.delay.sample(&mut c.rng(purpose::REWORK));
+        let mut delay = group.rework.delay.sample(&mut c.rng(purpose::REWORK));
+        // Rework after a long wait costs more: the author has moved on and must reload
+        // the change's context.
+        if let Some(cs) = group.flow.context_switch
+            && now.saturating_since(c.proposed_at) > cs.after
+        {
+            delay = SimDuration::from_ms_f64(delay.as_ms() as f64 * cs.factor);
+        }
         if task.attempt >= group.max_attempts
             || (why == Failure::Rejected && rework_u >= group.rework.probability)
         {
-            self.emit(now, TraceEvent::Abandoned { task: task.id });
+            self.emit(
+                now,
+                TraceEvent::Abandoned {
+                    task: task.id,
+                    tasks: task.tasks,
+                },
+            );
+            self.task_closed(task.author, sched);
             return;
         }
         let mut class = task.class;
@@ -167,6 +181,7 @@ impl<S: TraceSink> World<'_, S> {
                 failures: task.failures,
                 class: class as u8,
                 started_ms: task.started_at.as_ms(),
+                tasks: task.tasks,
             },
         );
     }
@@ -248,9 +263,30 @@ impl<S: TraceSink> World<'_, S> {
     }
 
     /// Closes the books: incidents still open at the horizon count with their impact so
-    /// far, cut at the horizon.
+    /// far, cut at the horizon; changes still in flight and review tasks still waiting
+    /// are reported with their age, as censored observations.
     pub(super) fn finish(&mut self, sched: &mut Scheduler<Event>) {
         let now = self.horizon;
+        for slot in 0..self.changes.len() {
+            let c = &self.changes[slot];
+            if c.phase == Phase::Done {
+                continue;
+            }
+            let (change, age_ms) = (c.id, now.saturating_since(c.task.started_at).as_ms());
+            self.emit(now, TraceEvent::InFlight { change, age_ms });
+        }
+        let waiting: Vec<(u64, u64)> = self
+            .reviewers
+            .queued()
+            .filter(|t| !self.is_stale(t))
+            .map(|t| {
+                let c = &self.changes[t.slot as usize];
+                (c.id, now.saturating_since(t.queued_at).as_ms())
+            })
+            .collect();
+        for (change, waited_ms) in waiting {
+            self.emit(now, TraceEvent::ReviewCensored { change, waited_ms });
+        }
         let step = self.cfg.incidents.restart_step;
         for n in 0..self.incidents.incidents.len() {
             let inc = &self.incidents.incidents[n];
