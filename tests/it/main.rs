@@ -12,5 +12,6 @@ mod readers_fuzz;
 mod report;
 mod scenario;
 mod support;
+mod theory;
 mod tidy;
 mod world;
