@@ -14,4 +14,5 @@ mod scenario;
 mod support;
 mod theory;
 mod tidy;
+mod velocity;
 mod world;
