@@ -16,8 +16,9 @@ use crate::engine::{Seed, SimDuration, SimTime, StopReason, splitmix64};
 use crate::metrics::{DayStats, IncidentRecord, RunOutput, RunSummary};
 use crate::model::config::{
     ActionClass, AuthorGroup, AuthorKind, BreakerConfig, ClassSet, ClassTable, DeployConfig, Flow,
-    IncidentConfig, InfraConfig, Invariants, Pipeline, QueueDiscipline, LoadEffect, Policy, Requirement, ReviewerConfig,
-    ReviewerGroup, Rework, Rule, Seniority, Severity, SeverityMix, SizeEffect, WorldConfig,
+    IncidentConfig, InfraConfig, Invariants, LoadEffect, Pipeline, Policy, QueueDiscipline,
+    Requirement, ReviewerConfig, ReviewerGroup, Rework, Rule, Seniority, Severity, SeverityMix,
+    SizeEffect, WorldConfig,
 };
 use crate::model::dist::{DurationDist, SizeDist};
 use crate::model::graph::{EdgeKind, ServiceGraph, ServiceGraphBuilder, ServiceId, ServiceSpec};

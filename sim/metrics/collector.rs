@@ -581,7 +581,9 @@ impl Collector {
         if observed > 0.0 {
             s.lead_time_censored_share = self.censored as f64 / observed;
         }
-        let needed = self.review_tasks_queued.saturating_sub(self.review_tasks_dropped);
+        let needed = self
+            .review_tasks_queued
+            .saturating_sub(self.review_tasks_dropped);
         if self.reviewer_capacity_ms > 0 && s.reviews_done > 0.0 {
             let per_review = self.busy_ms as f64 / s.reviews_done;
             s.review_load_ratio = needed as f64 * per_review / self.reviewer_capacity_ms as f64;

@@ -161,7 +161,8 @@ impl Change {
         // draws below (and every single-task change) are the same with or without batching.
         let p_defect = group.flow.batch_defect(p_task, task.tasks);
         if task.tasks > 1 {
-            let mut batch = Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed ^ splitmix64(purpose::BATCH)));
+            let mut batch =
+                Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed ^ splitmix64(purpose::BATCH)));
             for _ in 1..task.tasks {
                 size = size.saturating_add(group.size.sample(&mut batch));
             }

@@ -18,8 +18,7 @@ use crate::scenario::limits;
 use crate::scenario::presets;
 use crate::scenario::values::{
     ByKind, KindName, RawClassProbs, RawDist, RawDuration, RawHours, SUM_TOLERANCE, any_of,
-    at_least_one, class_probs, dist, duration, finite, hours, nonneg, positive, prob,
-    unique_names,
+    at_least_one, class_probs, dist, duration, finite, hours, nonneg, positive, prob, unique_names,
 };
 
 /// Detection probability: one number for every class, or a table per class with an

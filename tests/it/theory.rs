@@ -139,7 +139,10 @@ fn reviewing_never_exceeds_scheduled_time() {
 #[test]
 fn an_overloaded_open_loop_is_flagged_and_its_waits_are_censored() {
     let s = simulate(&overloaded_office(), Seed(5)).summary;
-    assert_eq!(s.queue_unstable, 1.0, "the review queue grows without bound");
+    assert_eq!(
+        s.queue_unstable, 1.0,
+        "the review queue grows without bound"
+    );
     assert!(
         s.lead_time_censored_share > 0.5,
         "most changes are still waiting at the horizon: {}",

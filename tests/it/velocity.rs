@@ -23,10 +23,16 @@ struct Run {
 }
 
 fn run(s: &Scenario, arm: &str, r: u64) -> Run {
-    let a = s.arms.iter().position(|x| x.name == arm).expect("arm exists");
+    let a = s
+        .arms
+        .iter()
+        .position(|x| x.name == arm)
+        .expect("arm exists");
     let (mut size, mut changes, mut busy, mut reviews) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    let out = simulate_traced(s.world(a, 0), Seed(s.seed).derive(r), |t: &TraceRecord| {
-        match t.event {
+    let out = simulate_traced(
+        s.world(a, 0),
+        Seed(s.seed).derive(r),
+        |t: &TraceRecord| match t.event {
             TraceEvent::Proposed { size: loc, .. } => {
                 size += loc as f64;
                 changes += 1.0;
@@ -36,8 +42,8 @@ fn run(s: &Scenario, arm: &str, r: u64) -> Run {
                 reviews += 1.0;
             }
             _ => {}
-        }
-    });
+        },
+    );
     Run {
         s: out.summary,
         size_loc_mean: size / changes.max(1.0),
@@ -99,7 +105,10 @@ fn heavyweight_approval_does_what_dora_2019_found_and_adoption_what_dora_2024_fo
     // DORA 2019: heavyweight approval → fewer deploys and tasks, longer lead time,
     // larger batches, and no lower change failure rate.
     assert!(lower("deploys_per_day", 0), "deploys/day not clearly lower");
-    assert!(lower("tasks_done_per_day", 0), "tasks/day not clearly lower");
+    assert!(
+        lower("tasks_done_per_day", 0),
+        "tasks/day not clearly lower"
+    );
     assert!(higher("lead_time_h_p50", 0), "lead time not clearly longer");
     assert!(higher("batch_size_p95", 0), "batches not larger");
     assert!(
@@ -145,9 +154,11 @@ fn the_new_people_keys_give_located_errors() {
     for (from, to, want) in cases {
         assert!(base.contains(from), "{from}");
         let text = base.replacen(from, to, 1);
-        let err = scenario::parse(&text, Path::new("dora.toml"), |p: &Path| std::fs::read_to_string(p))
-            .expect_err("the edit is invalid")
-            .to_string();
+        let err = scenario::parse(&text, Path::new("dora.toml"), |p: &Path| {
+            std::fs::read_to_string(p)
+        })
+        .expect_err("the edit is invalid")
+        .to_string();
         assert!(err.contains(want), "{err}");
         assert!(err.contains("dora.toml:"), "located: {err}");
     }

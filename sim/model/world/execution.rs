@@ -39,12 +39,7 @@ impl<S: TraceSink> World<'_, S> {
         self.execute(slot, sched);
     }
 
-    pub(super) fn on_shipped(
-        &mut self,
-        slot: u32,
-        generation: u32,
-        sched: &mut Scheduler<Event>,
-    ) {
+    pub(super) fn on_shipped(&mut self, slot: u32, generation: u32, sched: &mut Scheduler<Event>) {
         let c = &self.changes[slot as usize];
         if c.generation != generation || c.phase != Phase::Deploying {
             return;

@@ -38,6 +38,15 @@ fn heading(metric: &str) -> String {
     }
 }
 
+/// In place of a lead time: when at least half of the arm's runs end with the work
+/// waiting still growing (`queue_unstable`), its lead time is a function of the run
+/// length, not a steady-state figure of the organisation.
+fn unstable_lead_time(r: &Results, arm: usize, point: usize, metric: &str) -> Option<String> {
+    let unstable = r.summary.mean(arm, point, "queue_unstable")? >= 0.5;
+    (metric.starts_with("lead_time") && unstable)
+        .then(|| "queue unstable: lead time grows with the horizon".to_string())
+}
+
 /// The arms table and the table of paired differences, at the focus point.
 pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
     let p = r.focus_point();
@@ -71,6 +80,9 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
         .map(|(a, name)| {
             let mut row = vec![md(name)];
             row.extend(metrics.iter().map(|(m, _)| {
+                if let Some(text) = unstable_lead_time(r, a, p, m) {
+                    return text;
+                }
                 r.summary
                     .get(a, p, m)
                     .map(plus_minus)
@@ -90,6 +102,9 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
         .map(|a| {
             let mut row = vec![md(&r.arms[a])];
             row.extend(metrics.iter().map(|(m, _)| {
+                if let Some(text) = unstable_lead_time(r, a, p, m) {
+                    return text;
+                }
                 r.summary
                     .get(a, p, m)
                     .and_then(diff_text)
