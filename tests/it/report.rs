@@ -874,7 +874,7 @@ fn no_recommendation_still_states_the_trade_off_safest_and_fastest() {
     render(&dir).unwrap();
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     let answer = md
-        .split("## The answer")
+        .split("## The decision in detail")
         .nth(1)
         .unwrap()
         .split("## What was simulated")
