@@ -521,17 +521,28 @@ fn summarize(meta: &ExperimentMeta, values: &[Vec<Option<Vec<f64>>>]) -> anyhow:
             });
         }
     }
-    // Settings without any run (possible in a shard) take no part in the choice.
-    let objectives = frontier::resolve(&meta.objectives(), &meta.arm_names())?;
-    let with_runs: Vec<usize> = (0..settings.len())
-        .filter(|&i| settings[i].stats[0].n > 0)
-        .collect();
-    let choice = frontier::decide_subset(&decision_settings(&settings), &with_runs, &objectives);
+    let choice = recommend(meta, &settings)?;
     Ok(Assembled {
         settings,
         choice,
         runs_done: 0,
     })
+}
+
+/// The frontier and the recommendation over `settings` (one per arm × point, arm-major,
+/// as `Assembled::settings` holds them) under `meta`'s objectives: `frontier::decide` on
+/// the settings that have at least one run (a shard may lack some). This is what a run
+/// records, and what a caller re-deciding under a varied assumption should call.
+pub fn recommend(meta: &ExperimentMeta, settings: &[SettingSummary]) -> anyhow::Result<Choice> {
+    let objectives = frontier::resolve(&meta.objectives(), &meta.arm_names())?;
+    let with_runs: Vec<usize> = (0..settings.len())
+        .filter(|&i| settings[i].stats.first().is_some_and(|d| d.n > 0))
+        .collect();
+    Ok(frontier::decide_subset(
+        &decision_settings(settings),
+        &with_runs,
+        &objectives,
+    ))
 }
 
 /// The settings as `frontier::decide` takes them.

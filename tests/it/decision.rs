@@ -21,9 +21,12 @@ fn iv(mean: f64, half: f64) -> Interval {
     }
 }
 
+/// (metric, mean, CI half-width, paired difference from the baseline and its half-width).
+type Row<'a> = (&'a str, f64, f64, Option<(f64, f64)>);
+
 /// A setting of `arm` at `point` with the given metrics (value, CI half-width, and the
 /// paired difference from the baseline with its half-width); every other metric is 0.
-fn setting(arm: usize, point: usize, metrics: &[(&str, f64, f64, Option<(f64, f64)>)]) -> Setting {
+fn setting(arm: usize, point: usize, metrics: &[Row<'_>]) -> Setting {
     let mut m = vec![
         Estimate {
             value: Interval::exact(0.0),

@@ -68,8 +68,8 @@ pub fn horizon_days(r: &Results) -> Option<f64> {
 fn given_up_heading(velocity: &str) -> String {
     let name = super::style::metric_name(velocity);
     match name.strip_suffix(" per day") {
-        Some(stem) => format!("{stem} per week given up"),
-        None => format!("{name} given up, x7 (per week)"),
+        Some(stem) => format!("{stem} per week given up (negative: gained)"),
+        None => format!("{name} given up, x7 (per week; negative: gained)"),
     }
 }
 
@@ -102,7 +102,10 @@ pub fn measures(r: &Results) -> Vec<Measure> {
                 let heading = if per_day {
                     given_up_heading(&v)
                 } else {
-                    format!("{} given up", super::style::metric_name(&v))
+                    format!(
+                        "{} given up (negative: gained)",
+                        super::style::metric_name(&v)
+                    )
                 };
                 let short = heading.clone();
                 (v, heading, short, if per_day { 7.0 } else { 1.0 })

@@ -597,7 +597,8 @@ fn broken_mark<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (gap, strokes): ((i32, i32, i32, i32), [[(i32, i32); 2]; 2]) = if x {
+    type Stroke = [(i32, i32); 2];
+    let (gap, strokes): ((i32, i32, i32, i32), [Stroke; 2]) = if x {
         ((18, -6, 34, 6), [[(14, 8), (22, -8)], [(30, 8), (38, -8)]])
     } else {
         (

@@ -61,9 +61,8 @@ fn binding_sentence(
     match *b {
         Binding::Nothing => format!("No setting meets the constraint {name}."),
         Binding::Binds { excluded } => {
-            let mut s = format!(
-                "The constraint {name} decides it: it rules out {excluded} of the {n} settings"
-            );
+            let mut s =
+                format!("The constraint {name} binds: it rules out {excluded} of the {n} settings");
             if let Some((a, p)) = pick
                 && let (Some(st), Some(bound)) =
                     (r.summary.get(a, p, &c.metric), bound_value(r, c, p))
