@@ -215,11 +215,7 @@ pub fn demo_scenario(arms: usize, points: usize, replications: u32, seed: u64) -
                 values: vec![v.clone()],
             })
             .collect(),
-        objectives: Objectives {
-            velocity: "deploys_per_day".to_string(),
-            risk: "user_impact_min_total".to_string(),
-            constraints: Vec::new(),
-        },
+        objectives: Objectives::new("deploys_per_day", "user_impact_min_total"),
         sources: vec!["CALIBRATION.md".to_string()],
         worlds,
         chaos: None,

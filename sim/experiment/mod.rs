@@ -11,7 +11,7 @@ pub mod plan;
 pub mod runner;
 pub mod stats;
 
-pub use frontier::{Choice, ResolvedObjectives, choose, non_dominated};
+pub use frontier::{Choice, ResolvedObjectives, Setting, decide, non_dominated};
 pub use plan::{RunSpec, Shard, ShardError, experiment_key, runs};
 pub use runner::{RunRow, ordered, run_all, run_all_with};
 pub use stats::{Describe, Paired, describe, paired};

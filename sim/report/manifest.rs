@@ -15,9 +15,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::frontier;
 use crate::experiment::plan::run_count;
-use crate::scenario::{Constraint, Objectives, Scenario};
+use crate::model::config::Seniority;
+use crate::scenario::{Bound, Constraint, Cost, Objectives, Scenario, Worse};
 
 /// An arm as recorded in the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,27 +77,32 @@ pub struct ConstraintMeta {
     /// Upper bound (`true`, the default) or lower bound (`false`).
     #[serde(default = "yes")]
     pub at_most: bool,
-    /// The bound, on the mean over replications.
+    /// The bound, on the mean over replications (unused when `arm` is set).
+    #[serde(default)]
     pub value: f64,
+    /// A relative bound: the mean of this arm at the same point (`"arm:NAME"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<String>,
 }
 
 fn yes() -> bool {
     true
 }
 
-impl ConstraintMeta {
-    /// Whether `mean` meets the bound.
-    pub fn met_by(&self, mean: f64) -> bool {
-        frontier::meets(mean, self.at_most, self.value)
-    }
-
-    /// How far `mean` is past the bound, relative to the bound (0 when met).
-    pub fn relative_violation(&self, mean: f64) -> f64 {
-        frontier::shortfall(mean, self.at_most, self.value)
-    }
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
-/// The frontier metrics and constraints.
+/// A cost metric and which way is worse.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostMeta {
+    /// Metric name.
+    pub metric: String,
+    /// "higher" or "lower": the direction in which the cost rises.
+    pub worse: String,
+}
+
+/// The frontier metrics, costs and constraints.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ObjectivesMeta {
     /// Velocity metric (higher is better).
@@ -106,6 +111,10 @@ pub struct ObjectivesMeta {
     /// Risk metric (lower is better).
     #[serde(default = "default_risk")]
     pub risk: String,
+    /// Costs the recommendation prices besides velocity (which is always one); a manifest
+    /// without them prices velocity alone. Left out when empty, as older manifests have it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<CostMeta>,
     /// Constraints on the recommendation.
     #[serde(default)]
     pub constraints: Vec<ConstraintMeta>,
@@ -124,6 +133,7 @@ impl Default for ObjectivesMeta {
         ObjectivesMeta {
             velocity: default_velocity(),
             risk: default_risk(),
+            costs: Vec::new(),
             constraints: Vec::new(),
         }
     }
@@ -176,6 +186,33 @@ pub struct ExperimentMeta {
     /// Runs in the whole experiment (every shard).
     #[serde(default)]
     pub runs_in_experiment: u64,
+    /// Scheduled working hours per week of one senior reviewer (the baseline arm's senior
+    /// groups, weighted by head count), to turn senior review hours into FTEs; 0 when the
+    /// scenario has no senior reviewers (then left out, as older manifests have it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub senior_hours_per_week: f64,
+}
+
+/// Scheduled hours per week of one senior reviewer in the baseline arm's first world: the
+/// head-count-weighted mean over senior groups (around-the-clock groups count 168 h).
+fn senior_hours_per_week(s: &Scenario) -> f64 {
+    let world = s.world(s.baseline_arm, 0);
+    let (mut hours, mut heads) = (0.0, 0.0);
+    for g in &world.reviewers.groups {
+        if g.seniority != Seniority::Senior || g.count == 0 {
+            continue;
+        }
+        let week = match &g.hours {
+            Some(h) => {
+                f64::from(h.end_min.saturating_sub(h.start_min)) / 60.0
+                    * f64::from(h.days.count_ones())
+            }
+            None => 168.0,
+        };
+        hours += week * f64::from(g.count);
+        heads += f64::from(g.count);
+    }
+    if heads > 0.0 { hours / heads } else { 0.0 }
 }
 
 impl ExperimentMeta {
@@ -219,38 +256,77 @@ impl ExperimentMeta {
             objectives: ObjectivesMeta {
                 velocity: s.objectives.velocity.clone(),
                 risk: s.objectives.risk.clone(),
+                costs: s
+                    .objectives
+                    .costs
+                    .iter()
+                    .map(|c| CostMeta {
+                        metric: c.metric.clone(),
+                        worse: c.worse.name().to_string(),
+                    })
+                    .collect(),
                 constraints: s
                     .objectives
                     .constraints
                     .iter()
-                    .map(|c| ConstraintMeta {
-                        metric: c.metric.clone(),
-                        at_most: c.at_most,
-                        value: c.value,
+                    .map(|c| match &c.bound {
+                        Bound::Value(v) => ConstraintMeta {
+                            metric: c.metric.clone(),
+                            at_most: c.at_most,
+                            value: *v,
+                            arm: None,
+                        },
+                        Bound::Arm(a) => ConstraintMeta {
+                            metric: c.metric.clone(),
+                            at_most: c.at_most,
+                            value: 0.0,
+                            arm: Some(a.clone()),
+                        },
                     })
                     .collect(),
             },
+            senior_hours_per_week: senior_hours_per_week(s),
             sources: s.sources.clone(),
             runs_in_experiment: run_count(s),
         }
     }
 
-    /// The objectives in the scenario's own type.
+    /// The objectives in the scenario's own type. A cost direction other than "lower"
+    /// reads as "higher" (more of a cost is worse unless it says otherwise).
     pub fn objectives(&self) -> Objectives {
-        Objectives {
-            velocity: self.objectives.velocity.clone(),
-            risk: self.objectives.risk.clone(),
-            constraints: self
-                .objectives
-                .constraints
-                .iter()
-                .map(|c| Constraint {
-                    metric: c.metric.clone(),
-                    at_most: c.at_most,
-                    value: c.value,
-                })
-                .collect(),
+        let mut o = Objectives::new(&self.objectives.velocity, &self.objectives.risk);
+        for c in &self.objectives.costs {
+            if o.costs.iter().any(|k| k.metric == c.metric) {
+                continue;
+            }
+            o.costs.push(Cost {
+                metric: c.metric.clone(),
+                worse: if c.worse == Worse::Lower.name() {
+                    Worse::Lower
+                } else {
+                    Worse::Higher
+                },
+            });
         }
+        o.constraints = self
+            .objectives
+            .constraints
+            .iter()
+            .map(|c| Constraint {
+                metric: c.metric.clone(),
+                at_most: c.at_most,
+                bound: match &c.arm {
+                    Some(a) => Bound::Arm(a.clone()),
+                    None => Bound::Value(c.value),
+                },
+            })
+            .collect();
+        o
+    }
+
+    /// The arm names, in experiment order.
+    pub fn arm_names(&self) -> Vec<String> {
+        self.arms.iter().map(|a| a.name.clone()).collect()
     }
 
     /// Index of the baseline arm (0 if the name is somehow absent).

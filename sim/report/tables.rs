@@ -521,30 +521,36 @@ fn summarize(meta: &ExperimentMeta, values: &[Vec<Option<Vec<f64>>>]) -> anyhow:
             });
         }
     }
-    // Settings without any run (possible in a shard) take no part in the choice.
-    let objectives = frontier::resolve(&meta.objectives())?;
-    let with_runs: Vec<usize> = (0..settings.len())
-        .filter(|&i| settings[i].stats[0].n > 0)
-        .collect();
-    let means: Vec<Vec<f64>> = with_runs
-        .iter()
-        .map(|&i| settings[i].stats.iter().map(|d| d.mean).collect())
-        .collect();
-    let sub = frontier::choose(&means, &objectives);
-    let mut choice = Choice {
-        on_frontier: vec![false; settings.len()],
-        feasible: vec![false; settings.len()],
-        recommended: sub.recommended.map(|r| with_runs[r]),
-    };
-    for (k, &i) in with_runs.iter().enumerate() {
-        choice.on_frontier[i] = sub.on_frontier[k];
-        choice.feasible[i] = sub.feasible[k];
-    }
+    let choice = recommend(meta, &settings)?;
     Ok(Assembled {
         settings,
         choice,
         runs_done: 0,
     })
+}
+
+/// The frontier and the recommendation over `settings` (one per arm × point, arm-major,
+/// as `Assembled::settings` holds them) under `meta`'s objectives: `frontier::decide` on
+/// the settings that have at least one run (a shard may lack some). This is what a run
+/// records, and what a caller re-deciding under a varied assumption should call.
+pub fn recommend(meta: &ExperimentMeta, settings: &[SettingSummary]) -> anyhow::Result<Choice> {
+    let objectives = frontier::resolve(&meta.objectives(), &meta.arm_names())?;
+    let with_runs: Vec<usize> = (0..settings.len())
+        .filter(|&i| settings[i].stats.first().is_some_and(|d| d.n > 0))
+        .collect();
+    Ok(frontier::decide_subset(
+        &decision_settings(settings),
+        &with_runs,
+        &objectives,
+    ))
+}
+
+/// The settings as `frontier::decide` takes them.
+pub fn decision_settings(settings: &[SettingSummary]) -> Vec<frontier::Setting> {
+    settings
+        .iter()
+        .map(|s| frontier::Setting::from_stats(s.arm, s.point, &s.stats, s.paired.as_deref()))
+        .collect()
 }
 
 fn write_summary(out: &Path, meta: &ExperimentMeta, a: &Assembled) -> anyhow::Result<()> {

@@ -40,7 +40,7 @@ pub use chaos::ChaosSpec;
 pub use document::RawScenario;
 pub use error::{Located, ScenarioError};
 pub use limits::file_stem;
-pub use objectives::{Constraint, Objectives};
+pub use objectives::{Bound, Constraint, Cost, Objectives, Worse};
 pub use sweep::{display_value, set_path};
 
 use document::{DocOut, Env};
@@ -378,7 +378,8 @@ fn parse_with(
         ));
     }
     let base = document::validate_doc(&raw, cx, &mut env)?;
-    let objectives = objectives::objectives(cx, raw.objectives.as_ref())?;
+    let arm_names: Vec<&str> = base.arms.iter().map(|a| a.name.as_str()).collect();
+    let objectives = objectives::objectives(cx, raw.objectives.as_ref(), &arm_names)?;
     let baseline_arm = match &raw.baseline {
         Some(b) => {
             let names: Vec<&str> = base.arms.iter().map(|a| a.name.as_str()).collect();

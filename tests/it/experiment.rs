@@ -22,7 +22,7 @@ use blastsim::model::graph::{EdgeKind, ServiceGraphBuilder, ServiceId, ServiceSp
 use blastsim::report::journal;
 use blastsim::report::manifest::{ExperimentMeta, read_manifest};
 use blastsim::report::tables;
-use blastsim::scenario::{Constraint, Objectives, Scenario};
+use blastsim::scenario::{Bound, Constraint, Objectives, Scenario};
 use rand::rngs::ChaCha8Rng;
 
 use blastsim::pipeline::Silent;
@@ -222,7 +222,7 @@ fn the_printed_summary_names_every_setting_and_the_recommendation() {
     strict.objectives.constraints.push(Constraint {
         metric: "deploys_per_day".into(),
         at_most: false,
-        value: 1e9,
+        bound: Bound::Value(1e9),
     });
     let o = run(&strict, &scratch("table-strict"), 1, None);
     assert_eq!(o.assembled.choice.recommended, None);
@@ -510,33 +510,48 @@ fn frontier_and_recommendation_on_a_hand_built_summary() {
         .iter()
         .position(|m| m.name == "senior_review_h_per_week")
         .unwrap();
-    let means: Vec<Vec<f64>> = settings
+    // Exact values (no spread), one arm per setting: no two settings tie unless equal.
+    let decided: Vec<frontier::Setting> = settings
         .iter()
-        .map(|&(a, b, c)| {
-            let mut m = vec![0.0; METRICS.len()];
-            (m[v], m[r], m[h]) = (a, b, c);
-            m
+        .enumerate()
+        .map(|(i, &(a, b, c))| {
+            let mut m = vec![
+                frontier::Estimate {
+                    value: frontier::Interval::exact(0.0),
+                    diff: None,
+                };
+                METRICS.len()
+            ];
+            m[v].value = frontier::Interval::exact(a);
+            m[r].value = frontier::Interval::exact(b);
+            m[h].value = frontier::Interval::exact(c);
+            frontier::Setting {
+                arm: i,
+                point: 0,
+                metrics: m,
+                flagged: false,
+            }
         })
         .collect();
+    let arms: Vec<String> = (0..settings.len()).map(|i| format!("arm{i}")).collect();
     let objectives = |constraints: Vec<Constraint>| {
-        frontier::resolve(&Objectives {
-            velocity: "deploys_per_day".into(),
-            risk: "user_impact_min_total".into(),
-            constraints,
-        })
-        .unwrap()
+        let mut o = Objectives::new("deploys_per_day", "user_impact_min_total");
+        o.constraints = constraints;
+        frontier::resolve(&o, &arms).unwrap()
     };
     let senior_at_most = |value| Constraint {
         metric: "senior_review_h_per_week".into(),
         at_most: true,
-        value,
+        bound: Bound::Value(value),
     };
-    let c = frontier::choose(&means, &objectives(vec![senior_at_most(20.0)]));
+    let c = frontier::decide(&decided, &objectives(vec![senior_at_most(20.0)]));
     assert_eq!(c.on_frontier, [true, true, false, true, true, false]);
+    // 1 and 5 tie on velocity (8.0 exactly); the safer (1) wins.
     assert_eq!(c.recommended, Some(1));
-    // Without constraints the earliest of the fastest wins.
+    assert_eq!(c.ties, [1, 5]);
+    // Without constraints the earliest of the fastest (equal) settings wins.
     assert_eq!(
-        frontier::choose(&means, &objectives(vec![])).recommended,
+        frontier::decide(&decided, &objectives(vec![])).recommended,
         Some(0)
     );
     // A lower bound on velocity plus a tight senior budget: nothing qualifies.
@@ -545,16 +560,14 @@ fn frontier_and_recommendation_on_a_hand_built_summary() {
         Constraint {
             metric: "deploys_per_day".into(),
             at_most: false,
-            value: 5.0,
+            bound: Bound::Value(5.0),
         },
     ]);
-    assert_eq!(frontier::choose(&means, &none).recommended, None);
-    let e = frontier::resolve(&Objectives {
-        velocity: "speed".into(),
-        risk: "user_impact_min_total".into(),
-        constraints: vec![],
-    })
-    .unwrap_err();
+    let c = frontier::decide(&decided, &none);
+    assert_eq!(c.recommended, None);
+    assert!(c.ties.is_empty());
+    let e =
+        frontier::resolve(&Objectives::new("speed", "user_impact_min_total"), &arms).unwrap_err();
     assert!(
         e.to_string().contains("unknown metric 'speed'")
             && e.to_string().contains("deploys_per_day")

@@ -3,6 +3,7 @@
 mod breaker;
 mod case_study;
 mod chaos;
+mod decision;
 mod determinism;
 mod engine;
 mod experiment;

@@ -874,7 +874,7 @@ fn no_recommendation_still_states_the_trade_off_safest_and_fastest() {
     render(&dir).unwrap();
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     let answer = md
-        .split("## The answer")
+        .split("## The decision in detail")
         .nth(1)
         .unwrap()
         .split("## What was simulated")
@@ -1267,4 +1267,37 @@ fn report_md_escapes_scenario_strings() {
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
     assert!(!html.contains("<b>bold</b>") && !html.contains("<em>this</em>"));
     let _ = std::fs::remove_dir_all(d);
+}
+
+#[test]
+fn the_first_screen_says_what_to_do_and_prices_the_options_per_year() {
+    let dir = write_fixture(&no_sweep(420.0), "first-screen");
+    render(&dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let first = md.find("## What to do").expect("a What to do section");
+    let detail = md.find("## The decision in detail").unwrap();
+    assert!(first < detail, "the decision comes first");
+    let screen = &md[first..detail];
+    // The pick (risk-tiered: the only arm within the p95 bound), and the forest plot.
+    assert!(screen.contains("Pick **risk-tiered**."), "{screen}");
+    assert!(
+        screen.contains("![") && screen.contains("(forest.svg)"),
+        "{screen}"
+    );
+    assert!(dir.join("forest.svg").is_file() && dir.join("forest.png").is_file());
+    assert!(screen.contains("scaled by 365 / 60 days"), "{screen}");
+    // Business units; the baseline's user impact (1,500 user-min per 60-day run, CI 1,416
+    // to 1,584) is 150 (140 to 160) user-hours per year at two significant figures.
+    assert!(screen.contains("| User-hours lost per year |"), "{screen}");
+    assert!(screen.contains("Deploys per week given up"), "{screen}");
+    assert!(
+        screen.contains("| senior-signoff (baseline) | 150 (140 to 160) |"),
+        "{screen}"
+    );
+    assert!(screen.contains("| **risk-tiered** (pick) |"), "{screen}");
+    // Marks against the baseline from the paired CIs.
+    assert!(
+        screen.contains(" better |") && screen.contains(" worse |"),
+        "{screen}"
+    );
 }

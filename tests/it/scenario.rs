@@ -1627,3 +1627,101 @@ fn long_topology_lines_are_clipped_around_the_column() {
     assert!(e.message().contains("LINE_BYTES_MAX"), "{e}");
     assert!(e.to_string().len() < 1_000);
 }
+
+/// MINI with an `[objectives]` section whose first key is `line50` (at line 50).
+fn with_objectives(line50: &str) -> String {
+    format!("{MINI}\n[objectives]\n{line50}\n")
+}
+
+/// The 1-based column of `needle` in `line`.
+fn col(line: &str, needle: &str) -> usize {
+    line.find(needle).expect("needle in line") + 1
+}
+
+#[test]
+fn objectives_costs_and_relative_bounds_validate() {
+    let s = parse(&with_objectives(
+        "costs = [{ metric = \"blocks_false\", worse = \"higher\" }, { metric = \"deploys_per_day\", worse = \"lower\" }]\nconstraints = [{ metric = \"user_impact_min_total\", at_most = \"arm:guarded\" }, { metric = \"incidents\", at_least = 2 }]",
+    ))
+    .unwrap();
+    let o = &s.objectives;
+    // The velocity metric is always the first cost; listing it again is allowed.
+    let costs: Vec<(&str, scenario::Worse)> = o
+        .costs
+        .iter()
+        .map(|c| (c.metric.as_str(), c.worse))
+        .collect();
+    assert_eq!(
+        costs,
+        [
+            ("deploys_per_day", scenario::Worse::Lower),
+            ("blocks_false", scenario::Worse::Higher)
+        ]
+    );
+    assert_eq!(
+        o.constraints[0].bound,
+        scenario::Bound::Arm("guarded".into())
+    );
+    assert!(o.constraints[0].at_most);
+    assert_eq!(o.constraints[1].bound, scenario::Bound::Value(2.0));
+    assert!(!o.constraints[1].at_most);
+}
+
+#[test]
+fn a_relative_bound_naming_no_arm_lists_the_arms() {
+    let line = "constraints = [{ metric = \"user_impact_min_total\", at_most = \"arm:guardd\" }]";
+    check_err(
+        &with_objectives(line),
+        "dir/s.toml",
+        50,
+        col(line, "\"arm:"),
+        &["unknown arm `guardd`", "did you mean `guarded`", "`open`"],
+    );
+    let line = "constraints = [{ metric = \"user_impact_min_total\", at_most = \"guarded\" }]";
+    check_err(
+        &with_objectives(line),
+        "dir/s.toml",
+        50,
+        col(line, "\"guarded"),
+        &["a number or \"arm:NAME\""],
+    );
+}
+
+#[test]
+fn bad_costs_are_located_with_suggestions() {
+    let line = "costs = [{ metric = \"blocks_false\", worse = \"up\" }]";
+    check_err(
+        &with_objectives(line),
+        "dir/s.toml",
+        50,
+        col(line, "\"up"),
+        &["unknown cost direction `up`", "`higher` or `lower`"],
+    );
+    let line = "costs = [{ metric = \"senior_review_h_week\", worse = \"higher\" }]";
+    check_err(
+        &with_objectives(line),
+        "dir/s.toml",
+        50,
+        col(line, "\"senior"),
+        &[
+            "unknown metric `senior_review_h_week`",
+            "did you mean `senior_review_h_per_week`",
+        ],
+    );
+    let line = "costs = [{ metric = \"user_impact_min_total\", worse = \"higher\" }]";
+    check_err(
+        &with_objectives(line),
+        "dir/s.toml",
+        50,
+        col(line, "\"user"),
+        &["is the risk metric"],
+    );
+    let line = "costs = [{ metric = \"blocks_false\", worse = \"higher\" }, { metric = \"blocks_false\", worse = \"lower\" }]";
+    check_err(
+        &with_objectives(line),
+        "dir/s.toml",
+        50,
+        col(line, "\"blocks_false\", worse = \"lower"),
+        &["listed as a cost twice"],
+    );
+}

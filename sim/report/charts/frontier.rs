@@ -1,12 +1,17 @@
 //! The headline chart: velocity (x) against blast radius (y) for every arm and sweep
-//! point, with 95% CI error bars both ways, the Pareto frontier as a step line and the
-//! recommended setting ringed and labelled.
+//! point, with 95% CI error bars both ways, the Pareto frontier as a step line, every
+//! marker labelled with its arm (and point), the constraints on either axis drawn as
+//! dashed limits with the breaking side shaded, settings that miss a constraint faded,
+//! the settings tied with the pick ringed, and the recommended setting ringed and
+//! labelled. An axis that does not start at zero says so ("axis zoomed") and carries a
+//! broken-axis mark.
 
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::Chart;
-use super::input::Results;
+use super::input::{ConstraintMeta, Results};
 use super::style::{self, LegendItem, Marker};
 
 pub(super) struct Frontier<'a> {
@@ -205,16 +210,206 @@ impl Chart for Frontier<'_> {
                 k.mean, xl, v.mean, xh, line, 12,
             )))?;
         }
-        for (a, _, v, k) in &pts {
+        let decided = r.decision();
+        let feasible = |a: usize, p: usize| {
+            decided
+                .index(a, p)
+                .is_none_or(|i| decided.choice.feasible.get(i).copied().unwrap_or(true))
+        };
+        let any_infeasible =
+            !r.constraints().is_empty() && pts.iter().any(|(a, p, ..)| !feasible(*a, *p));
+        for (a, p, v, k) in &pts {
             let s = style::arm_style(*a);
+            let color = if feasible(*a, *p) {
+                s.color
+            } else {
+                faded(s.color)
+            };
             style::draw_marker(
                 chart.plotting_area(),
                 s.marker,
                 &(v.mean, k.mean),
-                s.color,
+                color,
                 10,
             )?;
         }
+        // The settings tied with the pick on velocity: a thin ring each.
+        let rec = r.recommended();
+        let ties: Vec<(usize, usize)> = decided
+            .choice
+            .ties
+            .iter()
+            .map(|&i| decided.keys[i])
+            .filter(|&k| Some(k) != rec)
+            .collect();
+        for (_, _, v, k) in pts.iter().filter(|(a, p, ..)| ties.contains(&(*a, *p))) {
+            chart.draw_series(std::iter::once(Circle::new(
+                (v.mean, k.mean),
+                20,
+                style::INK.stroke_width(2),
+            )))?;
+        }
+
+        // Constraints on the chart's axes: a dashed limit, the breaking side shaded.
+        let mut limits: Vec<String> = Vec::new();
+        let focus = r.focus_point();
+        for c in r.constraints() {
+            let on_x = c.metric == *vm;
+            if !on_x && c.metric != *rm {
+                continue;
+            }
+            let bound = match &c.arm {
+                Some(name) => r
+                    .arm_index(name)
+                    .and_then(|a| r.summary.mean(a, focus, &c.metric)),
+                None => Some(c.value),
+            };
+            let Some(b) = bound else { continue };
+            let (lo, hi) = if on_x { (x0, x1) } else { (y0, y1) };
+            if !(lo..=hi).contains(&b) {
+                limits.push(format!(
+                    "{} (off the chart: every setting is on the {} side)",
+                    limit_text(c, Some(b)),
+                    if (c.at_most && b > hi) || (!c.at_most && b < lo) {
+                        "allowed"
+                    } else {
+                        "breaking"
+                    }
+                ));
+                continue;
+            }
+            let shade = style::ALERT.mix(0.07).filled();
+            let rect = match (on_x, c.at_most) {
+                (true, true) => [(b, y0), (x1, y1)],
+                (true, false) => [(x0, y0), (b, y1)],
+                (false, true) => [(x0, b), (x1, y1)],
+                (false, false) => [(x0, y0), (x1, b)],
+            };
+            chart.draw_series(std::iter::once(Rectangle::new(rect, shade)))?;
+            let line = if on_x {
+                vec![(b, y0), (b, y1)]
+            } else {
+                vec![(x0, b), (x1, b)]
+            };
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                line,
+                12,
+                8,
+                style::ALERT.stroke_width(3),
+            )))?;
+            let at = if on_x { (b, y1) } else { (x0, b) };
+            let label = limit_text(c, Some(b));
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(at)
+                    + Text::new(
+                        label.clone(),
+                        if on_x { (8, 14) } else { (10, -16) },
+                        style::text(style::TICK_PX - 4, style::ALERT),
+                    ),
+            ))?;
+            limits.push(label);
+        }
+
+        // Every marker labelled: arm, and the point where the sweep changes the arm.
+        let font = style::text(style::TICK_PX - 5, style::INK);
+        let area = chart.plotting_area().get_pixel_range();
+        let mut taken: Vec<(i32, i32, i32, i32)> = pts
+            .iter()
+            .map(|(_, _, v, k)| {
+                let (x, y) = chart.backend_coord(&(v.mean, k.mean));
+                (x - 11, y - 11, x + 11, y + 11)
+            })
+            .collect();
+        for (a, p, v, k) in &pts {
+            let varies = r.points.len() > 1 && !r.axes_of_arm(*a).is_empty();
+            let first = r.points.first().is_none_or(|q| q.index == *p);
+            if !varies && !first {
+                continue;
+            }
+            let text = if varies {
+                let values: Vec<String> = r
+                    .points
+                    .iter()
+                    .find(|q| q.index == *p)
+                    .map(|q| {
+                        r.axes_of_arm(*a)
+                            .iter()
+                            .filter_map(|&k| q.values.get(k).cloned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                format!("{} {}", r.arms[*a], values.join(","))
+            } else {
+                r.arms[*a].clone()
+            };
+            let (w, h) = plot
+                .estimate_text_size(&text, &font)
+                .map(|(w, h)| (w as i32, h as i32))
+                .unwrap_or((120, 18));
+            let (x, y) = chart.backend_coord(&(v.mean, k.mean));
+            let options = [
+                (14, -h - 8),
+                (14, 8),
+                (-14 - w, -h - 8),
+                (-14 - w, 8),
+                (-w / 2, -h - 22),
+                (-w / 2, 20),
+            ];
+            let inside = |(dx, dy): (i32, i32)| {
+                x + dx >= area.0.start
+                    && x + dx + w <= area.0.end
+                    && y + dy >= area.1.start
+                    && y + dy + h <= area.1.end
+            };
+            let free = |(dx, dy): (i32, i32)| {
+                let (l, t, rr, b) = (x + dx, y + dy, x + dx + w, y + dy + h);
+                !taken
+                    .iter()
+                    .any(|&(l2, t2, r2, b2)| l < r2 && l2 < rr && t < b2 && t2 < b)
+            };
+            let pick = options
+                .iter()
+                .copied()
+                .find(|&o| inside(o) && free(o))
+                .or_else(|| options.iter().copied().find(|&o| inside(o)))
+                .unwrap_or(options[0]);
+            taken.push((x + pick.0, y + pick.1, x + pick.0 + w, y + pick.1 + h));
+            let s = style::arm_style(*a);
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((v.mean, k.mean))
+                    + Text::new(text, pick, style::text(style::TICK_PX - 5, darker(s.color))),
+            ))?;
+        }
+
+        // An axis that does not start at zero: say so, and break it.
+        let zoomed_x = x0 > 0.0 || x1 < 0.0;
+        let zoomed_y = y0 > 0.0 || y1 < 0.0;
+        let (px0, py0) = chart.backend_coord(&(x0, y0));
+        if zoomed_x {
+            broken_mark(&mut chart, (x0, y0), true)?;
+            let note = format!(
+                "x axis zoomed: {} to {} (does not start at 0)",
+                style::fmt_tick(&x0),
+                style::fmt_tick(&x1)
+            );
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x0, y0))
+                    + Text::new(note, (12, -30), style::bold(style::TICK_PX - 4, style::INK)),
+            ))?;
+        }
+        if zoomed_y {
+            broken_mark(&mut chart, (x0, y0), false)?;
+            let note = format!(
+                "y axis zoomed: {} to {} (does not start at 0)",
+                style::fmt_tick(&y0),
+                style::fmt_tick(&y1)
+            );
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x0, y1))
+                    + Text::new(note, (12, 10), style::bold(style::TICK_PX - 4, style::INK)),
+            ))?;
+        }
+        let _ = (px0, py0);
 
         if let Some((ra, rp)) = r.recommended()
             && let Some((_, _, v, k)) = pts.iter().find(|(a, p, ..)| (*a, *p) == (ra, rp))
@@ -318,6 +513,38 @@ impl Chart for Frontier<'_> {
                 "No setting met the constraints, so none is recommended.".to_string(),
             ));
         }
+        if !ties.is_empty() {
+            items.push(LegendItem::Mark(
+                Marker::Ring,
+                style::INK,
+                "Tied with the pick on velocity (within its 95% CI)".to_string(),
+            ));
+        }
+        for l in &limits {
+            items.push(LegendItem::Line(
+                style::ALERT,
+                Some((12, 8)),
+                3,
+                format!("Limit: {l}"),
+            ));
+        }
+        let off_axes: Vec<String> = r
+            .constraints()
+            .iter()
+            .filter(|c| c.metric != *vm && c.metric != *rm)
+            .map(|c| limit_text(c, None))
+            .collect();
+        if !off_axes.is_empty() {
+            items.push(LegendItem::Note(format!(
+                "Constraints not on these axes: {}.",
+                off_axes.join("; ")
+            )));
+        }
+        if any_infeasible {
+            items.push(LegendItem::Note(
+                "Faded markers miss a constraint (see the report for which).".to_string(),
+            ));
+        }
         items.push(LegendItem::Note(
             "Error bars: 95% confidence intervals of the mean.".to_string(),
         ));
@@ -330,4 +557,62 @@ impl Chart for Frontier<'_> {
         style::legend(&legend, &items)?;
         Ok(())
     }
+}
+
+/// "user impact per run at most 2,669", or "... at most senior-signoff's (2,669)" for a
+/// relative limit drawn at `b` (without `b`: "... at most senior-signoff's mean").
+fn limit_text(c: &ConstraintMeta, b: Option<f64>) -> String {
+    let what = style::metric_name(&c.metric).to_lowercase();
+    let op = if c.at_most { "at most" } else { "at least" };
+    match (&c.arm, b) {
+        (Some(a), Some(b)) => format!("{what} {op} {a}'s ({})", style::fmt_num(b)),
+        (Some(a), None) => format!("{what} {op} {a}'s mean"),
+        (None, _) => format!("{what} {op} {}", style::fmt_num(c.value)),
+    }
+}
+
+/// A colour washed towards white, for settings that miss a constraint.
+fn faded(c: RGBColor) -> RGBColor {
+    let f = |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * 0.65).round() as u8;
+    RGBColor(f(c.0), f(c.1), f(c.2))
+}
+
+/// A colour darkened, for label text that must read on white.
+fn darker(c: RGBColor) -> RGBColor {
+    let f = |v: u8| (f64::from(v) * 0.75).round() as u8;
+    RGBColor(f(c.0), f(c.1), f(c.2))
+}
+
+/// The broken-axis mark: two short slanted strokes across the x axis (`x`) or the y axis
+/// near the corner `at`, on a white gap.
+fn broken_mark<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    at: (f64, f64),
+    x: bool,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    type Stroke = [(i32, i32); 2];
+    let (gap, strokes): ((i32, i32, i32, i32), [Stroke; 2]) = if x {
+        ((18, -6, 34, 6), [[(14, 8), (22, -8)], [(30, 8), (38, -8)]])
+    } else {
+        (
+            (-6, -34, 6, -18),
+            [[(-8, -14), (8, -22)], [(-8, -30), (8, -38)]],
+        )
+    };
+    chart.draw_series(std::iter::once(
+        EmptyElement::at(at) + Rectangle::new([(gap.0, gap.1), (gap.2, gap.3)], WHITE.filled()),
+    ))?;
+    for st in strokes {
+        chart.draw_series(std::iter::once(
+            EmptyElement::at(at) + PathElement::new(st.to_vec(), BLACK.stroke_width(3)),
+        ))?;
+    }
+    Ok(())
 }

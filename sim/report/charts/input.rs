@@ -526,25 +526,8 @@ impl Results {
     /// When nothing met the constraints: the setting that misses them by the least (sum of
     /// relative shortfalls), ties to the higher velocity. `None` without constraints.
     pub fn closest(&self) -> Option<(usize, usize)> {
-        let constraints = self.constraints();
-        if constraints.is_empty() {
-            return None;
-        }
-        let pts = self.objective_points();
-        let misses: Vec<(f64, f64)> = pts
-            .iter()
-            .map(|&(a, p, v, _)| {
-                let miss = constraints
-                    .iter()
-                    .map(|c| match self.summary.mean(a, p, &c.metric) {
-                        Some(m) => c.relative_violation(m),
-                        None => f64::INFINITY,
-                    })
-                    .sum();
-                (v.mean, miss)
-            })
-            .collect();
-        frontier::closest(&misses).map(|i| (pts[i].0, pts[i].1))
+        let d = self.decision();
+        d.choice.closest.map(|i| d.keys[i])
     }
 
     /// How the focus point is described: its label and why it was chosen.
@@ -593,5 +576,146 @@ impl Results {
             }
         }
         best
+    }
+}
+
+/// The decision `experiment::frontier::decide` makes on this folder's `summary.csv`, with
+/// what the report needs to explain it.
+#[derive(Clone, Debug)]
+pub struct Decided {
+    /// (arm, point) of each setting, arm-major.
+    pub keys: Vec<(usize, usize)>,
+    /// The settings as the decision saw them.
+    pub settings: Vec<frontier::Setting>,
+    /// The objectives, resolved (`None` when a name in them is unknown to this folder).
+    pub objectives: Option<frontier::ResolvedObjectives>,
+    /// The decision.
+    pub choice: frontier::Choice,
+}
+
+impl Decided {
+    /// The setting index of (arm, point).
+    pub fn index(&self, arm: usize, point: usize) -> Option<usize> {
+        self.keys.iter().position(|&k| k == (arm, point))
+    }
+}
+
+/// Invariants the chaos campaigns of `chaos/` found broken, per arm.
+#[derive(Clone, Debug, Default)]
+pub struct ChaosFindings {
+    /// Campaigns run (distinct `campaign` values of `campaigns.csv`).
+    pub campaigns: usize,
+    /// (arm, invariant) -> campaigns in which it was broken.
+    pub broken: BTreeMap<(String, String), usize>,
+}
+
+impl ChaosFindings {
+    /// The invariants arm `arm` broke, with the campaigns in which it did.
+    pub fn of_arm(&self, arm: &str) -> Vec<(&str, usize)> {
+        self.broken
+            .iter()
+            .filter(|((a, _), _)| a == arm)
+            .map(|((_, inv), n)| (inv.as_str(), *n))
+            .collect()
+    }
+}
+
+impl Results {
+    /// The decision on this folder, recomputed from `summary.csv` with the same function
+    /// the run used, so it agrees with the recorded recommendation on a folder `run` wrote.
+    pub fn decision(&self) -> Decided {
+        use crate::metrics::METRICS;
+        let base = self.baseline();
+        let mut keys = Vec::new();
+        let mut settings = Vec::new();
+        for (a, p, ..) in self.objective_points() {
+            let metrics = METRICS
+                .iter()
+                .map(|m| match self.summary.get(a, p, m.name) {
+                    Some(s) => frontier::Estimate {
+                        value: frontier::Interval {
+                            mean: s.mean,
+                            low: s.ci_low,
+                            high: s.ci_high,
+                        },
+                        diff: match (a != base, s.diff_mean, s.diff_low, s.diff_high) {
+                            (true, Some(mean), Some(low), Some(high)) => {
+                                Some(frontier::Interval { mean, low, high })
+                            }
+                            _ => None,
+                        },
+                    },
+                    None => frontier::Estimate {
+                        value: frontier::Interval::exact(f64::NAN),
+                        diff: None,
+                    },
+                })
+                .collect();
+            keys.push((a, p));
+            settings.push(frontier::Setting {
+                arm: a,
+                point: p,
+                metrics,
+                flagged: false,
+            });
+        }
+        let objectives = frontier::resolve(&self.manifest.meta.objectives(), &self.arms).ok();
+        let choice = match &objectives {
+            Some(o) => frontier::decide(&settings, o),
+            None => frontier::Choice {
+                on_frontier: vec![false; settings.len()],
+                feasible: vec![false; settings.len()],
+                recommended: None,
+                ties: Vec::new(),
+                closest: None,
+                bindings: Vec::new(),
+                broken: vec![false; settings.len()],
+            },
+        };
+        Decided {
+            keys,
+            settings,
+            objectives,
+            choice,
+        }
+    }
+
+    /// What `chaos/violations.csv` and `chaos/campaigns.csv` say, when the folder has them
+    /// (`blastsim chaos` writes them); `None` otherwise or when they cannot be read.
+    pub fn chaos_findings(&self) -> Option<ChaosFindings> {
+        #[derive(serde::Deserialize)]
+        struct Violation {
+            campaign: u64,
+            arm: String,
+            invariant: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Campaign {
+            campaign: u64,
+        }
+        let dir = self.dir.join("chaos");
+        let (v, c) = (dir.join("violations.csv"), dir.join("campaigns.csv"));
+        if !v.is_file() || !c.is_file() {
+            return None;
+        }
+        let mut campaigns = std::collections::BTreeSet::new();
+        let mut t = TableReader::open(&c).ok()?;
+        for row in t.typed::<Campaign>() {
+            campaigns.insert(row.ok()?.campaign);
+        }
+        let mut seen: std::collections::BTreeSet<(String, String, u64)> = Default::default();
+        let mut t = TableReader::open(&v).ok()?;
+        for row in t.typed::<Violation>() {
+            let row = row.ok()?;
+            seen.insert((row.arm, row.invariant, row.campaign));
+        }
+        let mut broken = BTreeMap::new();
+        for (arm, inv, _) in seen {
+            *broken.entry((arm, inv)).or_insert(0) += 1;
+        }
+        Some(ChaosFindings {
+            campaigns: campaigns.len(),
+            broken,
+        })
     }
 }

@@ -1,8 +1,9 @@
 //! Every chart of a results folder, each drawn once by backend-generic code and saved as
 //! SVG and PNG (1600×1000).
 //!
+//! - `forest`: each arm's paired differences from the baseline in business units;
 //! - `frontier`: velocity against blast radius, CI error bars, Pareto frontier, the
-//!   recommendation;
+//!   constraints and the recommendation;
 //! - `sweep_<metric>` / `heatmap_<metric>`: key metrics against the swept parameters;
 //! - `ccdf_impact`: the tail of per-incident user impact, log-log;
 //! - `timeline_<arm>`: one simulated run day by day;
@@ -13,10 +14,12 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub mod business;
 pub mod input;
 pub mod style;
 
 mod ccdf;
+mod forest;
 mod frontier;
 mod graph;
 mod sweep;
@@ -69,6 +72,10 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
     let mut out = Charts::default();
     // The charts to draw, in report order.
     let mut jobs: Vec<Job<'_>> = Vec::new();
+    match forest::Forest::new(r) {
+        Ok(c) => save(dir, "forest", c.caption(), c, &mut jobs),
+        Err(why) => out.skipped.push(format!("forest: {why}")),
+    }
     let f = frontier::Frontier::new(r);
     save(dir, "frontier", f.caption(), f, &mut jobs);
 

@@ -62,15 +62,35 @@ pub(super) fn method(r: &Results) -> Vec<String> {
          Differences from the baseline are paired, run by run.",
         r.replications()
     ));
-    if !r.constraints().is_empty() {
-        let cs: Vec<String> = r.constraints().iter().map(constraint_text).collect();
-        out.push(format!(
-            "**How the recommendation is chosen.** Among all arms and settings, the one with the highest {} whose mean \
-             meets every constraint: {}.",
-            metric_name(r.velocity()).to_lowercase(),
-            cs.join("; ")
-        ));
-    }
+    let cs: Vec<String> = r.constraints().iter().map(constraint_text).collect();
+    let costs: Vec<String> = r
+        .decision()
+        .objectives
+        .map(|o| {
+            o.costs
+                .iter()
+                .map(|&(m, _)| metric_name(crate::metrics::METRICS[m].name).to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.push(format!(
+        "**How the recommendation is chosen.** Settings whose mean meets every constraint{} are candidates; one \
+         that breaks an invariant is a candidate only when all of them do, and the report then says so. The fastest \
+         candidate on {}, and every candidate within its 95% CI, are tied: the runs cannot tell them apart. Among \
+         ties the safer wins (lower {}, within the CI of the safest), then the cheaper, comparing the costs ({}) in \
+         that order. A setting is called free only when its {} is measurably lower than the baseline's and none of \
+         these costs rises measurably (paired 95% CIs). A bound \"arm:NAME\" compares with that arm's mean at the \
+         same sweep setting, on the same seeds.",
+        if cs.is_empty() {
+            " (the scenario states none)".to_string()
+        } else {
+            format!(" ({})", cs.join("; "))
+        },
+        metric_name(r.velocity()).to_lowercase(),
+        metric_name(r.risk()).to_lowercase(),
+        costs.join(", "),
+        metric_name(r.risk()).to_lowercase(),
+    ));
     if !r.axes().is_empty() {
         let paths: Vec<String> = r
             .axes()

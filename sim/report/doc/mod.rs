@@ -42,23 +42,32 @@ pub fn write(dir: &Path, r: &Results, charts: &Charts) -> anyhow::Result<()> {
 /// The whole document, section by section.
 fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     let mut b = title(r);
-    b.push(Block::H2("The answer".to_string()));
+    // The first screen: what to do, the options in business units, the paired differences.
+    b.push(Block::H2("What to do".to_string()));
+    b.extend(decision::what_to_do(r));
+    if let Some(f) = charts.get("forest") {
+        b.push(Block::H2("What each option changes".to_string()));
+        b.push(Block::P(
+            "Each bar is one policy's difference from the baseline on the same simulated changes, with its 95% confidence interval, in the units of the table above. Right of the zero line is worse; a bar that crosses it is a difference the runs cannot tell from chance."
+                .to_string(),
+        ));
+        b.push(figure(f));
+    }
+    if let Some(f) = charts.get("frontier") {
+        b.push(Block::H2("Velocity against blast radius".to_string()));
+        b.push(Block::P(
+            "Each marker is one policy (an **arm**) at one setting, labelled with its name. Further right ships more; lower breaks less. A setting on the grey staircase (the **Pareto frontier**) cannot be improved on one axis without losing on the other; anything above it is beaten outright. Constraints on either axis are drawn as dashed lines with the side that breaks them shaded; settings that miss any constraint are drawn faded."
+                .to_string(),
+        ));
+        b.push(figure(f));
+    }
+
+    b.push(Block::H2("The decision in detail".to_string()));
     b.extend(decision::headline(r).into_iter().map(Block::P));
     b.extend(decision::tradeoff(r));
 
     b.push(Block::H2("What was simulated".to_string()));
     b.push(Block::List(scenario::scenario_lines(r)));
-
-    if let Some(f) = charts.get("frontier") {
-        b.push(Block::H2("Velocity against blast radius".to_string()));
-        b.push(Block::P(
-            "Each marker is one policy (an **arm**) at one setting. Further right ships more; lower breaks less. \
-             A setting on the grey staircase (the **Pareto frontier**) cannot be improved on one axis without \
-             losing on the other; anything above it is beaten outright."
-                .to_string(),
-        ));
-        b.push(figure(f));
-    }
 
     b.push(Block::H2("The arms side by side".to_string()));
     b.extend(tables::arm_tables(r));
@@ -114,7 +123,7 @@ fn more_charts(charts: &Charts) -> Vec<Block> {
     let rest: Vec<_> = charts
         .files
         .iter()
-        .filter(|c| c.name != "frontier" && c.name != "graph")
+        .filter(|c| !matches!(c.name.as_str(), "frontier" | "forest" | "graph"))
         .collect();
     if rest.is_empty() && charts.skipped.is_empty() {
         return Vec::new();

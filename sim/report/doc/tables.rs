@@ -2,10 +2,13 @@
 //! their paired differences from the baseline.
 
 use super::super::HEADLINE_METRICS;
+use super::super::charts::business::horizon_days;
 use super::super::charts::input::Results;
+use super::super::charts::style::fmt_num;
 use super::super::charts::style::metric_name;
 use super::markdown::Block;
-use super::text::{diff_text, horizon_text, md, plus_minus};
+use super::text::{diff_text, horizon_text, md, per_run_metric, plus_minus};
+use crate::experiment::frontier::per_year;
 
 /// The arms table's columns, (metric, heading): the headline metrics, with user impact per
 /// incident (p95) after the incident count in place of the per-run total, which the
@@ -54,7 +57,7 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
     let at = r.focus_description();
     out.push(Block::P(format!(
         "Mean ± half-width of the 95% confidence interval, over {} replications{}. \
-         One run = {}.",
+         One run = {}{}.",
         r.replications(),
         if at.is_empty() {
             String::new()
@@ -65,8 +68,20 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
             "the scenario's horizon".to_string()
         } else {
             horizon_text(&r.manifest.meta.horizon)
+        },
+        if horizon_days(r).is_some() {
+            "; totals per run are followed by the same figure per year, in brackets"
+        } else {
+            ""
         }
     )));
+    // " (2,400/yr)" after a per-run total.
+    let year = |m: &str, v: Option<f64>| match (horizon_days(r), v) {
+        (Some(d), Some(v)) if per_run_metric(m) && v.is_finite() => {
+            format!(" ({}/yr)", fmt_num(per_year(v, d)))
+        }
+        _ => String::new(),
+    };
     let metrics: Vec<(&str, String)> = table_metrics()
         .into_iter()
         .filter(|(m, _)| r.summary.has_metric(m))
@@ -85,7 +100,7 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
                 }
                 r.summary
                     .get(a, p, m)
-                    .map(plus_minus)
+                    .map(|st| format!("{}{}", plus_minus(st), year(m, Some(st.mean))))
                     .unwrap_or_else(|| "n/a".to_string())
             }));
             row
@@ -107,7 +122,13 @@ pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
                 }
                 r.summary
                     .get(a, p, m)
-                    .and_then(diff_text)
+                    .and_then(|st| {
+                        let t = diff_text(st)?;
+                        if t == "same in every run" {
+                            return Some(t);
+                        }
+                        Some(format!("{t}{}", year(m, st.diff_mean)))
+                    })
                     .unwrap_or_else(|| "n/a".to_string())
             }));
             row

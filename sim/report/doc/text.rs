@@ -3,6 +3,7 @@
 //! scenario provides (names, questions, descriptions, sources), so that they read as
 //! typed in `report.md` instead of being taken for Markdown or HTML.
 
+pub(super) use super::super::charts::business::sig2;
 use super::super::charts::input::{ConstraintMeta, Results, Stat};
 use super::super::charts::style::{fmt_num, fmt_signed, metric_name, metric_unit, short_path};
 
@@ -80,20 +81,69 @@ pub(super) fn horizon_text(h: &str) -> String {
     }
 }
 
+/// "user impact per run at most 600 user-impact minutes", or, for a bound relative to an
+/// arm, "user impact per run at most that of **senior-signoff** (same seeds)".
 pub(super) fn constraint_text(c: &ConstraintMeta) -> String {
-    format!(
-        "{} {} {}{}",
+    let what = format!(
+        "{} {}",
         metric_name(&c.metric).to_lowercase(),
-        if c.at_most { "at most" } else { "at least" },
-        fmt_num(c.value),
-        unit_suffix(&c.metric)
+        if c.at_most { "at most" } else { "at least" }
+    );
+    match &c.arm {
+        Some(a) => format!("{what} that of **{}** (same seeds)", md(a)),
+        None => format!("{what} {}{}", fmt_num(c.value), unit_suffix(&c.metric)),
+    }
+}
+
+/// Whether `metric` is a total over one run (so it scales with the horizon and is also
+/// given per year), as opposed to a rate, a share or a per-incident figure.
+pub(super) fn per_run_metric(metric: &str) -> bool {
+    matches!(
+        metric,
+        "tasks_started"
+            | "changes_proposed"
+            | "changes_deployed"
+            | "changes_rejected"
+            | "changes_refused"
+            | "changes_abandoned"
+            | "escalations"
+            | "reviews_done"
+            | "reviews_rushed"
+            | "auto_approved"
+            | "blocks_true"
+            | "blocks_false"
+            | "block_delay_h_total"
+            | "guard_blocks"
+            | "guard_escalations"
+            | "rate_limited"
+            | "breaker_trips"
+            | "breaker_open_h"
+            | "freezes"
+            | "freeze_h"
+            | "kill_switch_h"
+            | "incidents"
+            | "incidents_agent"
+            | "environment_deletions"
+            | "user_impact_min_total"
+            | "invariant_violations"
     )
+}
+
+/// "5.2 (4.1 to 6.3)" to two significant figures.
+pub(super) fn sig2_ci(mean: f64, low: f64, high: f64) -> String {
+    if low.is_finite() && high.is_finite() && low != high {
+        format!("{} ({} to {})", sig2(mean), sig2(low), sig2(high))
+    } else {
+        sig2(mean)
+    }
 }
 
 /// " hours" after a number of `metric`, or nothing for counts and shares.
 pub(super) fn unit_suffix(metric: &str) -> String {
     match metric_unit(metric).as_str() {
         "" | "count" | "share" => String::new(),
+        // A metric without a label of its own shows its column name as the unit.
+        u if u == metric => String::new(),
         u => format!(" {u}"),
     }
 }
