@@ -63,7 +63,12 @@ fn binding_sentence(
         Binding::Binds { excluded } => {
             let mut s =
                 format!("The constraint {name} binds: it rules out {excluded} of the {n} settings");
-            if let Some((a, p)) = pick
+            let reference = |a: usize| c.arm.as_deref().is_some_and(|n| r.arms[a] == n);
+            if let Some((a, _)) = pick
+                && reference(a)
+            {
+                s.push_str("; the pick is that arm itself");
+            } else if let Some((a, p)) = pick
                 && let (Some(st), Some(bound)) =
                     (r.summary.get(a, p, &c.metric), bound_value(r, c, p))
             {
@@ -378,7 +383,11 @@ pub(super) fn what_to_do(r: &Results) -> Vec<Block> {
         .map(|a| {
             let mut name = md(&r.arms[a]);
             if rec.is_some_and(|(ra, rp)| ra == a && rp == p) {
-                name = format!("**{name}** (pick)");
+                name = if a == base {
+                    format!("**{name}** (pick; baseline)")
+                } else {
+                    format!("**{name}** (pick)")
+                };
             } else if a == base {
                 name = format!("{name} (baseline)");
             }
