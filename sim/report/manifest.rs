@@ -176,6 +176,9 @@ pub struct ExperimentMeta {
     /// Runs in the whole experiment (every shard).
     #[serde(default)]
     pub runs_in_experiment: u64,
+    /// Which replications' incidents `incidents.csv` lists (`run --incidents`).
+    #[serde(default)]
+    pub incidents: crate::report::tables::IncidentsKept,
 }
 
 impl ExperimentMeta {
@@ -232,6 +235,7 @@ impl ExperimentMeta {
             },
             sources: s.sources.clone(),
             runs_in_experiment: run_count(s),
+            incidents: crate::report::tables::IncidentsKept::All,
         }
     }
 

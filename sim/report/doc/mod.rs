@@ -68,8 +68,10 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     if let Some(f) = charts.get("graph") {
         b.push(figure(f));
     }
+    b.extend(incident::risk_section(charts));
 
     b.extend(more_charts(charts));
+    b.extend(incident::appendix(charts));
     b.extend(method_section(r));
     b.extend(reproduce_section(r));
     b
@@ -114,7 +116,7 @@ fn more_charts(charts: &Charts) -> Vec<Block> {
     let rest: Vec<_> = charts
         .files
         .iter()
-        .filter(|c| c.name != "frontier" && c.name != "graph")
+        .filter(|c| c.name != "frontier" && c.name != "graph" && !incident::shown_here(&c.name))
         .collect();
     if rest.is_empty() && charts.skipped.is_empty() {
         return Vec::new();
