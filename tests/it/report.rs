@@ -1311,3 +1311,88 @@ fn report_md_escapes_scenario_strings() {
     assert!(!html.contains("<b>bold</b>") && !html.contains("<em>this</em>"));
     let _ = std::fs::remove_dir_all(d);
 }
+
+/// `plot` reads `incidents.csv` only when the per-run summaries are absent, so a huge or
+/// broken one costs nothing; a line longer than any table writes is refused with its file
+/// and line before it is held in memory.
+#[test]
+fn plot_does_not_read_incidents_csv_and_bounds_every_line() {
+    let src = smoke_results();
+    let dir = scratch("streamed");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    render(&dir).unwrap();
+    let before = std::fs::read(dir.join("report.md")).unwrap();
+    // A broken incidents.csv with one 2 MiB line: not read, the same report.
+    let mut junk = String::from("not,a,results,table\n");
+    junk.push_str(&"x".repeat(2 << 20));
+    junk.push('\n');
+    std::fs::write(dir.join("incidents.csv"), &junk).unwrap();
+    render(&dir).unwrap();
+    assert!(std::fs::read(dir.join("report.md")).unwrap() == before);
+    // Without tail.csv it is read (row by row), and its long line is refused, located.
+    std::fs::remove_file(dir.join("tail.csv")).unwrap();
+    let err = plot_error(&dir);
+    assert!(
+        err.contains("incidents.csv:2:1: the line is longer than 1048576 bytes"),
+        "{err}"
+    );
+    // The same for every table, e.g. timeline.csv.
+    std::fs::copy(src.join("tail.csv"), dir.join("tail.csv")).unwrap();
+    let mut tl = std::fs::read_to_string(src.join("timeline.csv")).unwrap();
+    let n = tl.lines().count();
+    tl.push_str(&"9".repeat(2 << 20));
+    std::fs::write(dir.join("timeline.csv"), tl).unwrap();
+    let err = plot_error(&dir);
+    assert!(
+        err.contains(&format!("timeline.csv:{}:1: the line is longer", n + 1)),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A horizon past `TIMELINE_ROWS_PER_RUN` days writes its timeline in buckets of whole
+/// days, so a run's timeline stays bounded, and the counts add up to the days'.
+#[test]
+fn a_long_horizon_writes_a_bounded_timeline_in_day_buckets() {
+    use blastsim::report::tables::TIMELINE_ROWS_PER_RUN;
+    let dir = fixture_dir("long-horizon");
+    let s = blastsim::scenario::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml"),
+    )
+    .unwrap()
+    .with_overrides(None, Some(1), Some(blastsim::engine::SimDuration::from_secs(1000 * 86_400)))
+    .unwrap();
+    let opts = blastsim::pipeline::RunOptions::new(&dir, 1, "test");
+    let out = blastsim::pipeline::run_experiment(
+        &s,
+        &opts,
+        blastsim::metrics::simulate,
+        &blastsim::pipeline::Silent,
+    )
+    .unwrap();
+    let rows: Vec<blastsim::report::schema::TimelineRow> =
+        blastsim::report::schema::TableReader::open(&dir.join("timeline.csv"))
+            .unwrap()
+            .typed()
+            .collect::<anyhow::Result<_>>()
+            .unwrap();
+    let arm0: Vec<_> = rows.iter().filter(|r| r.arm == rows[0].arm).collect();
+    assert!(arm0.len() <= TIMELINE_ROWS_PER_RUN, "{} rows", arm0.len());
+    assert_eq!(arm0[0].days, 3, "1000 days in buckets of 3");
+    assert_eq!(arm0.iter().map(|r| r.days).sum::<u32>(), 1000);
+    let incidents: u32 = arm0.iter().map(|r| r.incidents).sum();
+    let m = blastsim::metrics::METRICS
+        .iter()
+        .position(|m| m.name == "incidents")
+        .unwrap();
+    assert_eq!(
+        f64::from(incidents),
+        out.assembled.settings[0].stats[m].mean,
+        "the buckets hold every incident of replication 0"
+    );
+}
