@@ -1365,7 +1365,11 @@ fn a_long_horizon_writes_a_bounded_timeline_in_day_buckets() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml"),
     )
     .unwrap()
-    .with_overrides(None, Some(1), Some(blastsim::engine::SimDuration::from_secs(1000 * 86_400)))
+    .with_overrides(
+        None,
+        Some(1),
+        Some(blastsim::engine::SimDuration::from_secs(1000 * 86_400)),
+    )
     .unwrap();
     let opts = blastsim::pipeline::RunOptions::new(&dir, 1, "test");
     let out = blastsim::pipeline::run_experiment(
