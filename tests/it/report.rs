@@ -1400,3 +1400,62 @@ fn a_long_horizon_writes_a_bounded_timeline_in_day_buckets() {
         "the buckets hold every incident of replication 0"
     );
 }
+
+/// The kill-switch strip is as long as the time the switch was on: half of every day on
+/// draws half the strip of every day on (it once filled each day the switch touched).
+#[test]
+fn the_kill_switch_strip_is_as_long_as_the_switch_was_on() {
+    let strip = |hours: &str, tag: &str| -> f64 {
+        let dir = write_fixture(&no_sweep(1e9), tag);
+        let path = dir.join("timeline.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let head = lines.next().unwrap().to_string();
+        let col = head.split(',').position(|h| h == "kill_switch_h").unwrap();
+        let mut out = head.clone() + "\n";
+        for l in lines {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells[col] = hours;
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        std::fs::write(&path, out).unwrap();
+        render(&dir).unwrap();
+        let svg = std::fs::read_to_string(dir.join(format!("{}.svg", the_timeline(&dir)))).unwrap();
+        svg.split("<rect")
+            .skip(1)
+            .filter(|r| r.contains("fill=\"#E69F00\""))
+            .map(|r| {
+                let w = r.split("width=\"").nth(1).unwrap();
+                w[..w.find('"').unwrap()].parse::<f64>().unwrap()
+            })
+            .sum()
+    };
+    let (half, full) = (strip("12", "kill-half"), strip("24", "kill-full"));
+    assert!(full > 0.0);
+    let ratio = half / full;
+    assert!(
+        (0.4..0.6).contains(&ratio),
+        "half a day on draws {ratio} of a full day"
+    );
+}
+
+/// The graph legend says entry services are on the left: the deepest column (the entry
+/// services, with the longest chain below them) is drawn left of depth 0.
+#[test]
+fn the_graph_draws_entry_services_on_the_left_as_its_legend_says() {
+    let dir = write_fixture(&two_dim(), "graph-side");
+    render(&dir).unwrap();
+    let svg = std::fs::read_to_string(dir.join("graph.svg")).unwrap();
+    let x_of = |label: &str| -> f64 {
+        let at = svg
+            .find(&format!(">\n{label}\n<"))
+            .or_else(|| svg.find(&format!(">{label}<")));
+        let before = &svg[..at.unwrap_or_else(|| panic!("no {label}"))];
+        let tag = &before[before.rfind("<text").unwrap()..];
+        let x = tag.split(" x=\"").nth(1).unwrap();
+        x[..x.find('"').unwrap()].parse().unwrap()
+    };
+    assert!(x_of("depth 3") < x_of("depth 0"));
+    assert!(svg.contains("entry services on the left"));
+}
