@@ -127,6 +127,16 @@ pub struct RunArgs {
     /// refusing the folder.
     #[arg(long)]
     pub discard_damaged: bool,
+    /// Which replications' incidents incidents.csv lists: `all`, `first:K` (replications
+    /// 0 to K-1 of every arm and point) or `none`. Summaries, charts and the report do not
+    /// change with it.
+    #[arg(long, default_value = "all", value_parser = incidents_kept)]
+    pub incidents: crate::report::tables::IncidentsKept,
+}
+
+/// `--incidents`: `all`, `first:K` or `none`.
+fn incidents_kept(text: &str) -> Result<crate::report::tables::IncidentsKept, String> {
+    crate::report::tables::IncidentsKept::parse(text)
 }
 
 /// Arguments of `blastsim validate`.

@@ -126,6 +126,8 @@ pub fn run_chaos(
 ) -> anyhow::Result<ChaosOutcome> {
     require_invariants(scenario)?;
     anyhow::ensure!(plan.campaigns >= 1, "--campaigns must be at least 1");
+    // One process at a time writes a folder, as for `run`: a second one fails at once.
+    let _lock = crate::report::journal::lock(out_dir)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

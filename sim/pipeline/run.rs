@@ -18,7 +18,7 @@ use crate::experiment::runner;
 use crate::metrics::{METRICS, RunOutput};
 use crate::model::config::WorldConfig;
 use crate::report::manifest::{self, ExperimentMeta, Manifest, Recommendation};
-use crate::report::tables::{self, Assembled, GRAPH_SERVICES_MAX, RunChunk};
+use crate::report::tables::{self, Assembled, GRAPH_SERVICES_MAX, IncidentsKept, RunChunk};
 use crate::report::{HEADLINE_METRICS, journal};
 use crate::scenario::Scenario;
 
@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub charts: bool,
     /// Remove damaged journal records and simulate their runs again, instead of refusing.
     pub discard_damaged: bool,
+    /// Which replications' incidents `incidents.csv` lists.
+    pub incidents: IncidentsKept,
 }
 
 impl RunOptions {
@@ -50,6 +52,7 @@ impl RunOptions {
             command: command.to_string(),
             charts: false,
             discard_damaged: false,
+            incidents: IncidentsKept::All,
         }
     }
 }
@@ -100,8 +103,9 @@ where
         );
     }
     let _lock = journal::lock(&opts.out)?;
-    let key = plan::experiment_key(scenario);
-    let meta = ExperimentMeta::from_scenario(scenario, &key);
+    let key = experiment_key(scenario, opts.incidents);
+    let mut meta = ExperimentMeta::from_scenario(scenario, &key);
+    meta.incidents = opts.incidents;
     let jdir = prepare(scenario, &opts.out, &meta)?;
 
     let discarded = check_journal(&jdir, &key, &all, opts.discard_damaged)?;
@@ -127,7 +131,7 @@ where
                 }
                 None => {
                     let output = simulate(scenario.world(spec.arm, spec.point), spec.seed);
-                    let rec = tables::run_record(&key, scenario, spec, &output);
+                    let rec = tables::run_record(&key, scenario, spec, &output, opts.incidents);
                     drop(output);
                     journal::write_record(&jdir, &rec)?;
                     progress.advance();
@@ -190,6 +194,21 @@ where
         discarded,
         phases: phases.phases,
     })
+}
+
+/// The experiment key of `scenario` run with `--incidents kept`: the scenario's key, mixed
+/// with the option unless it is `all` (so a folder's journal holds one option's records,
+/// and a resume or merge with another is refused as another experiment).
+pub fn experiment_key(scenario: &Scenario, kept: IncidentsKept) -> String {
+    use std::hash::Hasher;
+    let key = plan::experiment_key(scenario);
+    if kept == IncidentsKept::All {
+        return key;
+    }
+    let mut h = crate::engine::Fingerprint::default();
+    h.write(key.as_bytes());
+    h.write(kept.to_string().as_bytes());
+    format!("{:016x}", h.finish())
 }
 
 /// Checks every journaled record of the runs `all`; a damaged one is refused (an error

@@ -10,8 +10,9 @@
 //! - `lock`: held (an OS advisory lock) by the one process writing the folder;
 //! - `run-<id>.csv`: one run, as CSV records whose first field says what they are:
 //!   `K,<experiment key>,<run_id>,<arm>,<point>,<replication>` (first), `R,<runs.csv row>`,
-//!   `I,<incidents.csv row>`…, `T,<timeline.csv row>`…,
-//!   `W,<worst user_impact_min>,<service ids separated by ;>` (if any), and last
+//!   `I,<incidents.csv row>`…, `T,<timeline.csv row>`…, `S,<per-run summary>`
+//!   (`report::tables::RunTails`), `X,<the run's worst incident's incidents.csv row>` (if
+//!   any), `W,<worst user_impact_min>,<service ids separated by ;>` (if any), and last
 //!   `E,<checksum>`: 16 hex digits of a `Fingerprint` over every byte before the `E` line.
 //!
 //! A killed process leaves at worst a `.tmp-*` file (removed by the next run) and loses
@@ -33,6 +34,7 @@ use crate::engine::Fingerprint;
 use crate::experiment::plan::MODEL_VERSION;
 use crate::report::atomic;
 use crate::report::manifest::{self, ExperimentMeta};
+use crate::report::tables::RunTails;
 
 /// The journal folder's name inside a results folder.
 pub const JOURNAL_DIR: &str = ".journal";
@@ -127,6 +129,10 @@ pub struct JournalRecord {
     pub incidents: Vec<Vec<String>>,
     /// The `timeline.csv` rows (replication 0 only).
     pub timeline: Vec<Vec<String>>,
+    /// The per-run summary of the incidents (`None` only in a record of an older build).
+    pub tails: Option<RunTails>,
+    /// The `incidents.csv` row of the run's worst incident, whatever `--incidents` keeps.
+    pub worst_row: Option<Vec<String>>,
     /// The worst incident's user-impact minutes and the service ids it hit.
     pub worst: Option<(f64, Vec<u32>)>,
 }
@@ -286,6 +292,12 @@ pub fn write_record(journal: &Path, rec: &JournalRecord) -> anyhow::Result<()> {
     for r in &rec.timeline {
         w.write_record(tagged("T", r))?;
     }
+    if let Some(t) = &rec.tails {
+        w.write_record(tagged("S", &t.fields()))?;
+    }
+    if let Some(r) = &rec.worst_row {
+        w.write_record(tagged("X", r))?;
+    }
     if let Some((impact, hit)) = &rec.worst {
         let ids: Vec<String> = hit.iter().map(|s| s.to_string()).collect();
         w.write_record(["W", &format!("{impact}"), &ids.join(";")])?;
@@ -371,6 +383,8 @@ pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
                 run_row: Vec::new(),
                 incidents: Vec::new(),
                 timeline: Vec::new(),
+                tails: None,
+                worst_row: None,
                 worst: None,
             });
             continue;
@@ -381,6 +395,8 @@ pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
             "R" => rec.run_row = rest,
             "I" => rec.incidents.push(rest),
             "T" => rec.timeline.push(rest),
+            "S" => rec.tails = Some(RunTails::parse(&rest).ok_or_else(|| bad("bad S line"))?),
+            "X" => rec.worst_row = Some(rest),
             "W" if rest.len() == 2 => {
                 let impact = rest[0].parse().map_err(|_| bad("bad W impact"))?;
                 let ids = if rest[1].is_empty() {
@@ -401,6 +417,12 @@ pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
         Some(rec) if !rec.run_row.is_empty() => rec,
         _ => return Err(bad("incomplete")),
     };
+    if rec.tails.is_none() {
+        return Err(bad(
+            "no per-run summary (S line): written by an older build, whose records this \
+             one does not read",
+        ));
+    }
     if let Some(id) = id_from_name(path)
         && id != rec.run_id
     {

@@ -191,6 +191,9 @@ pub struct ExperimentMeta {
     /// scenario has no senior reviewers (then left out, as older manifests have it).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub senior_hours_per_week: f64,
+    /// Which replications' incidents `incidents.csv` lists (`run --incidents`).
+    #[serde(default)]
+    pub incidents: crate::report::tables::IncidentsKept,
 }
 
 /// Scheduled hours per week of one senior reviewer in the baseline arm's first world: the
@@ -288,6 +291,7 @@ impl ExperimentMeta {
             senior_hours_per_week: senior_hours_per_week(s),
             sources: s.sources.clone(),
             runs_in_experiment: run_count(s),
+            incidents: crate::report::tables::IncidentsKept::All,
         }
     }
 

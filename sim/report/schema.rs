@@ -117,7 +117,36 @@ pub const TIMELINE_COLUMNS: &[&str] = &[
     "breaker_trips",
     "freeze_h",
     "kill_switch_h",
+    "days",
 ];
+
+/// Columns of `tail.csv`: the fields of `TailRow`.
+pub const TAIL_COLUMNS: &[&str] = &[
+    "arm",
+    "point",
+    "measure",
+    "threshold",
+    "runs",
+    "incidents",
+    "per_year",
+];
+
+/// Columns of `impact_over_time.csv`: the fields of `ImpactRow`.
+pub const IMPACT_COLUMNS: &[&str] = &[
+    "arm",
+    "point",
+    "bucket",
+    "day_end",
+    "runs",
+    "mean",
+    "ci95_low",
+    "ci95_high",
+];
+
+/// The longest line a results table may have: far above any row `run` writes (a
+/// `runs.csv` row of 58 metrics and a few axes is under 2 KiB), so a longer one is a file
+/// `run` did not write, refused before it is held in memory.
+pub const TABLE_LINE_BYTES_MAX: usize = 1 << 20;
 
 /// Columns of `graph_nodes.csv`: the fields of `NodeRow`.
 pub const NODE_COLUMNS: &[&str] = &["id", "name", "weight", "tier", "depth", "hit_in_worst"];
@@ -328,7 +357,8 @@ pub struct IncidentRow {
     pub recovery: String,
 }
 
-/// One row of `timeline.csv`: one simulated day of replication 0.
+/// One row of `timeline.csv`: one bucket of `days` simulated days (one day, for horizons
+/// up to `report::tables::TIMELINE_ROWS_PER_RUN` days) of replication 0.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimelineRow {
     /// Run id.
@@ -339,7 +369,7 @@ pub struct TimelineRow {
     pub point: usize,
     /// Replication (always 0).
     pub replication: u32,
-    /// Day index (0-based).
+    /// First day of the bucket (0-based).
     pub day: u32,
     /// Changes deployed that day.
     pub deploys: u32,
@@ -359,6 +389,65 @@ pub struct TimelineRow {
     /// Hours agents were halted by the kill switch that day.
     #[serde(serialize_with = "ser_f64")]
     pub kill_switch_h: f64,
+    /// Days in the bucket (every count above is over them; a file without the column
+    /// has one day per row).
+    #[serde(default = "one_day")]
+    pub days: u32,
+}
+
+fn one_day() -> u32 {
+    1
+}
+
+/// One row of `tail.csv`: of the runs of one arm at one point, how many incidents were at
+/// least `threshold` bad on `measure`, in all and per simulated year per run. Counted
+/// from every run's own summary (never from `incidents.csv`), so it does not depend on
+/// `--incidents`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TailRow {
+    /// Arm name.
+    pub arm: String,
+    /// Point index.
+    pub point: usize,
+    /// `user_impact_min` (per incident) or `services_hit`.
+    pub measure: String,
+    /// Incidents counted are at least this bad.
+    #[serde(serialize_with = "ser_f64")]
+    pub threshold: f64,
+    /// Runs counted.
+    pub runs: u64,
+    /// Incidents at least this bad over those runs.
+    pub incidents: u64,
+    /// Expected incidents at least this bad per simulated year of one run.
+    #[serde(serialize_with = "ser_f64")]
+    pub per_year: f64,
+}
+
+/// One row of `impact_over_time.csv`: the cumulative user-impact minutes of one arm at one
+/// point from day 0 to `day_end`, mean and 95% CI of the mean over the runs (fixed
+/// buckets of the horizon, every run's own).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImpactRow {
+    /// Arm name.
+    pub arm: String,
+    /// Point index.
+    pub point: usize,
+    /// Bucket index (0-based).
+    pub bucket: usize,
+    /// Simulated day at the end of the bucket.
+    #[serde(serialize_with = "ser_f64")]
+    pub day_end: f64,
+    /// Runs.
+    pub runs: u64,
+    /// Mean cumulative user-impact minutes.
+    #[serde(serialize_with = "ser_f64")]
+    pub mean: f64,
+    /// 95% CI of the mean, lower end.
+    #[serde(rename = "ci95_low", serialize_with = "ser_f64")]
+    pub ci_low: f64,
+    /// 95% CI of the mean, upper end.
+    #[serde(rename = "ci95_high", serialize_with = "ser_f64")]
+    pub ci_high: f64,
 }
 
 /// One service of the dependency graph: a row of `graph_nodes.csv`. The journal keeps it
@@ -419,7 +508,7 @@ pub fn to_fields<T: Serialize>(row: &T) -> Vec<String> {
 /// A CSV table opened for streaming, with its header.
 pub struct TableReader {
     file: String,
-    inner: csv::Reader<File>,
+    inner: csv::Reader<LineLimited<File>>,
     headers: StringRecord,
     /// Lines to add to the csv crate's line numbers: 1 in a CRLF file, whose records it
     /// places on the line before (it counts a line at the `\n` after the `\r` that ended
@@ -444,13 +533,13 @@ impl TableReader {
     /// Opens `path` and reads its header.
     pub fn open(path: &Path) -> anyhow::Result<TableReader> {
         let file = path.display().to_string();
+        let f = File::open(path).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
         let mut inner = csv::ReaderBuilder::new()
             .has_headers(true)
-            .from_path(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+            .from_reader(LineLimited::new(f, TABLE_LINE_BYTES_MAX));
         let headers = inner
             .headers()
-            .map_err(|e| anyhow::anyhow!("{file}:1:1: {e}"))?
+            .map_err(|e| located(&file, &StringRecord::new(), None, e, 0))?
             .clone();
         let shift = u64::from(crlf(path));
         Ok(TableReader {
@@ -574,6 +663,72 @@ impl Named {
     }
 }
 
+/// A reader that fails on a line longer than `max` bytes, naming the line: the csv reader
+/// would otherwise hold a whole line (a field of any length) in memory.
+pub struct LineLimited<R> {
+    inner: R,
+    max: usize,
+    /// 1-based number of the line being read, and its bytes so far.
+    line: u64,
+    len: usize,
+}
+
+impl<R> LineLimited<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R, max: usize) -> LineLimited<R> {
+        LineLimited {
+            inner,
+            max,
+            line: 1,
+            len: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.len = 0;
+            } else {
+                self.len += 1;
+                if self.len > self.max {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LineTooLong {
+                            line: self.line,
+                            max: self.max,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The error of `LineLimited`.
+#[derive(Debug)]
+struct LineTooLong {
+    line: u64,
+    max: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:1: the line is longer than {} bytes, the most a results table's line may \
+             have (not a file blastsim wrote)",
+            self.line, self.max
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
 /// Whether the file's first line ends with CRLF (read from its first 64 KiB; a file that
 /// cannot be read is reported by the reader itself).
 fn crlf(path: &Path) -> bool {
@@ -609,6 +764,11 @@ fn located(
     e: csv::Error,
     shift: u64,
 ) -> anyhow::Error {
+    if let csv::ErrorKind::Io(io) = e.kind()
+        && let Some(long) = io.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>())
+    {
+        return anyhow::anyhow!("{file}:{long}");
+    }
     let csv::ErrorKind::Deserialize { pos, err } = e.kind() else {
         let line = e.position().map(|p| p.line() + shift).unwrap_or(0);
         return anyhow::anyhow!("{file}:{line}:1: {e}");
@@ -669,6 +829,8 @@ mod tests {
     fn column_lists_are_the_row_types_fields() {
         assert_eq!(derived_header::<IncidentRow>(), INCIDENT_COLUMNS);
         assert_eq!(derived_header::<TimelineRow>(), TIMELINE_COLUMNS);
+        assert_eq!(derived_header::<TailRow>(), TAIL_COLUMNS);
+        assert_eq!(derived_header::<ImpactRow>(), IMPACT_COLUMNS);
         assert_eq!(derived_header::<NodeRow>(), NODE_COLUMNS);
         assert_eq!(derived_header::<EdgeRow>(), EDGE_COLUMNS);
         assert_eq!(derived_header::<Stat>(), SUMMARY_COLUMNS);

@@ -6,8 +6,19 @@
 //! - `runs.csv`: `run_id,arm,point,replication,seed,<axis paths>,<METRICS>,stop_reason,fingerprint`
 //! - `summary.csv`: one row per arm × point × metric, see `SUMMARY_COLUMNS`
 //! - `incidents.csv`: see `INCIDENT_COLUMNS`
-//! - `timeline.csv`: replication 0 of every arm × point, see `TIMELINE_COLUMNS`
+//! - `incidents.csv`: see `INCIDENT_COLUMNS`; the incidents of the replications `run
+//!   --incidents` keeps (`IncidentsKept`), every replication by default
+//! - `timeline.csv`: replication 0 of every arm × point, see `TIMELINE_COLUMNS`, in at most
+//!   `TIMELINE_ROWS_PER_RUN` buckets of whole days
+//! - `tail.csv`: incidents at least this bad per arm × point × threshold, see `TAIL_COLUMNS`
+//! - `impact_over_time.csv`: cumulative user impact per arm × point × time bucket, see
+//!   `IMPACT_COLUMNS`
+//! - `worst_incident.csv`: the worst incident over every run (`INCIDENT_COLUMNS`, one row)
 //! - `graph_nodes.csv` / `graph_edges.csv`: the world of (baseline arm, point 0)
+//!
+//! `tail.csv`, `impact_over_time.csv` and `worst_incident.csv` come from a per-run summary
+//! (`RunTails`, the journal's `S` and `X` lines) that every run carries whatever
+//! `--incidents` says, so no summary number, chart or report sentence depends on it.
 //!
 //! Floats are printed with Rust's shortest round-trip `{}` formatting, so the bytes are a
 //! pure function of the values, and reading a value back gives the same bits. Every table
@@ -21,6 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::experiment::frontier::{self, Choice};
 use crate::experiment::plan::RunSpec;
 use crate::experiment::stats::{self, Describe, Paired};
+use crate::metrics::run_output::DayStats;
 use crate::metrics::{IncidentRecord, METRICS, RunOutput};
 use crate::model::config::WorldConfig;
 use crate::model::graph::{EdgeKind, ServiceGraph, ServiceId};
@@ -28,8 +40,8 @@ use crate::report::atomic::AtomicFile;
 use crate::report::journal::{self, JournalRecord};
 use crate::report::manifest::ExperimentMeta;
 use crate::report::schema::{
-    EdgeRow, IncidentRow, Named, NodeRow, Row, RunKey, RunRow, RunTail, Stat, SummaryKey,
-    SummaryRow, TimelineRow, to_fields,
+    EdgeRow, ImpactRow, IncidentRow, Named, NodeRow, Row, RunKey, RunRow, RunTail, Stat,
+    SummaryKey, SummaryRow, TailRow, TimelineRow, to_fields,
 };
 use crate::scenario::Scenario;
 
@@ -37,8 +49,172 @@ use crate::scenario::Scenario;
 pub const GRAPH_SERVICES_MAX: usize = 2000;
 
 pub use crate::report::schema::{
-    EDGE_COLUMNS, INCIDENT_COLUMNS, NODE_COLUMNS, SUMMARY_COLUMNS, TIMELINE_COLUMNS, fmt_f64,
+    EDGE_COLUMNS, IMPACT_COLUMNS, INCIDENT_COLUMNS, NODE_COLUMNS, SUMMARY_COLUMNS, TAIL_COLUMNS,
+    TIMELINE_COLUMNS, fmt_f64,
 };
+
+/// The most `timeline.csv` rows one run writes: horizons longer than this many days are
+/// written in buckets of several whole days, so a run's timeline (and the memory that
+/// formats it) does not grow with the horizon.
+pub const TIMELINE_ROWS_PER_RUN: usize = 400;
+
+/// Thresholds of user-impact minutes (per incident) at which `tail.csv` counts incidents at
+/// least this bad: 0 (every incident), then 1-2-5 steps from 0.01 to 10^7. Counts are exact
+/// at each threshold.
+pub const IMPACT_THRESHOLDS: [f64; 29] = [
+    0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0,
+    1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7,
+];
+
+/// Thresholds of services hit at which `tail.csv` counts incidents: 1-2-5 steps up to
+/// `SERVICES_MAX`.
+pub const HIT_THRESHOLDS: [u32; 19] = [
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000,
+    200_000, 500_000, 1_000_000,
+];
+
+/// Equal time buckets of the horizon over which each run's user impact is summed for
+/// `impact_over_time.csv`.
+pub const IMPACT_BUCKETS: usize = 60;
+
+/// Which replications' incidents `incidents.csv` lists (`run --incidents`). Every
+/// statistic, chart and report sentence comes from the per-run summaries instead
+/// (`RunTails`), so this changes nothing but `incidents.csv` and the journal's size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IncidentsKept {
+    /// Every replication (the default).
+    #[default]
+    All,
+    /// Replications 0 to K-1 of every arm and point.
+    First(u32),
+    /// None: `incidents.csv` has its header only.
+    None,
+}
+
+impl IncidentsKept {
+    /// Parses `all`, `first:K` (K at least 1) or `none`.
+    pub fn parse(s: &str) -> Result<IncidentsKept, String> {
+        match s.trim() {
+            "all" => Ok(IncidentsKept::All),
+            "none" => Ok(IncidentsKept::None),
+            other => match other.strip_prefix("first:").map(str::parse::<u32>) {
+                Some(Ok(k)) if k >= 1 => Ok(IncidentsKept::First(k)),
+                _ => Err(format!(
+                    "`{other}` is not `all`, `first:K` (K a whole number, at least 1) or `none`"
+                )),
+            },
+        }
+    }
+
+    /// Whether the incidents of `replication` are listed.
+    pub fn keeps(self, replication: u32) -> bool {
+        match self {
+            IncidentsKept::All => true,
+            IncidentsKept::First(k) => replication < k,
+            IncidentsKept::None => false,
+        }
+    }
+}
+
+impl std::fmt::Display for IncidentsKept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IncidentsKept::All => write!(f, "all"),
+            IncidentsKept::First(k) => write!(f, "first:{k}"),
+            IncidentsKept::None => write!(f, "none"),
+        }
+    }
+}
+
+impl serde::Serialize for IncidentsKept {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IncidentsKept {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        IncidentsKept::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One run's summary of its incidents, kept whatever `--incidents` says: how many were at
+/// least each threshold bad, and its user impact per time bucket. Bounded: a fixed number
+/// of counts, whatever the horizon or the number of incidents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunTails {
+    /// Incidents with at least `IMPACT_THRESHOLDS[k]` user-impact minutes.
+    pub impact_ge: [u64; IMPACT_THRESHOLDS.len()],
+    /// Incidents that hit at least `HIT_THRESHOLDS[k]` services.
+    pub hit_ge: [u64; HIT_THRESHOLDS.len()],
+    /// User-impact minutes of the incidents that started in each bucket of the horizon.
+    pub impact_by_bucket: [f64; IMPACT_BUCKETS],
+}
+
+impl RunTails {
+    /// The summary of a run of `horizon_ms`.
+    pub fn of(out: &RunOutput, horizon_ms: u64) -> RunTails {
+        let mut t = RunTails {
+            impact_ge: [0; IMPACT_THRESHOLDS.len()],
+            hit_ge: [0; HIT_THRESHOLDS.len()],
+            impact_by_bucket: [0.0; IMPACT_BUCKETS],
+        };
+        for inc in &out.incidents {
+            for (k, th) in IMPACT_THRESHOLDS.iter().enumerate() {
+                t.impact_ge[k] += u64::from(inc.user_impact_min >= *th);
+            }
+            for (k, th) in HIT_THRESHOLDS.iter().enumerate() {
+                t.hit_ge[k] += u64::from(inc.services_hit >= *th);
+            }
+            t.impact_by_bucket[bucket_of(inc.started_at.as_ms(), horizon_ms)] +=
+                inc.user_impact_min;
+        }
+        t
+    }
+
+    /// The journal's `S` line fields (without the tag).
+    pub fn fields(&self) -> Vec<String> {
+        let mut f: Vec<String> = self.impact_ge.iter().map(u64::to_string).collect();
+        f.extend(self.hit_ge.iter().map(u64::to_string));
+        f.extend(self.impact_by_bucket.iter().copied().map(fmt_f64));
+        f
+    }
+
+    /// Reads `fields` back; `None` when they are not of that shape.
+    pub fn parse(fields: &[String]) -> Option<RunTails> {
+        let (ni, nh) = (IMPACT_THRESHOLDS.len(), HIT_THRESHOLDS.len());
+        if fields.len() != ni + nh + IMPACT_BUCKETS {
+            return None;
+        }
+        let mut t = RunTails {
+            impact_ge: [0; IMPACT_THRESHOLDS.len()],
+            hit_ge: [0; HIT_THRESHOLDS.len()],
+            impact_by_bucket: [0.0; IMPACT_BUCKETS],
+        };
+        for (k, v) in fields[..ni].iter().enumerate() {
+            t.impact_ge[k] = v.parse().ok()?;
+        }
+        for (k, v) in fields[ni..ni + nh].iter().enumerate() {
+            t.hit_ge[k] = v.parse().ok()?;
+        }
+        for (k, v) in fields[ni + nh..].iter().enumerate() {
+            let v: f64 = v.parse().ok()?;
+            if !v.is_finite() || v < 0.0 {
+                return None;
+            }
+            t.impact_by_bucket[k] = v;
+        }
+        Some(t)
+    }
+}
+
+/// The impact bucket of simulated time `t_ms` in a horizon of `horizon_ms` (integer
+/// arithmetic, so the same on every machine).
+fn bucket_of(t_ms: u64, horizon_ms: u64) -> usize {
+    let b = u128::from(t_ms) * IMPACT_BUCKETS as u128 / u128::from(horizon_ms.max(1));
+    (b as usize).min(IMPACT_BUCKETS - 1)
+}
 
 /// The header of `runs.csv` for these axis paths.
 pub fn runs_header(axes: &[String]) -> Vec<String> {
@@ -50,13 +226,16 @@ pub fn summary_header(axes: &[String]) -> Vec<String> {
     SummaryRow::header(axes)
 }
 
-/// The journal record of one finished run: its `runs.csv` row, its incident rows, its
-/// timeline rows (replication 0 only) and its worst incident's services.
+/// The journal record of one finished run: its `runs.csv` row, its incident rows (when
+/// `kept` keeps its replication), its timeline rows (replication 0 only, in at most
+/// `TIMELINE_ROWS_PER_RUN` buckets), its per-run summary (`RunTails`) and its worst
+/// incident (row and services).
 pub fn run_record(
     key: &str,
     scenario: &Scenario,
     spec: &RunSpec,
     out: &RunOutput,
+    kept: IncidentsKept,
 ) -> JournalRecord {
     let world = scenario.world(spec.arm, spec.point);
     let arm = &scenario.arms[spec.arm].name;
@@ -76,45 +255,37 @@ pub fn run_record(
         },
     };
 
-    let incidents = out
-        .incidents
-        .iter()
-        .enumerate()
-        .map(|(k, inc)| to_fields(&incident_row(world, arm, spec, k, inc)))
-        .collect();
-
-    let timeline = if spec.replication == 0 {
-        out.days
+    let incidents = if kept.keeps(spec.replication) {
+        out.incidents
             .iter()
             .enumerate()
-            .map(|(d, day)| {
-                to_fields(&TimelineRow {
-                    run_id: spec.run_id,
-                    arm: arm.clone(),
-                    point: spec.point,
-                    replication: spec.replication,
-                    day: d as u32,
-                    deploys: day.deploys,
-                    incidents: day.incidents,
-                    users_hit_max: day.users_hit_max,
-                    user_impact_min: day.user_impact_min,
-                    breaker_trips: day.breaker_trips,
-                    freeze_h: day.freeze_h,
-                    kill_switch_h: day.kill_switch_h,
-                })
-            })
+            .map(|(k, inc)| to_fields(&incident_row(world, arm, spec, k, inc)))
             .collect()
     } else {
         Vec::new()
     };
 
-    let worst = out
-        .incidents
-        .iter()
-        .map(|i| i.user_impact_min)
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
-        .filter(|_| !out.worst_hit.is_empty())
-        .map(|impact| (impact, out.worst_hit.iter().map(|s| s.0).collect()));
+    let timeline = if spec.replication == 0 {
+        timeline_rows(arm, spec, &out.days)
+    } else {
+        Vec::new()
+    };
+
+    // The run's worst incident: the first with the most user-impact minutes.
+    let mut worst_k: Option<usize> = None;
+    for (k, inc) in out.incidents.iter().enumerate() {
+        if worst_k.is_none_or(|w| inc.user_impact_min > out.incidents[w].user_impact_min) {
+            worst_k = Some(k);
+        }
+    }
+    let worst = worst_k.filter(|_| !out.worst_hit.is_empty()).map(|k| {
+        (
+            out.incidents[k].user_impact_min,
+            out.worst_hit.iter().map(|s| s.0).collect(),
+        )
+    });
+    let worst_row =
+        worst_k.map(|k| to_fields(&incident_row(world, arm, spec, k, &out.incidents[k])));
 
     JournalRecord {
         key: key.to_string(),
@@ -125,8 +296,40 @@ pub fn run_record(
         run_row: row.fields(),
         incidents,
         timeline,
+        tails: Some(RunTails::of(out, world.horizon.as_ms())),
+        worst_row,
         worst,
     }
+}
+
+/// The `timeline.csv` rows of a run's days: one per day, or, past `TIMELINE_ROWS_PER_RUN`
+/// days, one per bucket of the fewest whole days that keeps within it.
+fn timeline_rows(arm: &str, spec: &RunSpec, days: &[DayStats]) -> Vec<Vec<String>> {
+    let width = days.len().div_ceil(TIMELINE_ROWS_PER_RUN).max(1);
+    days.chunks(width)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let mut row = TimelineRow {
+                run_id: spec.run_id,
+                arm: arm.to_string(),
+                point: spec.point,
+                replication: spec.replication,
+                day: (b * width) as u32,
+                days: chunk.len() as u32,
+                ..TimelineRow::default()
+            };
+            for d in chunk {
+                row.deploys += d.deploys;
+                row.incidents += d.incidents;
+                row.users_hit_max = row.users_hit_max.max(d.users_hit_max);
+                row.user_impact_min += d.user_impact_min;
+                row.breaker_trips += d.breaker_trips;
+                row.freeze_h += d.freeze_h;
+                row.kill_switch_h += d.kill_switch_h;
+            }
+            to_fields(&row)
+        })
+        .collect()
 }
 
 /// The `incidents.csv` row of incident `k` of run `spec` in `world`.
@@ -316,6 +519,9 @@ pub struct RunChunk {
     runs: Vec<u8>,
     incidents: Vec<u8>,
     timeline: Vec<u8>,
+    tails: RunTails,
+    /// The run's worst incident: its user-impact minutes and its `incidents.csv` row.
+    worst_row: Option<(f64, Vec<u8>)>,
     worst: Option<(f64, Vec<u32>)>,
 }
 
@@ -350,14 +556,38 @@ impl RunChunk {
             rec.run_row.len(),
             runs_head.len()
         );
+        let Some(tails) = rec.tails else {
+            anyhow::bail!(
+                "{file}: journal record without the per-run summary (S line) of this build's \
+                 format; rerun with --discard-damaged to simulate it again, or delete the \
+                 folder to start over"
+            );
+        };
+        let incident_head = csv::StringRecord::from(INCIDENT_COLUMNS);
+        let worst_row = match &rec.worst_row {
+            Some(fields) => {
+                let row: IncidentRow = Row::from_fields(file, &incident_head, fields).get()?;
+                Some((row.user_impact_min, csv_bytes([fields])?))
+            }
+            None => None,
+        };
+        // A record of a replication the folder does not list incidents of holds none;
+        // one that does (written before the option changed the key) is not listed either.
+        let incidents = if meta.incidents.keeps(rec.replication) {
+            csv_bytes(&rec.incidents)?
+        } else {
+            Vec::new()
+        };
         Ok(RunChunk {
             arm: rec.arm,
             point: rec.point,
             replication: rec.replication,
             metrics,
             runs: csv_bytes([&rec.run_row])?,
-            incidents: csv_bytes(&rec.incidents)?,
+            incidents,
             timeline: csv_bytes(&rec.timeline)?,
+            tails,
+            worst_row,
             worst: rec.worst,
         })
     }
@@ -376,8 +606,51 @@ pub struct Assembler {
     timeline: AtomicFile,
     // values[setting][replication] = metric values of that run, if present.
     values: Vec<Vec<Option<Vec<f64>>>>,
+    /// Per setting: the per-run summaries, summed.
+    tails: Vec<TailSums>,
     worst: Option<(f64, Vec<u32>)>,
+    worst_row: Option<(f64, Vec<u8>)>,
     pushed: u64,
+}
+
+/// The per-run summaries of one setting's runs, summed (run-id order, so the same sums on
+/// every machine and thread count).
+#[derive(Clone, Debug)]
+struct TailSums {
+    runs: u64,
+    impact_ge: [u64; IMPACT_THRESHOLDS.len()],
+    hit_ge: [u64; HIT_THRESHOLDS.len()],
+    /// Sum and sum of squares over runs of the cumulative impact at each bucket's end.
+    cum: [f64; IMPACT_BUCKETS],
+    cum_sq: [f64; IMPACT_BUCKETS],
+}
+
+impl TailSums {
+    fn new() -> TailSums {
+        TailSums {
+            runs: 0,
+            impact_ge: [0; IMPACT_THRESHOLDS.len()],
+            hit_ge: [0; HIT_THRESHOLDS.len()],
+            cum: [0.0; IMPACT_BUCKETS],
+            cum_sq: [0.0; IMPACT_BUCKETS],
+        }
+    }
+
+    fn add(&mut self, t: &RunTails) {
+        self.runs += 1;
+        for (s, v) in self.impact_ge.iter_mut().zip(&t.impact_ge) {
+            *s += v;
+        }
+        for (s, v) in self.hit_ge.iter_mut().zip(&t.hit_ge) {
+            *s += v;
+        }
+        let mut cum = 0.0;
+        for (b, v) in t.impact_by_bucket.iter().enumerate() {
+            cum += v;
+            self.cum[b] += cum;
+            self.cum_sq[b] += cum * cum;
+        }
+    }
 }
 
 impl Assembler {
@@ -401,9 +674,11 @@ impl Assembler {
                 vec![None; meta.replications as usize];
                 meta.arms.len() * meta.points.len()
             ],
+            tails: vec![TailSums::new(); meta.arms.len() * meta.points.len()],
             meta: meta.clone(),
             out: out.to_path_buf(),
             worst: None,
+            worst_row: None,
             pushed: 0,
         })
     }
@@ -421,6 +696,12 @@ impl Assembler {
             })?;
         }
         self.values[c.arm * n_points + c.point][c.replication as usize] = Some(c.metrics);
+        self.tails[c.arm * n_points + c.point].add(&c.tails);
+        if let Some((impact, row)) = c.worst_row
+            && self.worst_row.as_ref().is_none_or(|(w, _)| impact > *w)
+        {
+            self.worst_row = Some((impact, row));
+        }
         // The worst incident over all runs; the earliest run wins a tie.
         if let Some((impact, hit)) = c.worst
             && self.worst.as_ref().is_none_or(|(w, _)| impact > *w)
@@ -445,6 +726,14 @@ impl Assembler {
         }
         let assembled = summarize(&self.meta, &self.values)?;
         write_summary(&self.out, &self.meta, &assembled)?;
+        write_tails(&self.out, &self.meta, &self.tails)?;
+        let path = self.out.join("worst_incident.csv");
+        let mut bytes = csv_bytes([INCIDENT_COLUMNS])?;
+        if let Some((_, row)) = &self.worst_row {
+            bytes.extend_from_slice(row);
+        }
+        crate::report::atomic::write_unsynced(&path, &bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         write_graph(
             &self.out,
             graph_dir,
@@ -589,6 +878,82 @@ fn write_summary(out: &Path, meta: &ExperimentMeta, a: &Assembled) -> anyhow::Re
                 },
             };
             w.write_record(row.fields())?;
+        }
+    }
+    commit(w, &path)
+}
+
+/// `tail.csv` and `impact_over_time.csv` from the summed per-run summaries.
+fn write_tails(out: &Path, meta: &ExperimentMeta, sums: &[TailSums]) -> anyhow::Result<()> {
+    let horizon = crate::engine::SimDuration::parse(&meta.horizon)
+        .map_err(|e| anyhow::anyhow!("the experiment's horizon `{}`: {e}", meta.horizon))?;
+    let days = horizon.as_ms() as f64 / crate::engine::time::MS_PER_DAY as f64;
+    let years = days / 365.0;
+    let n_points = meta.points.len();
+    let path = out.join("tail.csv");
+    let mut w = csv_writer(&path)?;
+    w.write_record(TAIL_COLUMNS)?;
+    for (s, t) in sums.iter().enumerate() {
+        let (arm, point) = (&meta.arms[s / n_points].name, s % n_points);
+        let per_year = |n: u64| {
+            if t.runs == 0 {
+                0.0
+            } else {
+                n as f64 / t.runs as f64 / years
+            }
+        };
+        let rows = IMPACT_THRESHOLDS
+            .iter()
+            .zip(&t.impact_ge)
+            .map(|(th, n)| ("user_impact_min", *th, *n))
+            .chain(
+                HIT_THRESHOLDS
+                    .iter()
+                    .zip(&t.hit_ge)
+                    .map(|(th, n)| ("services_hit", f64::from(*th), *n)),
+            );
+        for (measure, threshold, n) in rows {
+            w.write_record(to_fields(&TailRow {
+                arm: arm.clone(),
+                point,
+                measure: measure.to_string(),
+                threshold,
+                runs: t.runs,
+                incidents: n,
+                per_year: per_year(n),
+            }))?;
+        }
+    }
+    commit(w, &path)?;
+    let path = out.join("impact_over_time.csv");
+    let mut w = csv_writer(&path)?;
+    w.write_record(IMPACT_COLUMNS)?;
+    for (s, t) in sums.iter().enumerate() {
+        let (arm, point) = (&meta.arms[s / n_points].name, s % n_points);
+        for b in 0..IMPACT_BUCKETS {
+            let n = t.runs as f64;
+            let (mean, half) = if t.runs == 0 {
+                (0.0, 0.0)
+            } else {
+                let mean = t.cum[b] / n;
+                let half = if t.runs < 2 {
+                    0.0
+                } else {
+                    let var = ((t.cum_sq[b] - n * mean * mean) / (n - 1.0)).max(0.0);
+                    stats::t_975(t.runs as usize - 1) * (var / n).sqrt()
+                };
+                (mean, half)
+            };
+            w.write_record(to_fields(&ImpactRow {
+                arm: arm.clone(),
+                point,
+                bucket: b,
+                day_end: days * (b + 1) as f64 / IMPACT_BUCKETS as f64,
+                runs: t.runs,
+                mean,
+                ci_low: (mean - half).max(0.0),
+                ci_high: mean + half,
+            }))?;
         }
     }
     commit(w, &path)

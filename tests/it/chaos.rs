@@ -667,3 +667,28 @@ fn campaigns_flag_over_the_run_limit_is_refused() {
     );
     assert!(!dir.join("out").exists());
 }
+
+/// `chaos` takes the folder lock `run` takes: a second process on the same `--out` exits 2
+/// at once, saying so, before any campaign runs.
+#[test]
+fn chaos_on_a_locked_folder_exits_2_at_once() {
+    let dir = tmp("locked");
+    let held = blastsim::report::journal::lock(&dir).unwrap();
+    let out = bin()
+        .args([
+            "chaos",
+            "scenarios/chaos-policies.toml",
+            "--campaigns",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("in use by another blastsim process"), "{err}");
+    assert!(!dir.join("campaigns.csv").exists() && !dir.join("chaos.md").exists());
+    drop(held);
+}

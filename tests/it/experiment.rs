@@ -287,7 +287,10 @@ fn resume_after_an_abort_at_a_random_point_equals_the_uninterrupted_run() {
             if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= k {
                 anyhow::bail!("killed");
             }
-            journal::write_record(&jdir, &tables::run_record(&key, &s, spec, o))
+            journal::write_record(
+                &jdir,
+                &tables::run_record(&key, &s, spec, o, tables::IncidentsKept::All),
+            )
         });
         assert!(r.is_err(), "seed={seed} k={k}: the abort must surface");
         let journaled = journal::done(&jdir).unwrap().len();
@@ -606,7 +609,7 @@ fn journal_records_round_trip() {
     let dir = scratch("journal");
     let spec = plan::run_spec(&s, 6).unwrap();
     let out = synthetic_simulate(s.world(spec.arm, spec.point), spec.seed);
-    let rec = tables::run_record("k", &s, &spec, &out);
+    let rec = tables::run_record("k", &s, &spec, &out, tables::IncidentsKept::All);
     journal::write_record(&dir, &rec).unwrap();
     let back = journal::read_record(&journal::record_path(&dir, 6)).unwrap();
     assert_eq!(back, rec);
@@ -1036,4 +1039,128 @@ fn ordered_hands_results_over_in_index_order_and_stops_at_the_first_error() {
         Ok(())
     });
     assert_eq!(r.unwrap_err().to_string(), "ready fails at 3");
+}
+
+/// `--incidents` changes `incidents.csv` (and the journal) and nothing else: every summary
+/// number, every chart and the report are byte-identical under `all`, `first:1` and `none`,
+/// because they come from per-run summaries, not from `incidents.csv`.
+#[test]
+fn the_incidents_option_changes_only_incidents_csv() {
+    use blastsim::report::tables::IncidentsKept;
+    let s = blastsim::scenario::load(Path::new("scenarios/smoke.toml")).unwrap();
+    let folder = |kept: IncidentsKept, name: &str| {
+        let out = scratch(name);
+        let o = RunOptions {
+            charts: true,
+            incidents: kept,
+            ..opts(&out, 2, None)
+        };
+        run_experiment(&s, &o, blastsim::metrics::simulate, &Silent).unwrap();
+        out
+    };
+    let all = folder(IncidentsKept::All, "inc-all");
+    let first = folder(IncidentsKept::First(1), "inc-first1");
+    let none = folder(IncidentsKept::None, "inc-none");
+    let lines = |d: &Path| {
+        fs::read_to_string(d.join("incidents.csv"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert!(
+        lines(&all) > lines(&first),
+        "first:1 keeps fewer incidents than all"
+    );
+    assert!(lines(&first) > 1, "first:1 keeps replication 0's incidents");
+    assert_eq!(lines(&none), 1, "none keeps the header only");
+    // Replication 0's rows are the same under first:1 as under all.
+    let rep0: Vec<String> = fs::read_to_string(all.join("incidents.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.split(',').nth(3) == Some("0"))
+        .map(str::to_string)
+        .collect();
+    let kept: Vec<String> = fs::read_to_string(first.join("incidents.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(rep0, kept);
+    let mut names: Vec<String> = fs::read_dir(&all)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "incidents.csv" && n != "manifest.json" && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for must in [
+        "summary.csv",
+        "tail.csv",
+        "impact_over_time.csv",
+        "worst_incident.csv",
+    ] {
+        assert!(
+            names.iter().any(|n| n == must),
+            "{must} is written: {names:?}"
+        );
+    }
+    assert!(
+        names.iter().any(|n| n.ends_with(".png")),
+        "charts drawn: {names:?}"
+    );
+    for other in [&first, &none] {
+        for n in &names {
+            let (a, b) = (
+                fs::read(all.join(n)).unwrap(),
+                fs::read(other.join(n)).unwrap(),
+            );
+            if n == "report.md" || n == "report.html" {
+                // The report names its own folder.
+                let fix = |bytes: Vec<u8>, d: &Path| {
+                    String::from_utf8(bytes)
+                        .unwrap()
+                        .replace(&d.display().to_string(), "OUT")
+                };
+                assert_eq!(
+                    fix(a, &all),
+                    fix(b, other),
+                    "{n} differs in {}",
+                    other.display()
+                );
+            } else {
+                assert!(a == b, "{n} differs in {}", other.display());
+            }
+        }
+    }
+    // The option is recorded, and a resume with another one is refused, not mixed.
+    let m = blastsim::report::manifest::read_manifest(&first).unwrap();
+    assert_eq!(m.meta.incidents, IncidentsKept::First(1));
+    let o = RunOptions {
+        incidents: IncidentsKept::All,
+        ..opts(&first, 1, None)
+    };
+    let e = run_experiment(&s, &o, blastsim::metrics::simulate, &Silent).unwrap_err();
+    assert!(format!("{e:#}").contains("another experiment"), "{e:#}");
+    // `merge` of a first:1 folder keeps first:1.
+    let merged = scratch("inc-merged");
+    merge_dirs(std::slice::from_ref(&first), &merged, "m", false).unwrap();
+    assert!(
+        fs::read(merged.join("incidents.csv")).unwrap()
+            == fs::read(first.join("incidents.csv")).unwrap()
+    );
+    assert!(fs::read(merged.join("tail.csv")).unwrap() == fs::read(all.join("tail.csv")).unwrap());
+}
+
+#[test]
+fn the_incidents_option_parses_and_refuses_bad_values() {
+    use blastsim::report::tables::IncidentsKept;
+    assert_eq!(IncidentsKept::parse("all"), Ok(IncidentsKept::All));
+    assert_eq!(IncidentsKept::parse("none"), Ok(IncidentsKept::None));
+    assert_eq!(IncidentsKept::parse("first:3"), Ok(IncidentsKept::First(3)));
+    for bad in ["first:0", "first:", "first:x", "some", ""] {
+        assert!(IncidentsKept::parse(bad).is_err(), "{bad}");
+    }
+    let (code, err) = run_smoke(&scratch("inc-bad"), &["--incidents", "first:0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("first:K"), "{err}");
 }

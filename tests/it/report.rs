@@ -495,10 +495,15 @@ fn one_dim_sweep_draws_every_chart_with_arm_labels() {
             "a 1-D sweep has no heatmap"
         );
     }
-    check_chart(&dir, "ccdf_impact", &arms);
-    for a in arms.iter() {
-        check_chart(&dir, &format!("timeline_{a}"), &[a, "Deploys per day"]);
-    }
+    check_chart(
+        &dir,
+        "ccdf_impact",
+        &[&arms[..], &["Incidents per year"]].concat(),
+    );
+    // One single-run timeline (the appendix's), of the recommended arm.
+    let one = the_timeline(&dir);
+    let a = one.strip_prefix("timeline_").unwrap().to_string();
+    check_chart(&dir, &one, &[&a, "Deploys per day"]);
     check_chart(&dir, "graph", &["svc-0", "Down in the worst incident"]);
 }
 
@@ -510,7 +515,11 @@ fn two_dim_sweep_adds_heatmaps_and_draws_a_large_graph() {
     for m in SWEEPS {
         check_chart(&dir, &format!("heatmap_{m}"), &arms);
         // The sweep line holds the second axis at the recommended setting and says so.
-        check_chart(&dir, &format!("sweep_{m}"), &["Held fixed: senior.count"]);
+        check_chart(
+            &dir,
+            &format!("sweep_{m}"),
+            &["Held fixed: Senior reviewers"],
+        );
     }
     check_chart(&dir, "graph", &["depth 3"]);
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
@@ -731,7 +740,7 @@ fn plot_from_the_csvs_alone_gives_the_same_bytes_as_render() {
     let dir = write_fixture(&one_dim(), "t7");
     render(&dir).unwrap();
     let first = outputs(&dir);
-    assert!(first.len() >= 2 * 12 + 2, "{:?}", first.keys());
+    assert!(first.len() >= 2 * 10 + 2, "{:?}", first.keys());
 
     // A copy of the inputs only, redrawn by the command line.
     let copy = fixture_dir("one-dim-plot");
@@ -827,7 +836,7 @@ fn html_report_is_self_contained_with_inline_svg() {
         .map(|s| s.split("</svg>").next().unwrap())
         .collect();
     assert!(
-        svgs.len() >= 12,
+        svgs.len() >= 10,
         "expected every chart inline, found {}",
         svgs.len()
     );
@@ -1004,23 +1013,54 @@ fn a_long_run_timeline_is_drawn_week_by_week() {
     }
     std::fs::write(&path, out).unwrap();
     render(&dir).unwrap();
-    let a = ARMS[0].0;
     check_chart(
         &dir,
-        &format!("timeline_{a}"),
+        &the_timeline(&dir),
         &["of 180 days, week by week", "Deploys per day, weekly"],
     );
 }
 
-/// Reads `file` of the committed smoke results as `T` rows and writes them back.
+/// The one `timeline_<arm>` chart of a rendered folder (the report's appendix).
+fn the_timeline(dir: &Path) -> String {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("timeline_") && n.ends_with(".svg"))
+        .map(|n| n.trim_end_matches(".svg").to_string())
+        .collect();
+    assert_eq!(names.len(), 1, "one single-run timeline: {names:?}");
+    names[0].clone()
+}
+
+/// A fresh `run` of scenarios/smoke.toml (tables only), once per test binary.
+fn smoke_results() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = fixture_dir("smoke-run");
+        let s = blastsim::scenario::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml"),
+        )
+        .unwrap();
+        let opts = blastsim::pipeline::RunOptions::new(&dir, 1, "test");
+        blastsim::pipeline::run_experiment(
+            &s,
+            &opts,
+            blastsim::metrics::simulate,
+            &blastsim::pipeline::Silent,
+        )
+        .unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// Reads `file` of a fresh smoke run as `T` rows and writes them back.
 fn round_trip_table<T: serde::Serialize + serde::de::DeserializeOwned>(
     file: &str,
     columns: &[&str],
 ) {
     use blastsim::report::schema::{TableReader, to_fields};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("results/smoke")
-        .join(file);
+    let path = smoke_results().join(file);
     let rows: Vec<T> = TableReader::open(&path)
         .unwrap()
         .typed()
@@ -1047,8 +1087,11 @@ fn the_reader_round_trips_every_table_and_the_manifest_the_writer_wrote() {
     round_trip_table::<NodeRow>("graph_nodes.csv", NODE_COLUMNS);
     round_trip_table::<EdgeRow>("graph_edges.csv", EDGE_COLUMNS);
 
+    round_trip_table::<TailRow>("tail.csv", TAIL_COLUMNS);
+    round_trip_table::<ImpactRow>("impact_over_time.csv", IMPACT_COLUMNS);
+
     // The tables with dynamic columns, through their header-name helpers.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/smoke");
+    let dir = smoke_results();
     let manifest = blastsim::report::manifest::read_manifest(&dir).unwrap();
     let mut text = serde_json::to_string_pretty(&manifest).unwrap();
     text.push('\n');
@@ -1300,4 +1343,152 @@ fn the_first_screen_says_what_to_do_and_prices_the_options_per_year() {
         screen.contains(" better |") && screen.contains(" worse |"),
         "{screen}"
     );
+}
+
+/// `plot` reads `incidents.csv` only when the per-run summaries are absent, so a huge or
+/// broken one costs nothing; a line longer than any table writes is refused with its file
+/// and line before it is held in memory.
+#[test]
+fn plot_does_not_read_incidents_csv_and_bounds_every_line() {
+    let src = smoke_results();
+    let dir = scratch("streamed");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    render(&dir).unwrap();
+    let before = std::fs::read(dir.join("report.md")).unwrap();
+    // A broken incidents.csv with one 2 MiB line: not read, the same report.
+    let mut junk = String::from("not,a,results,table\n");
+    junk.push_str(&"x".repeat(2 << 20));
+    junk.push('\n');
+    std::fs::write(dir.join("incidents.csv"), &junk).unwrap();
+    render(&dir).unwrap();
+    assert!(std::fs::read(dir.join("report.md")).unwrap() == before);
+    // Without tail.csv it is read (row by row), and its long line is refused, located.
+    std::fs::remove_file(dir.join("tail.csv")).unwrap();
+    let err = plot_error(&dir);
+    assert!(
+        err.contains("incidents.csv:2:1: the line is longer than 1048576 bytes"),
+        "{err}"
+    );
+    // The same for every table, e.g. timeline.csv.
+    std::fs::copy(src.join("tail.csv"), dir.join("tail.csv")).unwrap();
+    let mut tl = std::fs::read_to_string(src.join("timeline.csv")).unwrap();
+    let n = tl.lines().count();
+    tl.push_str(&"9".repeat(2 << 20));
+    std::fs::write(dir.join("timeline.csv"), tl).unwrap();
+    let err = plot_error(&dir);
+    assert!(
+        err.contains(&format!("timeline.csv:{}:1: the line is longer", n + 1)),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A horizon past `TIMELINE_ROWS_PER_RUN` days writes its timeline in buckets of whole
+/// days, so a run's timeline stays bounded, and the counts add up to the days'.
+#[test]
+fn a_long_horizon_writes_a_bounded_timeline_in_day_buckets() {
+    use blastsim::report::tables::TIMELINE_ROWS_PER_RUN;
+    let dir = fixture_dir("long-horizon");
+    let s = blastsim::scenario::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml"),
+    )
+    .unwrap()
+    .with_overrides(
+        None,
+        Some(1),
+        Some(blastsim::engine::SimDuration::from_secs(1000 * 86_400)),
+    )
+    .unwrap();
+    let opts = blastsim::pipeline::RunOptions::new(&dir, 1, "test");
+    let out = blastsim::pipeline::run_experiment(
+        &s,
+        &opts,
+        blastsim::metrics::simulate,
+        &blastsim::pipeline::Silent,
+    )
+    .unwrap();
+    let rows: Vec<blastsim::report::schema::TimelineRow> =
+        blastsim::report::schema::TableReader::open(&dir.join("timeline.csv"))
+            .unwrap()
+            .typed()
+            .collect::<anyhow::Result<_>>()
+            .unwrap();
+    let arm0: Vec<_> = rows.iter().filter(|r| r.arm == rows[0].arm).collect();
+    assert!(arm0.len() <= TIMELINE_ROWS_PER_RUN, "{} rows", arm0.len());
+    assert_eq!(arm0[0].days, 3, "1000 days in buckets of 3");
+    assert_eq!(arm0.iter().map(|r| r.days).sum::<u32>(), 1000);
+    let incidents: u32 = arm0.iter().map(|r| r.incidents).sum();
+    let m = blastsim::metrics::METRICS
+        .iter()
+        .position(|m| m.name == "incidents")
+        .unwrap();
+    assert_eq!(
+        f64::from(incidents),
+        out.assembled.settings[0].stats[m].mean,
+        "the buckets hold every incident of replication 0"
+    );
+}
+
+/// The kill-switch strip is as long as the time the switch was on: half of every day on
+/// draws half the strip of every day on (it once filled each day the switch touched).
+#[test]
+fn the_kill_switch_strip_is_as_long_as_the_switch_was_on() {
+    let strip = |hours: &str, tag: &str| -> f64 {
+        let dir = write_fixture(&no_sweep(1e9), tag);
+        let path = dir.join("timeline.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let head = lines.next().unwrap().to_string();
+        let col = head.split(',').position(|h| h == "kill_switch_h").unwrap();
+        let mut out = head.clone() + "\n";
+        for l in lines {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells[col] = hours;
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        std::fs::write(&path, out).unwrap();
+        render(&dir).unwrap();
+        let svg = std::fs::read_to_string(dir.join(format!("{}.svg", the_timeline(&dir)))).unwrap();
+        svg.split("<rect")
+            .skip(1)
+            .filter(|r| r.contains("fill=\"#E69F00\""))
+            .map(|r| {
+                let w = r.split("width=\"").nth(1).unwrap();
+                w[..w.find('"').unwrap()].parse::<f64>().unwrap()
+            })
+            .sum()
+    };
+    let (half, full) = (strip("12", "kill-half"), strip("24", "kill-full"));
+    assert!(full > 0.0);
+    let ratio = half / full;
+    assert!(
+        (0.4..0.6).contains(&ratio),
+        "half a day on draws {ratio} of a full day"
+    );
+}
+
+/// The graph legend says entry services are on the left: the deepest column (the entry
+/// services, with the longest chain below them) is drawn left of depth 0.
+#[test]
+fn the_graph_draws_entry_services_on_the_left_as_its_legend_says() {
+    let dir = write_fixture(&two_dim(), "graph-side");
+    render(&dir).unwrap();
+    let svg = std::fs::read_to_string(dir.join("graph.svg")).unwrap();
+    let x_of = |label: &str| -> f64 {
+        let at = svg
+            .find(&format!(">\n{label}\n<"))
+            .or_else(|| svg.find(&format!(">{label}<")));
+        let before = &svg[..at.unwrap_or_else(|| panic!("no {label}"))];
+        let tag = &before[before.rfind("<text").unwrap()..];
+        let x = tag.split(" x=\"").nth(1).unwrap();
+        x[..x.find('"').unwrap()].parse().unwrap()
+    };
+    assert!(x_of("depth 3") < x_of("depth 0"));
+    assert!(svg.contains("entry services on the left"));
 }

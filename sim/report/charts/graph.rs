@@ -1,4 +1,5 @@
-//! The dependency graph in a layered layout: one column per depth, services ordered in
+//! The dependency graph in a layered layout: one column per depth (entry services left,
+//! services with no dependencies right), services ordered in
 //! each column to keep edges short (barycentre sweeps), circle area by user-traffic
 //! weight, and the services the worst incident took down in red.
 
@@ -126,11 +127,14 @@ impl Chart for GraphChart<'_> {
         let (w, h) = plot.dim_in_pixel();
         let (left, right, top, bottom) = (70.0, w as f64 - 150.0, 70.0, h as f64 - 30.0);
         let ncol = columns.len().max(1);
+        // Depth is the longest dependency chain below a service, so the entry services
+        // have the largest: they are drawn on the left, as the legend says, and the
+        // services with no dependencies (depth 0) on the right.
         let col_x = |c: usize| {
             if ncol == 1 {
                 (left + right) / 2.0
             } else {
-                left + (right - left) * c as f64 / (ncol - 1) as f64
+                left + (right - left) * (ncol - 1 - c) as f64 / (ncol - 1) as f64
             }
         };
 
@@ -247,7 +251,7 @@ impl Chart for GraphChart<'_> {
             LegendItem::Line(style::GREY, None, 2, "Hard: a failure spreads".to_string()),
             LegendItem::Line(style::GREY, Some((7, 6)), 2, "Soft: it may spread".to_string()),
             LegendItem::Line(style::ALERT, None, 3, "Between two hit services".to_string()),
-            LegendItem::Note("Columns: depth from the entry services (left) to the deepest dependencies (right).".to_string()),
+            LegendItem::Note("Columns: entry services on the left, services with no dependencies (depth 0) on the right; depth = the longest chain of dependencies below a service.".to_string()),
         ];
         style::legend(&legend, &items)?;
         Ok(())

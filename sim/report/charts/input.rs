@@ -1,13 +1,18 @@
-//! Reading a results folder back: `manifest.json`, `summary.csv`, `incidents.csv`,
-//! `timeline.csv` and the optional graph tables, into the types the charts and the report
-//! draw from. Those are the writer's own types (`report::manifest`, `report::schema`),
+//! Reading a results folder back: `manifest.json`, `summary.csv`, `tail.csv`,
+//! `impact_over_time.csv`, `worst_incident.csv`, `timeline.csv` and the optional graph
+//! tables, into the types the charts and the report draw from. Those are the writer's own types (`report::manifest`, `report::schema`),
 //! so the folder's schema is defined once.
 //!
 //! Charts and the report are drawn from these files alone (never from in-memory run
 //! results), so `blastsim plot DIR` and `blastsim run` give the same bytes. Columns are
 //! found by header name, so extra columns are ignored and column order does not matter.
 //! Rows are streamed, and every malformed value is an error naming the file, line and
-//! column.
+//! column. What is kept is bounded whatever the folder holds: the rows of the focus point
+//! (the tail, the cumulative impact), one run's timeline, one worst incident.
+//! `incidents.csv` (which may be gigabytes, or cut by `run --incidents`) is read only when
+//! `tail.csv` or `worst_incident.csv` is absent (a hand-made folder), row by row, keeping
+//! counts and one row; every line of every table is bounded
+//! (`schema::TABLE_LINE_BYTES_MAX`).
 //!
 //! `plot` reads folders it did not write, so every value is checked against what a run can
 //! write before any chart sees it (`Limits` below): numbers finite (or NaN where a
@@ -23,8 +28,13 @@ use anyhow::bail;
 
 use crate::experiment::frontier;
 pub use crate::report::manifest::{ArmMeta, AxisMeta, ConstraintMeta, Manifest};
-pub use crate::report::schema::{EdgeRow, IncidentRow, NodeRow, Stat, TimelineRow};
+pub use crate::report::schema::{
+    EdgeRow, ImpactRow, IncidentRow, NodeRow, Stat, TailRow, TimelineRow,
+};
 use crate::report::schema::{SummaryKey, TableReader};
+use crate::report::tables::{
+    HIT_THRESHOLDS, IMPACT_BUCKETS, IMPACT_THRESHOLDS, TIMELINE_ROWS_PER_RUN,
+};
 
 /// A results folder, read back.
 #[derive(Clone, Debug)]
@@ -39,9 +49,17 @@ pub struct Results {
     pub points: Vec<PointInfo>,
     /// `summary.csv`.
     pub summary: Summary,
-    /// `incidents.csv`, or `None` when the file is absent.
-    pub incidents: Option<Vec<IncidentRow>>,
-    /// `timeline.csv`, or `None` when the file is absent.
+    /// Incidents at least this bad at the focus point (`tail.csv`, else counted from
+    /// `incidents.csv`), or `None` when neither file is present.
+    pub tail: Option<TailData>,
+    /// The worst incident over every run (`worst_incident.csv`, else the largest row of
+    /// `incidents.csv`); `None` when there is none or neither file is present.
+    pub worst: Option<IncidentRow>,
+    /// The cumulative user impact at the focus point (`impact_over_time.csv`), in file
+    /// order, or `None` when the file is absent.
+    pub impact: Option<Vec<ImpactRow>>,
+    /// One run's timeline (replication 0 of `timeline_arm()` at the focus point), or
+    /// `None` when `timeline.csv` is absent.
     pub timeline: Option<Vec<TimelineRow>>,
     /// `graph_nodes.csv` + `graph_edges.csv`, or `None` when either is absent.
     pub graph: Option<GraphData>,
@@ -80,13 +98,6 @@ pub const GRAPH_EDGES_MAX: usize = GRAPH_NODES_MAX * GRAPH_NODES_MAX / 2;
 /// The most rows `summary.csv` may have (arms x points x metrics of the largest sweep
 /// `validate` allows, with room to spare).
 pub const SUMMARY_ROWS_MAX: usize = 10_000_000;
-
-/// The most rows `timeline.csv` may have: one per simulated day of replication 0 of every
-/// arm and point.
-pub const TIMELINE_ROWS_MAX: usize = 50_000_000;
-
-/// The most rows `incidents.csv` may have.
-pub const INCIDENT_ROWS_MAX: usize = 100_000_000;
 
 /// `v` as read from `file:line`, column `name`: finite and within `VALUE_MAX`, or NaN
 /// when `nan_ok` (an undefined statistic, such as the SD of one replication).
@@ -169,6 +180,15 @@ impl Summary {
     }
 }
 
+/// The tail of the incidents at the focus point.
+#[derive(Clone, Debug, Default)]
+pub struct TailData {
+    /// The focus point's rows, of the arms `summary.csv` knows.
+    pub rows: Vec<TailRow>,
+    /// Incidents over every run of every setting.
+    pub incidents_total: u64,
+}
+
 /// The dependency graph tables.
 #[derive(Clone, Debug, Default)]
 pub struct GraphData {
@@ -200,24 +220,59 @@ impl Results {
         let mut arms: Vec<String> = manifest.meta.arms.iter().map(|a| a.name.clone()).collect();
         let (summary, points) =
             read_summary(&dir.join("summary.csv"), &manifest.meta.axes, &mut arms)?;
-        let incidents = optional(dir, "incidents.csv", read_incidents)?;
-        let timeline = optional(dir, "timeline.csv", read_timeline)?;
         let graph =
             if dir.join("graph_nodes.csv").is_file() && dir.join("graph_edges.csv").is_file() {
                 Some(read_graph(dir)?)
             } else {
                 None
             };
-        Ok(Results {
+        let mut r = Results {
             dir: dir.to_path_buf(),
             manifest,
             arms,
             points,
             summary,
-            incidents,
-            timeline,
+            tail: None,
+            worst: None,
+            impact: None,
+            timeline: None,
             graph,
-        })
+        };
+        // What is read next keeps only the focus point's rows, so it needs the summary.
+        let (tail_file, worst_file) = (dir.join("tail.csv"), dir.join("worst_incident.csv"));
+        if tail_file.is_file() {
+            r.tail = Some(read_tail(&tail_file, &r)?);
+        }
+        if worst_file.is_file() {
+            r.worst = read_worst(&worst_file)?;
+        }
+        let incidents = dir.join("incidents.csv");
+        if (!tail_file.is_file() || !worst_file.is_file()) && incidents.is_file() {
+            let (tail, worst) = scan_incidents(&incidents, &r)?;
+            if !tail_file.is_file() {
+                r.tail = Some(tail);
+            }
+            if !worst_file.is_file() {
+                r.worst = worst;
+            }
+        }
+        let impact = dir.join("impact_over_time.csv");
+        if impact.is_file() {
+            r.impact = Some(read_impact(&impact, &r)?);
+        }
+        let timeline = dir.join("timeline.csv");
+        if timeline.is_file() {
+            r.timeline = Some(read_timeline(&timeline, &r)?);
+        }
+        Ok(r)
+    }
+
+    /// The arm whose single run the appendix timeline shows: the recommended one, else the
+    /// baseline.
+    pub fn timeline_arm(&self) -> usize {
+        self.recommended()
+            .map(|(a, _)| a)
+            .unwrap_or_else(|| self.baseline())
     }
 
     /// Index of the arm called `name`.
@@ -316,19 +371,6 @@ impl Results {
     }
 }
 
-fn optional<T>(
-    dir: &Path,
-    file: &str,
-    read: fn(&Path) -> anyhow::Result<T>,
-) -> anyhow::Result<Option<T>> {
-    let path = dir.join(file);
-    if path.is_file() {
-        read(&path).map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Reading the files
 
@@ -382,43 +424,197 @@ fn read_summary(
     Ok((summary, points.into_values().collect()))
 }
 
-fn read_incidents(path: &Path) -> anyhow::Result<Vec<IncidentRow>> {
+/// Checks the values of an incident row.
+fn check_incident(at: &str, i: &IncidentRow) -> anyhow::Result<()> {
+    for (name, v) in [
+        ("started_h", i.started_h),
+        ("detected_h", i.detected_h),
+        ("restored_h", i.restored_h),
+        ("duration_h", i.duration_h),
+        ("users_hit_peak", i.users_hit_peak),
+        ("user_impact_min", i.user_impact_min),
+    ] {
+        check_value(at, name, v, false)?;
+    }
+    Ok(())
+}
+
+/// Simulated years of one run, from the manifest's horizon (1 when it has none).
+fn years(r: &Results) -> f64 {
+    crate::engine::SimDuration::parse(&r.manifest.meta.horizon)
+        .map(|h| h.as_ms() as f64 / crate::engine::time::MS_PER_DAY as f64 / 365.0)
+        .ok()
+        .filter(|y| *y > 0.0)
+        .unwrap_or(1.0)
+}
+
+/// `tail.csv`: the focus point's rows of known arms; the incidents of every setting summed.
+fn read_tail(path: &Path, r: &Results) -> anyhow::Result<TailData> {
     let mut t = TableReader::open(path)?;
     let file = t.file().to_string();
-    let mut out: Vec<IncidentRow> = Vec::new();
+    let focus = r.focus_point();
+    let per_arm = IMPACT_THRESHOLDS.len() + HIT_THRESHOLDS.len();
+    let mut out = TailData::default();
     for row in t.rows() {
         let row = row?;
-        check_rows(&file, row.line(), out.len() + 1, INCIDENT_ROWS_MAX)?;
-        let i: IncidentRow = row.get()?;
         let at = format!("{file}:{}", row.line());
-        for (name, v) in [
-            ("started_h", i.started_h),
-            ("detected_h", i.detected_h),
-            ("restored_h", i.restored_h),
-            ("duration_h", i.duration_h),
-            ("users_hit_peak", i.users_hit_peak),
-            ("user_impact_min", i.user_impact_min),
-        ] {
-            check_value(&at, name, v, false)?;
+        let tail: TailRow = row.get()?;
+        check_value(&at, "threshold", tail.threshold, false)?;
+        check_value(&at, "per_year", tail.per_year, false)?;
+        if tail.measure == "user_impact_min" && tail.threshold == 0.0 {
+            out.incidents_total = out.incidents_total.saturating_add(tail.incidents);
         }
-        out.push(i);
+        if tail.point == focus && r.arm_index(&tail.arm).is_some() {
+            check_rows(
+                &file,
+                row.line(),
+                out.rows.len() + 1,
+                r.arms.len() * per_arm,
+            )?;
+            out.rows.push(tail);
+        }
     }
     Ok(out)
 }
 
-fn read_timeline(path: &Path) -> anyhow::Result<Vec<TimelineRow>> {
+/// `worst_incident.csv`: its one row, if any.
+fn read_worst(path: &Path) -> anyhow::Result<Option<IncidentRow>> {
     let mut t = TableReader::open(path)?;
     let file = t.file().to_string();
+    let mut worst = None;
+    for row in t.rows() {
+        let row = row?;
+        let i: IncidentRow = row.get()?;
+        check_incident(&format!("{file}:{}", row.line()), &i)?;
+        if worst.is_some() {
+            bail!(
+                "{file}:{}: more than one row (it holds the one worst incident)",
+                row.line()
+            );
+        }
+        worst = Some(i);
+    }
+    Ok(worst)
+}
+
+/// A folder without `tail.csv` or `worst_incident.csv` (hand-made): both counted from
+/// `incidents.csv`, row by row, keeping only counts and the worst row.
+fn scan_incidents(path: &Path, r: &Results) -> anyhow::Result<(TailData, Option<IncidentRow>)> {
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let focus = r.focus_point();
+    let mut impact_ge = vec![[0u64; IMPACT_THRESHOLDS.len()]; r.arms.len()];
+    let mut hit_ge = vec![[0u64; HIT_THRESHOLDS.len()]; r.arms.len()];
+    let mut total = 0u64;
+    let mut worst: Option<IncidentRow> = None;
+    for row in t.rows() {
+        let row = row?;
+        let i: IncidentRow = row.get()?;
+        check_incident(&format!("{file}:{}", row.line()), &i)?;
+        total += 1;
+        if i.point == focus
+            && let Some(a) = r.arm_index(&i.arm)
+        {
+            for (k, th) in IMPACT_THRESHOLDS.iter().enumerate() {
+                impact_ge[a][k] += u64::from(i.user_impact_min >= *th);
+            }
+            for (k, th) in HIT_THRESHOLDS.iter().enumerate() {
+                hit_ge[a][k] += u64::from(i.services_hit >= *th);
+            }
+        }
+        if worst
+            .as_ref()
+            .is_none_or(|w| i.user_impact_min > w.user_impact_min)
+        {
+            worst = Some(i);
+        }
+    }
+    let runs = r.replications().max(1);
+    let years = years(r);
+    let mut rows = Vec::new();
+    for (a, arm) in r.arms.iter().enumerate() {
+        let row = |measure: &str, threshold: f64, n: u64| TailRow {
+            arm: arm.clone(),
+            point: focus,
+            measure: measure.to_string(),
+            threshold,
+            runs,
+            incidents: n,
+            per_year: n as f64 / runs as f64 / years,
+        };
+        for (k, th) in IMPACT_THRESHOLDS.iter().enumerate() {
+            rows.push(row("user_impact_min", *th, impact_ge[a][k]));
+        }
+        for (k, th) in HIT_THRESHOLDS.iter().enumerate() {
+            rows.push(row("services_hit", f64::from(*th), hit_ge[a][k]));
+        }
+    }
+    Ok((
+        TailData {
+            rows,
+            incidents_total: total,
+        },
+        worst,
+    ))
+}
+
+/// `impact_over_time.csv`: the focus point's rows of known arms.
+fn read_impact(path: &Path, r: &Results) -> anyhow::Result<Vec<ImpactRow>> {
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let focus = r.focus_point();
+    let mut out = Vec::new();
+    for row in t.rows() {
+        let row = row?;
+        let i: ImpactRow = row.get()?;
+        let at = format!("{file}:{}", row.line());
+        for (name, v) in [
+            ("day_end", i.day_end),
+            ("mean", i.mean),
+            ("ci95_low", i.ci_low),
+            ("ci95_high", i.ci_high),
+        ] {
+            check_value(&at, name, v, false)?;
+        }
+        if i.ci_low > i.ci_high {
+            bail!(
+                "{at}: column `ci95_low`: {} is above ci95_high {}",
+                i.ci_low,
+                i.ci_high
+            );
+        }
+        if i.point == focus && r.arm_index(&i.arm).is_some() {
+            check_rows(
+                &file,
+                row.line(),
+                out.len() + 1,
+                r.arms.len() * IMPACT_BUCKETS,
+            )?;
+            out.push(i);
+        }
+    }
+    Ok(out)
+}
+
+/// `timeline.csv`: the rows of one run (replication 0 of `timeline_arm` at the focus
+/// point), at most `TIMELINE_ROWS_PER_RUN` of them.
+fn read_timeline(path: &Path, r: &Results) -> anyhow::Result<Vec<TimelineRow>> {
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let (focus, arm) = (r.focus_point(), &r.arms[r.timeline_arm()]);
     let mut out: Vec<TimelineRow> = Vec::new();
     for row in t.rows() {
         let row = row?;
-        check_rows(&file, row.line(), out.len() + 1, TIMELINE_ROWS_MAX)?;
         let d: TimelineRow = row.get()?;
         let at = format!("{file}:{}", row.line());
-        if d.day as usize > TIMELINE_ROWS_MAX {
+        // Twenty years of days: the longest horizon a run simulates.
+        let horizon_days =
+            crate::scenario::limits::HORIZON_MAX.as_ms() / crate::engine::time::MS_PER_DAY;
+        if u64::from(d.day) + u64::from(d.days) > horizon_days + 1 || d.days == 0 {
             bail!(
-                "{at}: column `day`: {} is past any horizon a run simulates",
-                d.day
+                "{at}: columns `day`, `days`: days {} to {} are not within a horizon a run simulates",
+                d.day,
+                u64::from(d.day) + u64::from(d.days)
             );
         }
         for (name, v) in [
@@ -429,7 +625,10 @@ fn read_timeline(path: &Path) -> anyhow::Result<Vec<TimelineRow>> {
         ] {
             check_value(&at, name, v, false)?;
         }
-        out.push(d);
+        if d.point == focus && d.arm == *arm {
+            check_rows(&file, row.line(), out.len() + 1, TIMELINE_ROWS_PER_RUN)?;
+            out.push(d);
+        }
     }
     Ok(out)
 }
@@ -565,17 +764,10 @@ impl Results {
 }
 
 impl Results {
-    /// The incident with the most user-impact minutes across every run (the first such
-    /// row on a tie), if incidents.csv is present and not empty.
+    /// The incident with the most user-impact minutes across every run (the earliest on a
+    /// tie), if any.
     pub fn worst_incident(&self) -> Option<&IncidentRow> {
-        let incidents = self.incidents.as_ref()?;
-        let mut best: Option<&IncidentRow> = None;
-        for i in incidents {
-            if best.is_none_or(|b| i.user_impact_min > b.user_impact_min) {
-                best = Some(i);
-            }
-        }
-        best
+        self.worst.as_ref()
     }
 }
 

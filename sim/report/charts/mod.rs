@@ -5,8 +5,10 @@
 //! - `frontier`: velocity against blast radius, CI error bars, Pareto frontier, the
 //!   constraints and the recommendation;
 //! - `sweep_<metric>` / `heatmap_<metric>`: key metrics against the swept parameters;
-//! - `ccdf_impact`: the tail of per-incident user impact, log-log;
-//! - `timeline_<arm>`: one simulated run day by day;
+//! - `ccdf_impact`: expected incidents per year at least x user-impact minutes bad, log-log;
+//! - `impact_over_time`: cumulative user impact per arm, mean and 95% band over replications;
+//! - `timeline_<arm>`: one simulated run day by day, of one arm (the recommended one, else
+//!   the baseline), for the appendix;
 //! - `graph`: the dependency graph with the worst incident's blast radius.
 
 use std::path::Path;
@@ -22,6 +24,7 @@ mod ccdf;
 mod forest;
 mod frontier;
 mod graph;
+mod impact;
 mod sweep;
 mod timeline;
 
@@ -104,27 +107,24 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
         Err(why) => out.skipped.push(format!("ccdf_impact: {why}")),
     }
 
+    match impact::Impact::new(r) {
+        Ok(c) => save(dir, "impact_over_time", c.caption(), c, &mut jobs),
+        Err(why) => out.skipped.push(format!("impact_over_time: {why}")),
+    }
+
     match &r.timeline {
         None => out
             .skipped
-            .push("timelines: timeline.csv is absent".to_string()),
+            .push("timeline: timeline.csv is absent".to_string()),
         Some(rows) => {
-            for (i, arm) in r.arms.iter().enumerate() {
-                let t = timeline::Timeline::new(r, rows, i);
-                if t.is_empty() {
-                    out.skipped.push(format!(
-                        "timeline_{}: timeline.csv has no days for this arm",
-                        style::slug(arm)
-                    ));
-                    continue;
-                }
-                save(
-                    dir,
-                    &format!("timeline_{}", style::slug(arm)),
-                    t.caption(),
-                    t,
-                    &mut jobs,
-                );
+            let arm = r.timeline_arm();
+            let name = format!("timeline_{}", style::slug(&r.arms[arm]));
+            let t = timeline::Timeline::new(r, rows, arm);
+            if t.is_empty() {
+                out.skipped
+                    .push(format!("{name}: timeline.csv has no days for this arm"));
+            } else {
+                save(dir, &name, t.caption(), t, &mut jobs);
             }
         }
     }

@@ -502,6 +502,36 @@ pub fn slug(name: &str) -> String {
     crate::scenario::file_stem(name)
 }
 
+/// A swept parameter's name for people, from its dotted path: a plain name for the
+/// parameters the shipped scenarios sweep, else its last two segments in words
+/// ("breakers.rate_limit.per_hour" reads "Rate limit: per hour").
+pub fn path_label(path: &str) -> String {
+    let known = match path {
+        "breakers.blast_guard.max_predicted_users" => {
+            "Blast-guard threshold (largest predicted share of users a change may hit)"
+        }
+        "breakers.rate_limit.max_per_hour" => "Rate limit (agent changes per hour)",
+        "breakers.error_budget.budget" => "Error budget (user-impact minutes)",
+        "reviewers.seniors.count" | "reviewers.senior.count" => "Senior reviewers (people)",
+        "authors.agents.count" => "Agents (count)",
+        "authors.agents.tasks_per_day" => "Agent tasks per day",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let parts: Vec<String> = path
+        .split('.')
+        .rev()
+        .take(2)
+        .map(|p| p.replace('_', " "))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    capitalise(&parts.join(": "))
+}
+
 /// The last two segments of a dotted path: "blast_guard.max_predicted_users".
 pub fn short_path(path: &str) -> String {
     let parts: Vec<&str> = path.split('.').collect();

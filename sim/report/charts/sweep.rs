@@ -72,7 +72,7 @@ fn fixed_text(r: &Results, free: &[usize]) -> String {
         .map(|(k, a)| {
             format!(
                 "{} = {}",
-                style::short_path(&a.path),
+                style::path_label(&a.path),
                 focus.values.get(k).map(String::as_str).unwrap_or("?")
             )
         })
@@ -110,7 +110,7 @@ impl<'a> Sweep<'a> {
         let mut s = format!(
             "{} as {} varies, one line per arm with its 95% confidence band",
             style::metric_name(self.metric),
-            style::short_path(&self.r.axes()[0].path)
+            style::path_label(&self.r.axes()[0].path)
         );
         if !flat.is_empty() {
             s.push_str(&format!(
@@ -141,7 +141,7 @@ impl Chart for Sweep<'_> {
         let title = format!(
             "{} as {} varies",
             style::metric_name(self.metric),
-            style::short_path(&axis.path)
+            style::path_label(&axis.path)
         );
         let subtitle = format!(
             "Lines: mean of {} replications per arm; shaded: 95% CI.{}",
@@ -199,7 +199,7 @@ impl Chart for Sweep<'_> {
         let fmt = ordinal_labels(axis);
         chart
             .configure_mesh()
-            .x_desc(format!("{} (swept)", axis.path))
+            .x_desc(style::path_label(&axis.path))
             .y_desc(style::metric_label(self.metric))
             .x_label_formatter(&fmt)
             .x_labels(n)
@@ -268,7 +268,7 @@ impl Chart for Sweep<'_> {
             );
             items.push(LegendItem::Note(format!(
                 "These arms do not use {}: the same result at every value.",
-                style::short_path(&axis.path)
+                style::path_label(&axis.path)
             )));
         }
         items.push(LegendItem::Note(
@@ -299,8 +299,8 @@ impl<'a> Heatmap<'a> {
         let mut s = format!(
             "{} over both swept parameters ({} across, {} up), one panel per arm",
             style::metric_name(self.metric),
-            style::short_path(&a[0].path),
-            style::short_path(&a[1].path)
+            style::path_label(&a[0].path),
+            style::path_label(&a[1].path)
         );
         if !hidden.is_empty() && hidden.len() < r.arms.len() {
             s.push_str(&format!(
@@ -349,8 +349,8 @@ impl Chart for Heatmap<'_> {
         let title = format!(
             "{} by {} and {}",
             style::metric_name(self.metric),
-            style::short_path(&ax.path),
-            style::short_path(&ay.path)
+            style::path_label(&ax.path),
+            style::path_label(&ay.path)
         );
         let subtitle = format!(
             "Cell: mean of {} replications, in {}. One panel per arm; one colour scale.{}",
@@ -408,8 +408,8 @@ impl Chart for Heatmap<'_> {
             chart
                 .configure_mesh()
                 .disable_mesh()
-                .x_desc(style::short_path(&ax.path))
-                .y_desc(style::short_path(&ay.path))
+                .x_desc(style::path_label(&ax.path))
+                .y_desc(style::path_label(&ay.path))
                 .x_label_formatter(&fx)
                 .y_label_formatter(&fy)
                 .x_labels(nx)

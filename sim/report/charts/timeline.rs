@@ -1,6 +1,9 @@
-//! One simulated run, day by day (replication 0 at the focus point), for one arm: deploys
-//! per day on top, incidents below as bars as tall as the peak share of users they hit,
-//! with breaker trips, error-budget freezes and kill-switch time marked.
+//! One simulated run, day by day (replication 0 at the focus point), for one arm (the
+//! report's appendix): deploys per day on top, incidents below as bars as tall as the peak
+//! share of users they hit, with breaker trips, error-budget freezes and kill-switch time
+//! marked. A `timeline.csv` row may cover several days (horizons over
+//! `TIMELINE_ROWS_PER_RUN` days); the kill-switch strip fills of each row's width the share
+//! of its hours the switch was on, so its total length is true to the time it was on.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -22,7 +25,10 @@ pub(super) struct Timeline<'a> {
 
 /// A row of `timeline.csv` in the chart's coordinates: every count as a float.
 struct Day {
+    /// First day of the row, and its days.
     day: f64,
+    width: f64,
+    /// Mean deploys per day over the row.
     deploys: f64,
     incidents: f64,
     users_hit_max: f64,
@@ -33,9 +39,11 @@ struct Day {
 
 impl Day {
     fn of(t: &TimelineRow) -> Day {
+        let width = f64::from(t.days.max(1));
         Day {
             day: f64::from(t.day),
-            deploys: f64::from(t.deploys),
+            width,
+            deploys: f64::from(t.deploys) / width,
             incidents: f64::from(t.incidents),
             users_hit_max: t.users_hit_max,
             breaker_trips: f64::from(t.breaker_trips),
@@ -62,7 +70,10 @@ impl<'a> Timeline<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
-        let weekly = self.days.last().is_some_and(|d| d.day + 1.0 > DAILY_UP_TO);
+        let weekly = self
+            .days
+            .last()
+            .is_some_and(|d| d.day + d.width > DAILY_UP_TO);
         format!(
             "One simulated run of {} {}: deploys per day, incidents (bar height = peak share of users hit{}), \
              breaker trips, freezes and kill-switch time",
@@ -88,6 +99,8 @@ struct Bin {
     last: f64,
     /// Mean deploys per day over the bin.
     deploys: f64,
+    /// Days in the bin.
+    days: f64,
     /// Incidents started in the bin.
     incidents: f64,
     /// Largest peak share of users hit by one of them.
@@ -107,18 +120,21 @@ fn bins(days: &[Day], width: f64) -> Vec<Bin> {
     for d in days {
         let k = (d.day / width).floor();
         let first = k * width;
+        let last = d.day + d.width - 1.0;
         match out.last_mut() {
             Some(b) if b.first == first => {
-                b.last = d.day;
-                b.deploys += d.deploys;
+                b.last = last;
+                b.deploys += d.deploys * d.width;
+                b.days += d.width;
                 b.incidents += d.incidents;
                 b.users_hit_max = b.users_hit_max.max(d.users_hit_max);
                 b.breaker_trips += d.breaker_trips;
             }
             _ => out.push(Bin {
                 first,
-                last: d.day,
-                deploys: d.deploys,
+                last,
+                deploys: d.deploys * d.width,
+                days: d.width,
                 incidents: d.incidents,
                 users_hit_max: d.users_hit_max,
                 breaker_trips: d.breaker_trips,
@@ -126,7 +142,7 @@ fn bins(days: &[Day], width: f64) -> Vec<Bin> {
         }
     }
     for b in &mut out {
-        b.deploys /= b.last - b.first + 1.0;
+        b.deploys /= b.days.max(1.0);
     }
     out
 }
@@ -140,9 +156,15 @@ impl Chart for Timeline<'_> {
         let st = style::arm_style(self.arm);
         let arm = &r.arms[self.arm];
         let at = r.focus_description();
-        let last_day = self.days.last().map(|d| d.day).unwrap_or(0.0);
+        let last_day = self
+            .days
+            .last()
+            .map(|d| d.day + d.width - 1.0)
+            .unwrap_or(0.0);
         let weekly = last_day + 1.0 > DAILY_UP_TO;
-        let width = if weekly { 7.0 } else { 1.0 };
+        // Rows wider than a week (very long horizons) are their own bins.
+        let row_width = self.days.first().map_or(1.0, |d| d.width);
+        let width = if weekly { row_width.max(7.0) } else { 1.0 };
         let per = if weekly { "week" } else { "day" };
         let title = format!(
             "{arm}: one simulated run of {} days, {per} by {per}",
@@ -183,16 +205,20 @@ impl Chart for Timeline<'_> {
             .draw()?;
         // Freeze: a full-height band, darker the more of the day was frozen.
         up.draw_series(self.days.iter().filter(|d| d.freeze_h > 0.0).map(|d| {
-            let alpha = 0.15 + 0.35 * (d.freeze_h / 24.0).min(1.0);
+            let alpha = 0.15 + 0.35 * (d.freeze_h / (24.0 * d.width)).min(1.0);
             Rectangle::new(
-                [(d.day - 0.5, 0.0), (d.day + 0.5, y1)],
+                [(d.day - 0.5, 0.0), (d.day - 0.5 + d.width, y1)],
                 FREEZE.mix(alpha).filled(),
             )
         }))?;
         // Kill switch: a strip along the bottom, so it differs from freezes by shape too.
+        // Each row's strip is as long as the share of its hours the switch was on (a
+        // switch on for an hour a day fills 1/24 of each day, not the whole day), so the
+        // strip's total length is the time it was on.
         up.draw_series(self.days.iter().filter(|d| d.kill_switch_h > 0.0).map(|d| {
+            let on = (d.kill_switch_h / (24.0 * d.width)).min(1.0);
             Rectangle::new(
-                [(d.day - 0.5, 0.0), (d.day + 0.5, y1 * 0.05)],
+                [(d.day - 0.5, 0.0), (d.day - 0.5 + d.width * on, y1 * 0.05)],
                 KILL.filled(),
             )
         }))?;
@@ -348,7 +374,8 @@ impl Chart for Timeline<'_> {
             LegendItem::Swatch(
                 KILL,
                 1.0,
-                "Kill switch on (strip at the bottom)".to_string(),
+                "Kill switch on (strip at the bottom; its length in a day is the hours it was on)"
+                    .to_string(),
             ),
             LegendItem::Heading("Run totals".to_string()),
         ]);

@@ -77,8 +77,10 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     if let Some(f) = charts.get("graph") {
         b.push(figure(f));
     }
+    b.extend(incident::risk_section(charts));
 
     b.extend(more_charts(charts));
+    b.extend(incident::appendix(charts));
     b.extend(method_section(r));
     b.extend(reproduce_section(r));
     b
@@ -123,7 +125,7 @@ fn more_charts(charts: &Charts) -> Vec<Block> {
     let rest: Vec<_> = charts
         .files
         .iter()
-        .filter(|c| !matches!(c.name.as_str(), "frontier" | "forest" | "graph"))
+        .filter(|c| !matches!(c.name.as_str(), "frontier" | "forest" | "graph") && !incident::shown_here(&c.name))
         .collect();
     if rest.is_empty() && charts.skipped.is_empty() {
         return Vec::new();
