@@ -65,28 +65,38 @@ fn quantile_counts(counts: &[u64], q: f64) -> f64 {
     at(lo) + (h - lo as f64) * (at(hi) - at(lo))
 }
 
-/// Whether hourly samples of the work waiting still grow over the last third of the run:
-/// the least-squares slope there, times the span, exceeds a quarter of the mean level
-/// plus 2 tasks. A stable queue fluctuates around a level (its fitted growth is noise,
-/// small next to its mean); an unstable one grows in proportion to the horizon, and
-/// linear growth from zero gives 0.4 of the mean over the last third.
+/// Whether hourly samples of the work waiting still grow over the last third of the run.
+///
+/// The last third is cut to an even number of whole weeks (whole days for runs too short
+/// for two weeks there), so the weekly and daily cycles of working hours cancel, and split
+/// into halves; the growth over the span is twice the difference of the half means.
+/// Unstable when that growth exceeds a quarter of the span's mean level plus 2 tasks (a
+/// stable queue fluctuates around a level, an unstable one grows in proportion to the
+/// horizon: linear growth from zero gives 0.4 of the mean over the last third) and the
+/// difference is over two standard errors, estimated from the spread of the daily means
+/// (which a trend only inflates, so linear growth over four weeks is still 4.6 standard
+/// errors): a small, bursty queue's noise is not growth. Runs under two days in their
+/// last third are too short to judge.
 fn still_growing(samples: &[u32]) -> bool {
-    let tail = &samples[samples.len() * 2 / 3..];
-    let n = tail.len();
-    if n < 3 {
+    const WEEK_H: usize = 168;
+    const DAY_H: usize = 24;
+    let third = samples.len() / 3;
+    let period = if third >= 2 * WEEK_H { WEEK_H } else { DAY_H };
+    let blocks = (third / period) & !1;
+    if blocks < 2 {
         return false;
     }
-    let nf = n as f64;
-    let mean_x = (nf - 1.0) / 2.0;
-    let mean_y = tail.iter().map(|&y| y as f64).sum::<f64>() / nf;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (i, &y) in tail.iter().enumerate() {
-        let dx = i as f64 - mean_x;
-        sxy += dx * (y as f64 - mean_y);
-        sxx += dx * dx;
-    }
-    let growth = sxy / sxx * nf;
-    growth > 0.25 * mean_y + 2.0
+    let n = blocks * period;
+    let tail = &samples[samples.len() - n..];
+    let mean = |s: &[u32]| s.iter().map(|&y| f64::from(y)).sum::<f64>() / s.len() as f64;
+    let (a, b) = tail.split_at(n / 2);
+    let diff = mean(b) - mean(a);
+    let days: Vec<f64> = tail.chunks(DAY_H).map(mean).collect();
+    let m = days.len() as f64;
+    let day_mean = days.iter().sum::<f64>() / m;
+    let sd = (days.iter().map(|d| (d - day_mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+    let se = sd * 2.0 / m.sqrt();
+    2.0 * diff > 0.25 * mean(tail) + 2.0 && diff > 2.0 * se
 }
 
 /// Accumulates a run's metrics from its trace events.

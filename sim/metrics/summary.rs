@@ -85,7 +85,7 @@ metrics! {
     backlog_p95: "tasks waiting in author backlogs (at the WIP limit), 95th percentile of hourly samples",
     lead_time_censored_share: "share of lead-time observations that are changes still in flight at the horizon (their age enters the lead-time statistics as a lower bound)",
     review_load_ratio: "review work demanded (review tasks needed x mean working time per review) / reviewer working time available",
-    queue_unstable: "1 when the work waiting (review queue plus backlogs, hourly) still grows over the last third of the run: its least-squares growth there exceeds a quarter of its mean plus 2",
+    queue_unstable: "1 when the work waiting (review queue plus backlogs, hourly) still grows over the last third of the run (whole weeks, halves compared): growth above a quarter of its mean plus 2 and over two standard errors of the daily means",
     // Breakers.
     blocks_true: "breaker blocks of defective changes (safety bought)",
     blocks_false: "breaker blocks of good changes (velocity lost)",

@@ -163,3 +163,33 @@ fn the_new_people_keys_give_located_errors() {
         assert!(err.contains("dora.toml:"), "located: {err}");
     }
 }
+
+#[test]
+fn the_flow_and_pipeline_keys_are_addressable_by_dotted_paths() {
+    // The sensitivity ranges in the scenario comments are meant as `[sweep]`/`set` paths.
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dora-2019-approval.toml"),
+    )
+    .unwrap();
+    let text = base.replacen(
+        "set = { \"authors.agents.count\" = 40 }",
+        "set = { \"authors.devs.flow.wip_limit\" = 3, \"review.lines_per_hour\" = 200, \
+         \"deployment.build\" = { fixed = \"1h\" } }",
+        1,
+    );
+    let s = scenario::parse(&text, Path::new("dora.toml"), |p: &Path| {
+        std::fs::read_to_string(p)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let a = s.arms.iter().position(|x| x.name == "adoption-80").unwrap();
+    let w = s.world(a, 0);
+    assert_eq!(w.authors[0].flow.wip_limit, Some(3));
+    assert_eq!(w.reviewers.lines_per_hour, Some(200.0));
+    assert_eq!(
+        w.pipeline.build,
+        Some(blastsim::model::dist::DurationDist::Fixed(
+            blastsim::engine::SimDuration::from_hours(1)
+        ))
+    );
+    assert_eq!(s.world(0, 0).authors[0].flow.wip_limit, Some(2));
+}
