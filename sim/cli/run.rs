@@ -38,6 +38,7 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
         command: super::command_line(),
         charts: !args.no_charts,
         discard_damaged: args.discard_damaged,
+        sensitivity: !args.no_sensitivity,
     };
     let bar = Bar::new(!args.quiet);
     super::progress::catch_interrupt();

@@ -213,9 +213,10 @@ pub fn demo_scenario(arms: usize, points: usize, replications: u32, seed: u64) -
             risk: "user_impact_min_total".to_string(),
             constraints: Vec::new(),
         },
-        sources: vec!["CALIBRATION.md".to_string()],
+        sources: vec!["docs/calibration.md".to_string()],
         worlds,
         chaos: None,
+        sensitivity: Vec::new(),
         source: String::new(),
         referenced_files: Vec::new(),
     }

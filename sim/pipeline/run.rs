@@ -37,11 +37,13 @@ pub struct RunOptions {
     pub charts: bool,
     /// Remove damaged journal records and simulate their runs again, instead of refusing.
     pub discard_damaged: bool,
+    /// Run the `[sensitivity]` analysis after the tables (never for a shard).
+    pub sensitivity: bool,
 }
 
 impl RunOptions {
-    /// Options for `out` with `threads` workers: no shard, no charts, damaged records
-    /// refused.
+    /// Options for `out` with `threads` workers: no shard, no charts, no sensitivity
+    /// analysis, damaged records refused.
     pub fn new(out: &Path, threads: usize, command: &str) -> RunOptions {
         RunOptions {
             out: out.to_path_buf(),
@@ -50,6 +52,7 @@ impl RunOptions {
             command: command.to_string(),
             charts: false,
             discard_damaged: false,
+            sensitivity: false,
         }
     }
 }
@@ -177,6 +180,11 @@ where
         },
     )?;
     phases.mark("manifest");
+    // The analysis needs every arm's runs, so a shard leaves it to an unsharded run.
+    if opts.sensitivity && opts.shard.is_none() {
+        super::sensitivity::write_sensitivity(scenario, &opts.out, opts.threads, &simulate, progress)?;
+        phases.mark("sensitivity");
+    }
     if opts.charts {
         progress.drawing();
         super::in_pool(opts.threads, || crate::report::render(&opts.out))??;

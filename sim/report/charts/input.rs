@@ -23,7 +23,9 @@ use anyhow::bail;
 
 use crate::experiment::frontier;
 pub use crate::report::manifest::{ArmMeta, AxisMeta, ConstraintMeta, Manifest};
-pub use crate::report::schema::{EdgeRow, IncidentRow, NodeRow, Stat, TimelineRow};
+pub use crate::report::schema::{
+    EdgeRow, IncidentRow, NodeRow, SensitivityRow, Stat, TimelineRow,
+};
 use crate::report::schema::{SummaryKey, TableReader};
 
 /// A results folder, read back.
@@ -45,6 +47,8 @@ pub struct Results {
     pub timeline: Option<Vec<TimelineRow>>,
     /// `graph_nodes.csv` + `graph_edges.csv`, or `None` when either is absent.
     pub graph: Option<GraphData>,
+    /// `sensitivity.csv`, or `None` when the analysis was not run.
+    pub sensitivity: Option<Vec<SensitivityRow>>,
 }
 
 /// One grid point, as `summary.csv` names it.
@@ -202,6 +206,7 @@ impl Results {
             read_summary(&dir.join("summary.csv"), &manifest.meta.axes, &mut arms)?;
         let incidents = optional(dir, "incidents.csv", read_incidents)?;
         let timeline = optional(dir, "timeline.csv", read_timeline)?;
+        let sensitivity = optional(dir, "sensitivity.csv", read_sensitivity)?;
         let graph =
             if dir.join("graph_nodes.csv").is_file() && dir.join("graph_edges.csv").is_file() {
                 Some(read_graph(dir)?)
@@ -217,6 +222,7 @@ impl Results {
             incidents,
             timeline,
             graph,
+            sensitivity,
         })
     }
 
@@ -402,6 +408,28 @@ fn read_incidents(path: &Path) -> anyhow::Result<Vec<IncidentRow>> {
             check_value(&at, name, v, false)?;
         }
         out.push(i);
+    }
+    Ok(out)
+}
+
+/// Most rows of `sensitivity.csv`: two per `[sensitivity]` entry.
+const SENSITIVITY_ROWS_MAX: usize = 2 * crate::scenario::limits::SENSITIVITY_ENTRIES_MAX;
+
+fn read_sensitivity(path: &Path) -> anyhow::Result<Vec<SensitivityRow>> {
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let mut out: Vec<SensitivityRow> = Vec::new();
+    for row in t.rows() {
+        let row = row?;
+        check_rows(&file, row.line(), out.len() + 1, SENSITIVITY_ROWS_MAX)?;
+        let r: SensitivityRow = row.get()?;
+        let at = format!("{file}:{}", row.line());
+        for (name, v) in [("base_advantage", r.base_advantage), ("advantage", r.advantage)] {
+            if let Some(v) = v {
+                check_value(&at, name, v, false)?;
+            }
+        }
+        out.push(r);
     }
     Ok(out)
 }

@@ -6,7 +6,8 @@
 //! - `sweep_<metric>` / `heatmap_<metric>`: key metrics against the swept parameters;
 //! - `ccdf_impact`: the tail of per-incident user impact, log-log;
 //! - `timeline_<arm>`: one simulated run day by day;
-//! - `graph`: the dependency graph with the worst incident's blast radius.
+//! - `graph`: the dependency graph with the worst incident's blast radius;
+//! - `tornado`: how the recommendation's lead moves with each `[sensitivity]` assumption.
 
 use std::path::Path;
 
@@ -21,6 +22,7 @@ mod frontier;
 mod graph;
 mod sweep;
 mod timeline;
+mod tornado;
 
 use input::Results;
 
@@ -120,6 +122,11 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
                 );
             }
         }
+    }
+
+    match tornado::Tornado::new(r) {
+        Ok(t) => save(dir, "tornado", t.caption(), t, &mut jobs),
+        Err(why) => out.skipped.push(format!("tornado: {why}")),
     }
 
     match &r.graph {

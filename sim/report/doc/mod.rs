@@ -12,12 +12,14 @@ use std::path::Path;
 use super::charts::input::Results;
 use super::charts::{ChartFile, Charts};
 
+mod breaker;
 mod decision;
 mod html;
 mod incident;
 mod markdown;
 mod method;
 mod scenario;
+mod sensitivity;
 mod tables;
 mod text;
 
@@ -69,6 +71,8 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
         b.push(figure(f));
     }
 
+    b.extend(breaker::section(r));
+    b.extend(sensitivity::section(r, charts, figure));
     b.extend(more_charts(charts));
     b.extend(method_section(r));
     b.extend(reproduce_section(r));
@@ -114,7 +118,7 @@ fn more_charts(charts: &Charts) -> Vec<Block> {
     let rest: Vec<_> = charts
         .files
         .iter()
-        .filter(|c| c.name != "frontier" && c.name != "graph")
+        .filter(|c| !matches!(c.name.as_str(), "frontier" | "graph" | "tornado"))
         .collect();
     if rest.is_empty() && charts.skipped.is_empty() {
         return Vec::new();

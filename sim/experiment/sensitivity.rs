@@ -1,0 +1,161 @@
+//! Planning and judging the sensitivity analysis: for one variation of one assumption,
+//! what the decision function recommends and by how much the base recommendation leads;
+//! where between two values the recommendation changes (bisection points).
+//!
+//! The decision is made by `decide`, the one place this module calls the report's
+//! decision function (`frontier::choose`), so the analysis always judges a variation
+//! exactly as the report judges the base.
+//!
+//! The **advantage** of the base recommendation (the "pick") under a variation is its
+//! objective (the velocity metric of `[objectives]`, mean over replications) minus that of
+//! the **runner-up**: the setting the same decision function recommends when the pick is
+//! left out. Positive means the pick still leads; when the pick no longer meets the
+//! constraints the recommendation flips even if its advantage stays positive (`Judged`
+//! says both). Nothing here does I/O; `pipeline::sensitivity` runs the simulations.
+
+use crate::experiment::frontier::{self, ResolvedObjectives};
+use crate::scenario::sensitivity::Scale;
+
+/// Bisection steps between a value where the pick holds and one where it does not: each
+/// halves the interval, so 4 steps locate the flip within 1/16 of it at 4 more run sets.
+pub const BISECT_STEPS: usize = 4;
+
+/// The per-run metric values of every setting (arm × point, arm-major): `[setting][run]`
+/// is one run's values in `METRICS` order.
+pub type SettingRuns = Vec<Vec<Vec<f64>>>;
+
+/// What the decision function says of a set of settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The recommended setting, if any meets the constraints.
+    pub recommended: Option<usize>,
+    /// One flag per setting: meets every constraint.
+    pub feasible: Vec<bool>,
+}
+
+/// The decision over `settings`, by the report's decision function.
+///
+/// The one call into the decision logic: re-point it here when that logic changes.
+pub fn decide(settings: &[Vec<Vec<f64>>], objectives: &ResolvedObjectives) -> Decision {
+    let means: Vec<Vec<f64>> = settings.iter().map(|runs| means(runs)).collect();
+    let c = frontier::choose(&means, objectives);
+    Decision {
+        recommended: c.recommended,
+        feasible: c.feasible,
+    }
+}
+
+/// The mean of each metric over `runs` (sequential, so the same bits every time).
+fn means(runs: &[Vec<f64>]) -> Vec<f64> {
+    let n = runs.first().map_or(0, Vec::len);
+    (0..n)
+        .map(|m| crate::experiment::stats::mean(&runs.iter().map(|r| r[m]).collect::<Vec<_>>()))
+        .collect()
+}
+
+/// What the decision function makes of one variation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judged {
+    /// The setting recommended under the variation.
+    pub recommended: Option<usize>,
+    /// The pick's objective minus the runner-up's (`None` without a pick or a runner-up).
+    pub advantage: Option<f64>,
+    /// Whether the pick still meets every constraint.
+    pub pick_feasible: bool,
+}
+
+/// Judges one variation's `settings` for the base recommendation `pick`.
+pub fn judge(
+    settings: &[Vec<Vec<f64>>],
+    objectives: &ResolvedObjectives,
+    pick: Option<usize>,
+) -> Judged {
+    let decision = decide(settings, objectives);
+    let recommended = decision.recommended;
+    let Some(p) = pick else {
+        return Judged {
+            recommended,
+            advantage: None,
+            pick_feasible: false,
+        };
+    };
+    let objective = |i: usize| means(&settings[i])[objectives.velocity];
+    let pick_feasible = decision.feasible[p];
+    // The runner-up: what the decision function picks with the pick left out.
+    let others: Vec<usize> = (0..settings.len()).filter(|&i| i != p).collect();
+    let rest: Vec<Vec<Vec<f64>>> = others.iter().map(|&i| settings[i].clone()).collect();
+    let advantage = decide(&rest, objectives)
+        .recommended
+        .map(|k| objective(p) - objective(others[k]));
+    Judged {
+        recommended,
+        advantage,
+        pick_feasible,
+    }
+}
+
+/// The next value to simulate between `holds` (where the pick is recommended) and
+/// `flips` (where it is not): their midpoint on `scale`, or `None` when no value lies
+/// strictly between them (whole numbers one apart, durations a millisecond apart).
+pub fn midpoint(scale: Scale, holds: &toml::Value, flips: &toml::Value) -> Option<toml::Value> {
+    let a = scale.position(holds).ok()?;
+    let b = scale.position(flips).ok()?;
+    let mid = scale.value((a + b) / 2.0);
+    let m = scale.position(&mid).ok()?;
+    let strictly_between = (m - a) * (b - m) > 0.0;
+    strictly_between.then_some(mid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objectives() -> ResolvedObjectives {
+        // Metric 0 is the objective, metric 1 the risk, metric 2 constrained to <= 1.
+        ResolvedObjectives {
+            velocity: 0,
+            risk: 1,
+            constraints: vec![(2, true, 1.0)],
+        }
+    }
+
+    fn setting(v: f64, r: f64, c: f64) -> Vec<Vec<f64>> {
+        vec![vec![v - 0.5, r, c], vec![v + 0.5, r, c]]
+    }
+
+    #[test]
+    fn the_advantage_is_over_the_runner_up_and_a_broken_constraint_flips() {
+        let o = objectives();
+        let base = vec![setting(3.0, 1.0, 0.5), setting(5.0, 2.0, 0.5), setting(4.0, 1.0, 0.0)];
+        let pick = decide(&base, &o).recommended;
+        assert_eq!(pick, Some(1));
+        let j = judge(&base, &o, pick);
+        assert_eq!(j.advantage, Some(1.0));
+        assert!(j.pick_feasible);
+        // The pick breaks the constraint: the recommendation moves to setting 2, and the
+        // pick's advantage is still reported (it is faster, but not allowed).
+        let varied = vec![setting(3.0, 1.0, 0.5), setting(5.0, 2.0, 2.0), setting(4.0, 1.0, 0.0)];
+        let j = judge(&varied, &o, pick);
+        assert_eq!(j.recommended, Some(2));
+        assert!(!j.pick_feasible);
+        assert_eq!(j.advantage, Some(1.0));
+    }
+
+    #[test]
+    fn midpoints_stop_when_nothing_lies_between() {
+        use toml::Value as V;
+        assert_eq!(
+            midpoint(Scale::Whole, &V::Integer(2), &V::Integer(8)),
+            Some(V::Integer(5))
+        );
+        assert_eq!(midpoint(Scale::Whole, &V::Integer(2), &V::Integer(3)), None);
+        assert_eq!(
+            midpoint(Scale::Real, &V::Float(0.1), &V::Float(0.2)),
+            Some(V::Float(0.15))
+        );
+        assert_eq!(
+            midpoint(Scale::Duration, &V::String("2h".into()), &V::String("4h".into())),
+            Some(V::String("3h".into()))
+        );
+    }
+}
