@@ -126,7 +126,11 @@ mod tests {
     #[test]
     fn the_advantage_is_over_the_runner_up_and_a_broken_constraint_flips() {
         let o = objectives();
-        let base = vec![setting(3.0, 1.0, 0.5), setting(5.0, 2.0, 0.5), setting(4.0, 1.0, 0.0)];
+        let base = vec![
+            setting(3.0, 1.0, 0.5),
+            setting(5.0, 2.0, 0.5),
+            setting(4.0, 1.0, 0.0),
+        ];
         let pick = decide(&base, &o).recommended;
         assert_eq!(pick, Some(1));
         let j = judge(&base, &o, pick);
@@ -134,7 +138,11 @@ mod tests {
         assert!(j.pick_feasible);
         // The pick breaks the constraint: the recommendation moves to setting 2, and the
         // pick's advantage is still reported (it is faster, but not allowed).
-        let varied = vec![setting(3.0, 1.0, 0.5), setting(5.0, 2.0, 2.0), setting(4.0, 1.0, 0.0)];
+        let varied = vec![
+            setting(3.0, 1.0, 0.5),
+            setting(5.0, 2.0, 2.0),
+            setting(4.0, 1.0, 0.0),
+        ];
         let j = judge(&varied, &o, pick);
         assert_eq!(j.recommended, Some(2));
         assert!(!j.pick_feasible);
@@ -154,7 +162,11 @@ mod tests {
             Some(V::Float(0.15))
         );
         assert_eq!(
-            midpoint(Scale::Duration, &V::String("2h".into()), &V::String("4h".into())),
+            midpoint(
+                Scale::Duration,
+                &V::String("2h".into()),
+                &V::String("4h".into())
+            ),
             Some(V::String("3h".into()))
         );
     }

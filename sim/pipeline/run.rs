@@ -182,7 +182,13 @@ where
     phases.mark("manifest");
     // The analysis needs every arm's runs, so a shard leaves it to an unsharded run.
     if opts.sensitivity && opts.shard.is_none() {
-        super::sensitivity::write_sensitivity(scenario, &opts.out, opts.threads, &simulate, progress)?;
+        super::sensitivity::write_sensitivity(
+            scenario,
+            &opts.out,
+            opts.threads,
+            &simulate,
+            progress,
+        )?;
         phases.mark("sensitivity");
     }
     if opts.charts {

@@ -248,7 +248,12 @@ impl ExperimentMeta {
                 .map(|(i, a)| ArmMeta {
                     name: a.name.clone(),
                     description: a.description.clone(),
-                    agent_breaker: s.world(i, 0).breakers.agent.as_ref().map(AgentBreakerMeta::new),
+                    agent_breaker: s
+                        .world(i, 0)
+                        .breakers
+                        .agent
+                        .as_ref()
+                        .map(AgentBreakerMeta::new),
                 })
                 .collect(),
             baseline_arm: s.arms[s.baseline_arm].name.clone(),

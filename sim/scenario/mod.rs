@@ -492,7 +492,8 @@ fn parse_with(
         }
         None => None,
     };
-    let sensitivity = sensitivity::entries(cx, raw.sensitivity.as_ref(), &doc, &grid.axes, &mut env)?;
+    let sensitivity =
+        sensitivity::entries(cx, raw.sensitivity.as_ref(), &doc, &grid.axes, &mut env)?;
     let hash = scenario_hash(text, &env.files);
     Ok(Scenario {
         name: name.clone(),

@@ -157,7 +157,9 @@ impl Scale {
             (Scale::Duration, toml::Value::String(s)) => SimDuration::parse(s)
                 .map(|d| d.as_ms() as f64)
                 .map_err(|_| "a duration such as \"30m\", like the value at the path"),
-            (Scale::Duration, _) => Err("a duration string such as \"30m\", like the value at the path"),
+            (Scale::Duration, _) => {
+                Err("a duration string such as \"30m\", like the value at the path")
+            }
         }
     }
 
@@ -376,7 +378,9 @@ fn re(pattern: &'static str, cell: &'static OnceLock<regex::Regex>) -> &'static 
 impl Note {
     /// The first marker the comment contains, if any (`ASSUMPTIONS` counts).
     pub fn marker(&self) -> Option<Marker> {
-        Marker::ALL.into_iter().find(|m| self.text.contains(m.name()))
+        Marker::ALL
+            .into_iter()
+            .find(|m| self.text.contains(m.name()))
     }
 
     /// The reason of a `(no range: reason)` opt-out.
@@ -391,8 +395,11 @@ impl Note {
     /// The `range: LOW..HIGH` the comment proposes, as written.
     pub fn range(&self) -> Option<(String, String)> {
         static R: OnceLock<regex::Regex> = OnceLock::new();
-        let c = re(r"range:\s*([0-9A-Za-z.+\-]+?)\.\.([0-9A-Za-z.+\-]*[0-9A-Za-z])", &R)
-            .captures(&self.text)?;
+        let c = re(
+            r"range:\s*([0-9A-Za-z.+\-]+?)\.\.([0-9A-Za-z.+\-]*[0-9A-Za-z])",
+            &R,
+        )
+        .captures(&self.text)?;
         Some((c[1].to_string(), c[2].to_string()))
     }
 

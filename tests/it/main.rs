@@ -11,6 +11,7 @@ mod graph;
 mod readers_fuzz;
 mod report;
 mod scenario;
+mod sensitivity;
 mod support;
 mod tidy;
 mod world;

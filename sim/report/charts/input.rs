@@ -23,9 +23,7 @@ use anyhow::bail;
 
 use crate::experiment::frontier;
 pub use crate::report::manifest::{ArmMeta, AxisMeta, ConstraintMeta, Manifest};
-pub use crate::report::schema::{
-    EdgeRow, IncidentRow, NodeRow, SensitivityRow, Stat, TimelineRow,
-};
+pub use crate::report::schema::{EdgeRow, IncidentRow, NodeRow, SensitivityRow, Stat, TimelineRow};
 use crate::report::schema::{SummaryKey, TableReader};
 
 /// A results folder, read back.
@@ -424,7 +422,10 @@ fn read_sensitivity(path: &Path) -> anyhow::Result<Vec<SensitivityRow>> {
         check_rows(&file, row.line(), out.len() + 1, SENSITIVITY_ROWS_MAX)?;
         let r: SensitivityRow = row.get()?;
         let at = format!("{file}:{}", row.line());
-        for (name, v) in [("base_advantage", r.base_advantage), ("advantage", r.advantage)] {
+        for (name, v) in [
+            ("base_advantage", r.base_advantage),
+            ("advantage", r.advantage),
+        ] {
             if let Some(v) = v {
                 check_value(&at, name, v, false)?;
             }

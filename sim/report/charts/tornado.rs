@@ -39,7 +39,10 @@ impl<'a> Tornado<'a> {
     /// The chart, or why there is none.
     pub(super) fn new(r: &'a Results) -> Result<Self, String> {
         let Some(rows) = &r.sensitivity else {
-            return Err("sensitivity.csv is absent (no [sensitivity] section, --no-sensitivity or --shard)".to_string());
+            return Err(
+                "sensitivity.csv is absent (no [sensitivity] section, --no-sensitivity or --shard)"
+                    .to_string(),
+            );
         };
         let mut bars: Vec<Bar<'a>> = Vec::new();
         for low in rows.iter().filter(|x| x.side == "low") {
@@ -160,9 +163,7 @@ impl Chart for Tornado<'_> {
             .light_line_style(style::LIGHT.mix(0.25))
             .draw()?;
 
-        let colour = self
-            .arm
-            .map_or(style::GREY, |a| style::arm_style(a).color);
+        let colour = self.arm.map_or(style::GREY, |a| style::arm_style(a).color);
         let half = 0.32;
         let small = style::text(style::TICK_PX - 4, style::INK);
         // Text beside a point of the plot, `dx` pixels to its right (left when negative).
@@ -178,7 +179,10 @@ impl Chart for Tornado<'_> {
         for (k, b) in self.bars.iter().enumerate() {
             let y = (n - 1 - k) as f64;
             let ends = [(b.low, 0.4), (b.high, 0.95)];
-            if ends.iter().all(|(r, _)| r.advantage.is_some_and(same) && !r.flips) {
+            if ends
+                .iter()
+                .all(|(r, _)| r.advantage.is_some_and(same) && !r.flips)
+            {
                 chart.draw_series(std::iter::once(tag(
                     (self.base, y),
                     10,
@@ -246,7 +250,10 @@ impl Chart for Tornado<'_> {
             BLACK,
             None,
             3,
-            format!("lead at the scenario's values: {}", style::fmt_num(self.base)),
+            format!(
+                "lead at the scenario's values: {}",
+                style::fmt_num(self.base)
+            ),
         ));
         items.push(LegendItem::Line(
             style::ALERT,

@@ -35,10 +35,20 @@ pub(super) fn section(r: &Results) -> Vec<Block> {
         };
         let counts = |kind: &str| b.failures.iter().any(|f| f == kind);
         let actions = proposed * days;
-        let failures = if counts("rejected") { rejected * days } else { 0.0 }
-            + if counts("refused") { refused * days } else { 0.0 }
-            + if counts("incident") { incidents } else { 0.0 };
-        let share = if actions > 0.0 { failures / actions } else { 0.0 };
+        let failures = if counts("rejected") {
+            rejected * days
+        } else {
+            0.0
+        } + if counts("refused") {
+            refused * days
+        } else {
+            0.0
+        } + if counts("incident") { incidents } else { 0.0 };
+        let share = if actions > 0.0 {
+            failures / actions
+        } else {
+            0.0
+        };
         let kinds: Vec<&str> = b
             .failures
             .iter()
@@ -94,7 +104,9 @@ pub(super) fn section(r: &Results) -> Vec<Block> {
                 ));
             }
         } else if let Some(t) = &b.window_time {
-            p.push_str(&format!("The window is the last {t} of the agent's actions. "));
+            p.push_str(&format!(
+                "The window is the last {t} of the agent's actions. "
+            ));
         }
         p.push_str(&format!(
             "Over the {} replications it opened {} times per run on average{}.",

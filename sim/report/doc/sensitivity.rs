@@ -136,7 +136,11 @@ pub(super) fn section(r: &Results, charts: &Charts, figure: fn(&ChartFile) -> Bl
          with everything else as in the scenario, and every arm was simulated again on the same seeds as the main \
          runs ({} in all). Each variation was judged by the same rule as the recommendation above. ",
         pairs.len(),
-        if runs == 1 { "1 run".to_string() } else { format!("{runs} runs") }
+        if runs == 1 {
+            "1 run".to_string()
+        } else {
+            format!("{runs} runs")
+        }
     );
     match first.base_advantage {
         Some(a) => intro.push_str(&format!(
@@ -194,8 +198,11 @@ pub(super) fn section(r: &Results, charts: &Charts, figure: fn(&ChartFile) -> Bl
                         if x.pick_feasible {
                             "another arm ships more".to_string()
                         } else {
-                            format!("{} no longer meets a constraint", text::md(&x.base_recommended))
-                        }
+                            format!(
+                                "{} no longer meets a constraint",
+                                text::md(&x.base_recommended)
+                            )
+                        },
                     ]
                 })
                 .collect(),
@@ -230,7 +237,11 @@ pub(super) fn section(r: &Results, charts: &Charts, figure: fn(&ChartFile) -> Bl
                     ),
                 };
                 vec![
-                    format!("{} ({})", text::md(&p.low.label), text::code(&p.low.parameter)),
+                    format!(
+                        "{} ({})",
+                        text::md(&p.low.label),
+                        text::code(&p.low.parameter)
+                    ),
                     text::md(&p.low.base),
                     text::md(&p.low.source),
                     format!("{} to {}", text::md(&p.low.value), text::md(&p.high.value)),
