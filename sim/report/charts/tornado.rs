@@ -126,7 +126,7 @@ impl Chart for Tornado<'_> {
         }
         let (x0, x1) = style::padded(lo, hi, false);
         // Room on both sides for the values written beside the bars.
-        let (x0, x1) = (x0 - 0.2 * (x1 - x0), x1 + 0.3 * (x1 - x0));
+        let (x0, x1) = (x0 - 0.35 * (x1 - x0), x1 + 0.3 * (x1 - x0));
         let n = self.bars.len();
         let mut chart = ChartBuilder::on(&plot)
             .margin(24)
