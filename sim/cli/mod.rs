@@ -122,6 +122,10 @@ pub struct RunArgs {
     /// Skip charts and the report (tables and manifest only).
     #[arg(long)]
     pub no_charts: bool,
+    /// Skip the `[sensitivity]` analysis (no sensitivity.csv; the report says it was not
+    /// run). It is always skipped with --shard.
+    #[arg(long)]
+    pub no_sensitivity: bool,
     /// Remove journal records that fail their checks (edited, cut, copied under another
     /// run's name, of another experiment) and simulate those runs again, instead of
     /// refusing the folder.

@@ -39,6 +39,7 @@ pub fn execute(args: super::RunArgs) -> anyhow::Result<u8> {
         charts: !args.no_charts,
         discard_damaged: args.discard_damaged,
         incidents: args.incidents,
+        sensitivity: !args.no_sensitivity,
     };
     let bar = Bar::new(!args.quiet);
     super::progress::catch_interrupt();

@@ -216,9 +216,10 @@ pub fn demo_scenario(arms: usize, points: usize, replications: u32, seed: u64) -
             })
             .collect(),
         objectives: Objectives::new("deploys_per_day", "user_impact_min_total"),
-        sources: vec!["CALIBRATION.md".to_string()],
+        sources: vec!["docs/calibration.md".to_string()],
         worlds,
         chaos: None,
+        sensitivity: Vec::new(),
         source: String::new(),
         referenced_files: Vec::new(),
     }

@@ -9,6 +9,7 @@ pub mod fixture;
 pub mod frontier;
 pub mod plan;
 pub mod runner;
+pub mod sensitivity;
 pub mod stats;
 
 pub use frontier::{Choice, ResolvedObjectives, Setting, decide, non_dominated};

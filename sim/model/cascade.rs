@@ -4,7 +4,7 @@
 //! every incident. Visited marks carry a generation stamp instead of being cleared, so one
 //! cascade costs O(edges it touches) and allocates nothing proportional to the graph.
 //!
-//! Rules (CALIBRATION §5.1): a failed service takes down each dependent
+//! Rules (docs/calibration.md §5.1): a failed service takes down each dependent
 //! - along a hard edge, always, unless the dependent has a fallback on that edge;
 //! - along a soft edge, with probability T (`soft_propagation`), one draw per edge examined,
 //!   which is bond percolation: global cascades appear above T_c = ⟨k⟩/(⟨k²⟩−⟨k⟩);

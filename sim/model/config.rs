@@ -447,7 +447,7 @@ impl QueueDiscipline {
 
 /// How review quality falls with load: above `queue_above` waiting changes, detection is
 /// multiplied by `detection_factor` (rubber-stamping). No published curve exists
-/// (CALIBRATION.md §2.3), so this is a swept assumption.
+/// (docs/calibration.md §2.3), so this is a swept assumption.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoadEffect {
     /// Queue length above which reviews are rushed.

@@ -122,7 +122,7 @@ impl ServiceGraph {
 
     /// User traffic routed through the service, as a share of all user traffic.
     ///
-    /// A cheap stand-in for Motter–Lai's load (betweenness; CALIBRATION §5.1): traffic
+    /// A cheap stand-in for Motter–Lai's load (betweenness; docs/calibration.md §5.1): traffic
     /// enters each service in proportion to its weight and is divided evenly among its
     /// dependencies, so load is a conserved flow and `load(s) <= 1` on acyclic graphs. On a
     /// cycle, the flow along the edge that closes it is dropped (see `caller_order`).

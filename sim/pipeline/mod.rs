@@ -4,6 +4,7 @@
 //! - `run`: a scenario's runs (or one shard of them) in parallel, journaled as they finish,
 //!   resumed after a kill, assembled into the tables, the manifest and the charts.
 //! - `merge`: shard folders joined into what one unsharded run writes.
+//! - `sensitivity`: the `[sensitivity]` analysis `run` does after the tables.
 //! - `chaos`: fault campaigns, shrinking, repro files and the chaos folder.
 //!
 //! This layer sits between `cli` and the rest: `cli → pipeline → experiment / report /
@@ -14,6 +15,7 @@
 pub mod chaos;
 pub mod merge;
 pub mod run;
+pub mod sensitivity;
 
 pub use merge::merge_dirs;
 pub use run::{RunOptions, RunOutcome, run_experiment};

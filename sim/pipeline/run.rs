@@ -39,11 +39,13 @@ pub struct RunOptions {
     pub discard_damaged: bool,
     /// Which replications' incidents `incidents.csv` lists.
     pub incidents: IncidentsKept,
+    /// Run the `[sensitivity]` analysis after the tables (never for a shard).
+    pub sensitivity: bool,
 }
 
 impl RunOptions {
-    /// Options for `out` with `threads` workers: no shard, no charts, damaged records
-    /// refused.
+    /// Options for `out` with `threads` workers: no shard, no charts, no sensitivity
+    /// analysis, damaged records refused.
     pub fn new(out: &Path, threads: usize, command: &str) -> RunOptions {
         RunOptions {
             out: out.to_path_buf(),
@@ -53,6 +55,7 @@ impl RunOptions {
             charts: false,
             discard_damaged: false,
             incidents: IncidentsKept::All,
+            sensitivity: false,
         }
     }
 }
@@ -181,6 +184,17 @@ where
         },
     )?;
     phases.mark("manifest");
+    // The analysis needs every arm's runs, so a shard leaves it to an unsharded run.
+    if opts.sensitivity && opts.shard.is_none() {
+        super::sensitivity::write_sensitivity(
+            scenario,
+            &opts.out,
+            opts.threads,
+            &simulate,
+            progress,
+        )?;
+        phases.mark("sensitivity");
+    }
     if opts.charts {
         progress.drawing();
         super::in_pool(opts.threads, || crate::report::render(&opts.out))??;

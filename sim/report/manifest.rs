@@ -27,6 +27,57 @@ pub struct ArmMeta {
     /// One line on what it is.
     #[serde(default)]
     pub description: String,
+    /// The arm's per-agent breaker, when it has one (for the report's explanation of why
+    /// it does or does not trip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_breaker: Option<AgentBreakerMeta>,
+}
+
+/// A per-agent breaker's settings as recorded in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentBreakerMeta {
+    /// Actions in the count window (`None` for a time window).
+    pub window_actions: Option<u32>,
+    /// Span of a time window, e.g. "1d" (`None` for a count window).
+    pub window_time: Option<String>,
+    /// Actions in the window before it may trip.
+    pub min_actions: u32,
+    /// Trips at this failure share of the window or above.
+    pub failure_rate: f64,
+    /// Time open before half-open, e.g. "1h".
+    pub open_for: String,
+    /// What counts as a failure: some of "rejected", "refused", "incident", "classifier".
+    pub failures: Vec<String>,
+}
+
+impl AgentBreakerMeta {
+    /// The settings of `c`.
+    pub fn new(c: &crate::model::config::AgentBreakerConfig) -> AgentBreakerMeta {
+        use crate::model::config::BreakerWindow;
+        let (window_actions, window_time) = match c.window {
+            BreakerWindow::Count(n) => (Some(n), None),
+            BreakerWindow::Time(d) => (None, Some(d.to_string())),
+        };
+        let f = &c.failures;
+        let failures = [
+            (f.rejected, "rejected"),
+            (f.refused, "refused"),
+            (f.incident, "incident"),
+            (f.classifier.is_some(), "classifier"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| n.to_string())
+        .collect();
+        AgentBreakerMeta {
+            window_actions,
+            window_time,
+            min_actions: c.min_actions,
+            failure_rate: c.failure_rate,
+            open_for: c.open_for.to_string(),
+            failures,
+        }
+    }
 }
 
 /// A sweep axis as recorded in the manifest.
@@ -233,9 +284,16 @@ impl ExperimentMeta {
             arms: s
                 .arms
                 .iter()
-                .map(|a| ArmMeta {
+                .enumerate()
+                .map(|(i, a)| ArmMeta {
                     name: a.name.clone(),
                     description: a.description.clone(),
+                    agent_breaker: s
+                        .world(i, 0)
+                        .breakers
+                        .agent
+                        .as_ref()
+                        .map(AgentBreakerMeta::new),
                 })
                 .collect(),
             baseline_arm: s.arms[s.baseline_arm].name.clone(),

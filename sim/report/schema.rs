@@ -450,6 +450,50 @@ pub struct ImpactRow {
     pub ci_high: f64,
 }
 
+/// One row of `sensitivity.csv`: one assumption at one end of its `[sensitivity]` range,
+/// everything else at its base value, on the base runs' seeds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SensitivityRow {
+    /// The dotted scenario path varied.
+    pub parameter: String,
+    /// Its plain-language name.
+    pub label: String,
+    /// Where its base value comes from: "ASSUMPTION", "NOT FOUND",
+    /// "docs/calibration.md §x.y" or "as written".
+    pub source: String,
+    /// The value written in the scenario.
+    pub base: String,
+    /// "low" or "high": which end of the range this row is.
+    pub side: String,
+    /// The value at that end.
+    pub value: String,
+    /// The metric the advantage is measured in (the objective of `[objectives]`).
+    pub objective: String,
+    /// The setting recommended at the base values ("arm", or "arm at point"; "none").
+    pub base_recommended: String,
+    /// At the base values: the recommended setting's objective minus the runner-up's.
+    #[serde(serialize_with = "ser_opt_f64")]
+    pub base_advantage: Option<f64>,
+    /// The setting recommended at this end ("none" when nothing meets the constraints).
+    pub recommended: String,
+    /// At this end: the base recommendation's objective minus the runner-up's.
+    #[serde(serialize_with = "ser_opt_f64")]
+    pub advantage: Option<f64>,
+    /// Whether the base recommendation still meets every constraint at this end.
+    pub pick_feasible: bool,
+    /// Whether the recommendation at this end differs from the base one.
+    pub flips: bool,
+    /// When it flips: the value nearest the flip (after bisection) where the base
+    /// recommendation still holds.
+    pub holds_at: String,
+    /// When it flips: the value nearest the base (after bisection) where it has changed.
+    pub flips_at: String,
+    /// When it flips: the setting recommended at `flips_at`.
+    pub flips_to: String,
+    /// Runs simulated for this row (its end and any bisection steps).
+    pub runs: u64,
+}
+
 /// One service of the dependency graph: a row of `graph_nodes.csv`. The journal keeps it
 /// without `hit_in_worst` (known only once every run is in), which then reads as `false`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -52,7 +52,7 @@ pub struct RawScenario {
     /// Safety limit on events per run (default 1,000,000,000).
     #[serde(default)]
     pub events_max: Option<Loc<u64>>,
-    /// Calibration sources the defaults cite (e.g. "CALIBRATION.md §2.1 Sadowski 2018").
+    /// Calibration sources the defaults cite (e.g. "docs/calibration.md §2.1 Sadowski 2018").
     #[serde(default)]
     pub sources: Vec<String>,
     /// Name of the baseline arm for paired differences (default: the first arm).
@@ -84,6 +84,10 @@ pub struct RawScenario {
     /// Sweep axes: "dotted.path" = [values] | { from, to, step } | { values = [...] }.
     #[serde(default)]
     pub sweep: Option<Loc<Entries<RawAxis>>>,
+    /// Ranges of assumptions to test the recommendation against:
+    /// "dotted.path" = { low, high } (see `scenario::sensitivity`).
+    #[serde(default)]
+    pub sensitivity: Option<Loc<Entries<crate::scenario::sensitivity::RawRange>>>,
     /// Frontier metrics and recommendation constraints.
     #[serde(default)]
     pub objectives: Option<RawObjectives>,

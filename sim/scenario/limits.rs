@@ -64,6 +64,12 @@ pub const CAMPAIGNS_MAX: u32 = 100_000;
 /// and file systems refuse names over 255 bytes.
 pub const ARM_NAME_CHARS_MAX: usize = 64;
 
+/// Most `[sensitivity]` entries. Each costs at least two more run sets (its low and its
+/// high value) and a few more when the recommendation flips inside its range, so 64
+/// entries already multiply a run's cost by about 130; no shipped scenario has more than
+/// 20 assumptions.
+pub const SENSITIVITY_ENTRIES_MAX: usize = 64;
+
 /// The message for a horizon over `HORIZON_MAX`.
 pub(crate) fn horizon_message(h: SimDuration) -> String {
     format!(

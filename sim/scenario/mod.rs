@@ -11,7 +11,7 @@
 //! One module per TOML section, each holding its raw serde types next to their
 //! validation: `document` (top level, `[[arms]]`), `infrastructure`, `people` (authors,
 //! reviewers, `[review]`), `policies`, `breakers`, `deployment`, `faults`, `invariants`,
-//! `objectives`, `sweep`, `chaos`; shared value types in `values`, the located-error
+//! `objectives`, `sweep`, `sensitivity`, `chaos`; shared value types in `values`, the located-error
 //! toolkit in `error`, built-in presets in `presets`.
 
 use std::io;
@@ -33,6 +33,7 @@ pub mod objectives;
 pub mod people;
 pub mod policies;
 pub mod presets;
+pub mod sensitivity;
 pub mod sweep;
 pub mod values;
 
@@ -115,6 +116,8 @@ pub struct Scenario {
     pub worlds: Vec<WorldConfig>,
     /// The validated `[chaos]` spec, when the file has a `[chaos]` table.
     pub chaos: Option<ChaosSpec>,
+    /// The `[sensitivity]` ranges, in file order (empty without the section).
+    pub sensitivity: Vec<sensitivity::SensitivityEntry>,
     /// The scenario text as read: provenance, re-validated (never re-read) by
     /// `with_overrides` and `reparse`.
     pub source: String,
@@ -490,6 +493,8 @@ fn parse_with(
         }
         None => None,
     };
+    let sensitivity =
+        sensitivity::entries(cx, raw.sensitivity.as_ref(), &doc, &grid.axes, &mut env)?;
     let hash = scenario_hash(text, &env.files);
     Ok(Scenario {
         name: name.clone(),
@@ -510,6 +515,7 @@ fn parse_with(
             .map(|w| w.expect("every (arm, point) is filled"))
             .collect(),
         chaos,
+        sensitivity,
         source: text.to_string(),
         referenced_files: env.files,
     })

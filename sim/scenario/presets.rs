@@ -1,5 +1,5 @@
 //! Built-in presets: approval policies, per-agent breaker settings, and the few defaults a
-//! scenario may leave out. Each value cites its source (CALIBRATION.md section) or says
+//! scenario may leave out. Each value cites its source (docs/calibration.md section) or says
 //! that it is an assumption and why.
 //!
 //! Each preset family is an enum (`PolicyPreset`, `AgentBreakerPreset`) whose `ALL` lists
@@ -76,9 +76,9 @@ impl PolicyPreset {
     /// The policy, named after the preset.
     ///
     /// - `autonomous`: no review at all (the agent acts alone).
-    /// - `peer-review`: one review by anyone, DORA's recommendation (CALIBRATION §1.3).
+    /// - `peer-review`: one review by anyone, DORA's recommendation (docs/calibration.md §1.3).
     /// - `senior-signoff`: agent changes need a senior, others a peer; the Amazon March 2026
-    ///   response (CALIBRATION §6.4).
+    ///   response (docs/calibration.md §6.4).
     /// - `two-person`: two distinct reviewers for everything (segregation of duties, §7).
     /// - `risk-tiered`: destructive and infra changes need two people; a predicted reach
     ///   above 5% of users needs a senior; otherwise agent changes are sampled at 10%
@@ -123,7 +123,7 @@ impl PolicyPreset {
 }
 
 /// What counts as a failure unless the scenario says otherwise: every observable bad
-/// outcome, and no classifier (CALIBRATION §4.5 maps "failure" to an action that is
+/// outcome, and no classifier (docs/calibration.md §4.5 maps "failure" to an action that is
 /// rejected, refused or causes an alarm).
 pub const FAILURES_DEFAULT: FailureKinds = FailureKinds {
     rejected: true,
@@ -136,11 +136,11 @@ impl AgentBreakerPreset {
     /// The breaker settings of the preset.
     pub fn config(self) -> AgentBreakerConfig {
         match self {
-            // resilience4j CircuitBreakerConfig.java defaults (CALIBRATION §4.1): COUNT_BASED
+            // resilience4j CircuitBreakerConfig.java defaults (docs/calibration.md §4.1): COUNT_BASED
             // window 100, minimumNumberOfCalls 100, failureRateThreshold 50%,
             // waitDurationInOpenState 60 s, permittedNumberOfCallsInHalfOpenState 10. Kept
             // literal for comparison: for an agent at ~10 actions a day it almost never trips
-            // (CALIBRATION §4.5).
+            // (docs/calibration.md §4.5).
             AgentBreakerPreset::Resilience4jDefaults => AgentBreakerConfig {
                 window: BreakerWindow::Count(100),
                 min_actions: 100,
@@ -149,7 +149,7 @@ impl AgentBreakerPreset {
                 half_open_trials: 10,
                 failures: FAILURES_DEFAULT,
             },
-            // ASSUMPTION (CALIBRATION §4.5 and calibration table): resilience4j semantics
+            // ASSUMPTION (docs/calibration.md §4.5 and calibration table): resilience4j semantics
             // rescaled to agent action rates — window 20, minimum 5 actions, open 1 h; the 50%
             // threshold is kept; 2 half-open trials instead of 10 because an agent makes a
             // handful of actions an hour, not thousands of calls. Sweep these.
@@ -161,7 +161,7 @@ impl AgentBreakerPreset {
                 half_open_trials: 2,
                 failures: FAILURES_DEFAULT,
             },
-            // Hystrix shape (HystrixCommandProperties.java, CALIBRATION §4.2): a rolling time
+            // Hystrix shape (HystrixCommandProperties.java, docs/calibration.md §4.2): a rolling time
             // window, a volume threshold, 50% errors, one trial request after the sleep window.
             // ASSUMPTION: the RPC time scale (10 s window, 5 s sleep, 20 requests) is rescaled
             // to agent time (§4.5) as a 1-day window, 1 h sleep and a volume of 5 actions, so
@@ -174,7 +174,7 @@ impl AgentBreakerPreset {
                 half_open_trials: 1,
                 failures: FAILURES_DEFAULT,
             },
-            // Envoy outlier detection (outlier_detection.proto, CALIBRATION §4.3): eject after
+            // Envoy outlier detection (outlier_detection.proto, docs/calibration.md §4.3): eject after
             // 5 consecutive failures, modelled as "the last 5 actions all failed". ASSUMPTION:
             // base_ejection_time 30 s rescaled to 30 min (the ×60 of resilience4j-rescaled);
             // one trial on return.
@@ -192,7 +192,7 @@ impl AgentBreakerPreset {
 
 /// The severity mix of a defect of `class` when the scenario gives none.
 ///
-/// ASSUMPTION (no published split found; CALIBRATION §6 has outage anecdotes only):
+/// ASSUMPTION (no published split found; docs/calibration.md §6 has outage anecdotes only):
 /// ordinary defects stay local 70% of the time and cascade 30%; a defective destructive
 /// action deletes its environment (the 13-hour case, §6.4); read-only actions can only
 /// break locally.
@@ -216,8 +216,8 @@ pub fn default_severity(class: ActionClass) -> SeverityMix {
     }
 }
 
-/// Change size when the scenario gives none: median 24 lines (Sadowski 2018, CALIBRATION
-/// §2.1); σ = 1.0 is an assumption (the calibration table says to sweep it).
+/// Change size when the scenario gives none: median 24 lines (Sadowski 2018,
+/// docs/calibration.md §2.1); σ = 1.0 is an assumption (the calibration table says to sweep it).
 pub fn default_size() -> SizeDist {
     SizeDist {
         median_loc: 24.0,
@@ -227,7 +227,7 @@ pub fn default_size() -> SizeDist {
 
 /// Rework when the scenario gives none: every rejected task is retried after an
 /// exponential delay with mean 2 h. ASSUMPTION: > 80% of Google changes need at most one
-/// review iteration (CALIBRATION §2.1), so a retry is the norm; the delay is unsourced.
+/// review iteration (docs/calibration.md §2.1), so a retry is the norm; the delay is unsourced.
 pub fn default_rework_delay() -> DurationDist {
     DurationDist::Exponential {
         mean: SimDuration::from_hours(2),

@@ -160,7 +160,7 @@ impl<V: JsonSchema> JsonSchema for Entries<V> {
 
 /// Top-level keys that describe the experiment rather than the organisation; sweeping
 /// them would make points incomparable.
-const NOT_SWEEPABLE: [&str; 10] = [
+const NOT_SWEEPABLE: [&str; 11] = [
     "name",
     "question",
     "seed",
@@ -168,6 +168,7 @@ const NOT_SWEEPABLE: [&str; 10] = [
     "baseline",
     "arms",
     "sweep",
+    "sensitivity",
     "objectives",
     "sources",
     "chaos",
@@ -435,6 +436,21 @@ fn child_mut<'v>(v: &'v mut toml::Value, seg: &str) -> Option<&'v mut toml::Valu
         }
         _ => None,
     }
+}
+
+/// The value at dotted `path` in `doc`, resolved as `set_path` resolves it (tables by
+/// key, arrays by element `name` or index); `None` when the path is not written.
+pub fn get_path<'d>(doc: &'d toml::Table, path: &str) -> Option<&'d toml::Value> {
+    let mut segs = path.split('.');
+    let mut cur = doc.get(segs.next()?)?;
+    for seg in segs {
+        cur = match cur {
+            toml::Value::Table(t) => t.get(seg)?,
+            toml::Value::Array(a) => a.get(index_in(a, seg)?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 /// Sets `value` at dotted `path` in `doc`. Intermediate tables must exist; the last key

@@ -12,6 +12,7 @@ mod graph;
 mod readers_fuzz;
 mod report;
 mod scenario;
+mod sensitivity;
 mod support;
 mod theory;
 mod tidy;

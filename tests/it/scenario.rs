@@ -164,7 +164,7 @@ fn every_shipped_scenario_validates() {
     let expect = [
         ("baseline", 4, 1),
         ("breakers-vs-signoff", 5, 6),
-        ("kiro-13h-outage", 7, 1),
+        ("kiro-13h-outage", 8, 1),
         ("smoke", 2, 1),
     ];
     for (name, arms, points) in expect {
@@ -195,12 +195,25 @@ fn the_case_study_grants_destructive_and_escalates() {
             "blast-guard",
             "agent-breaker",
             "kill-switch",
+            "least-privilege",
             "peer+guard"
         ]
     );
     assert!(s.world(3, 0).breakers.blast_guard.is_some());
     assert!(s.world(4, 0).breakers.agent.is_some());
     assert!(s.world(5, 0).breakers.kill_switch.is_some());
+    // The least-privilege arm is the misconfiguration fixed: no destructive permission,
+    // and nothing else changed.
+    let fixed = s.world(6, 0);
+    let fixed_agents = fixed
+        .authors
+        .iter()
+        .find(|a| a.name == "ops-agents")
+        .unwrap();
+    assert!(!fixed_agents.permissions.contains(ActionClass::Destructive));
+    assert!(fixed_agents.permissions.contains(ActionClass::Infra));
+    assert_eq!(fixed.policy.name, w.policy.name);
+    assert_eq!(fixed.breakers, w.breakers);
 }
 
 // ----- one test per class of bad input -----

@@ -287,3 +287,47 @@ fn layer_rule_catches_model_importing_metrics() {
         ]
     );
 }
+
+/// Every shipped text file (not `target/`, `.git/` or the generated `results/`, which the
+/// next regeneration rewrites) that names the research brief instead of the project's own
+/// calibration document.
+fn brief_citations(dir: &Path, root: &Path, out: &mut Vec<String>) {
+    // Spelled in two pieces so this file does not match itself.
+    let brief = ["CALIBRATION", ".md"].concat();
+    let short = ["CALIBRATION", " §"].concat();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if p.is_dir() {
+            if !matches!(name, "target" | ".git" | "results") {
+                brief_citations(&p, root, out);
+            }
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        for (i, line) in text.lines().enumerate() {
+            if line.contains(&brief) || line.contains(&short) {
+                let rel = p.strip_prefix(root).unwrap_or(&p).display().to_string();
+                out.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+}
+
+#[test]
+fn no_shipped_file_cites_the_research_brief() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    brief_citations(root, root, &mut found);
+    assert!(
+        found.is_empty(),
+        "cite docs/calibration.md §x.y instead:\n  {}",
+        found.join("\n  ")
+    );
+}

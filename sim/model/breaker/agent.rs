@@ -1,7 +1,7 @@
 //! The per-agent circuit breaker: a resilience4j-style closed / open / half-open state
 //! machine over a sliding window of action outcomes.
 //!
-//! Semantics (resilience4j `CircuitBreakerConfig`, CALIBRATION.md §4.1, rescaled per §4.5):
+//! Semantics (resilience4j `CircuitBreakerConfig`, docs/calibration.md §4.1, rescaled per §4.5):
 //!
 //! - **Closed**: every action is permitted. Each recorded outcome enters the sliding
 //!   window, either the last `n` outcomes (`BreakerWindow::Count`) or the outcomes recorded

@@ -1,5 +1,5 @@
 //! The error-budget freeze: multiwindow burn-rate alerting turned into a change freeze
-//! (Google SRE workbook, CALIBRATION.md §3.3).
+//! (Google SRE workbook, docs/calibration.md §3.3).
 //!
 //! The World reports bad periods: `open(id, now, users_share)` when an incident starts
 //! costing a share of user traffic, `close(id, now)` when it stops. The bad user-time in a

@@ -1,4 +1,4 @@
-//! The rate limiter: a token bucket per agent or per target service (CALIBRATION.md §4.4).
+//! The rate limiter: a token bucket per agent or per target service (docs/calibration.md §4.4).
 //!
 //! A bucket holds at most `burst` tokens, starts full, and gains `tokens` tokens every
 //! `per`, continuously. An action takes one token or is refused, and the refusal says

@@ -15,9 +15,9 @@ use crate::engine::{Seed, StreamRng};
 const STREAM_STRUCTURE: u64 = 0x746f_706f_7374_7275; // "topostru"
 const STREAM_WEIGHTS: u64 = 0x746f_706f_7765_6967; // "topoweig"
 
-/// Share of Alibaba-like services that are entries (CALIBRATION §5.4, 2022 trace).
+/// Share of Alibaba-like services that are entries (docs/calibration.md §5.4, 2022 trace).
 pub const ALIBABA_ENTRY_SHARE: f64 = 0.13;
-/// Share of Alibaba-like services that are leaves (CALIBRATION §5.4, 2022 trace).
+/// Share of Alibaba-like services that are leaves (docs/calibration.md §5.4, 2022 trace).
 pub const ALIBABA_LEAF_SHARE: f64 = 0.39;
 /// In the layered generator, the chance that an edge goes to the next layer down rather
 /// than to any deeper one (most calls go one level down; some skip levels).
@@ -189,7 +189,7 @@ pub(super) fn scale_free(
     Ok(raw)
 }
 
-/// Alibaba-like call graphs (CALIBRATION §5.4): exactly `round(13%)` entry, `round(39%)`
+/// Alibaba-like call graphs (docs/calibration.md §5.4): exactly `round(13%)` entry, `round(39%)`
 /// leaf and the rest (≈48%) middle services, by structure (entries have no callers, leaves
 /// no dependencies, middles both).
 ///

@@ -29,7 +29,7 @@ use anyhow::bail;
 use crate::experiment::frontier;
 pub use crate::report::manifest::{ArmMeta, AxisMeta, ConstraintMeta, Manifest};
 pub use crate::report::schema::{
-    EdgeRow, ImpactRow, IncidentRow, NodeRow, Stat, TailRow, TimelineRow,
+    EdgeRow, ImpactRow, IncidentRow, NodeRow, SensitivityRow, Stat, TailRow, TimelineRow,
 };
 use crate::report::schema::{SummaryKey, TableReader};
 use crate::report::tables::{
@@ -63,6 +63,8 @@ pub struct Results {
     pub timeline: Option<Vec<TimelineRow>>,
     /// `graph_nodes.csv` + `graph_edges.csv`, or `None` when either is absent.
     pub graph: Option<GraphData>,
+    /// `sensitivity.csv`, or `None` when the analysis was not run.
+    pub sensitivity: Option<Vec<SensitivityRow>>,
 }
 
 /// One grid point, as `summary.csv` names it.
@@ -220,6 +222,12 @@ impl Results {
         let mut arms: Vec<String> = manifest.meta.arms.iter().map(|a| a.name.clone()).collect();
         let (summary, points) =
             read_summary(&dir.join("summary.csv"), &manifest.meta.axes, &mut arms)?;
+        let sensitivity_file = dir.join("sensitivity.csv");
+        let sensitivity = if sensitivity_file.is_file() {
+            Some(read_sensitivity(&sensitivity_file)?)
+        } else {
+            None
+        };
         let graph =
             if dir.join("graph_nodes.csv").is_file() && dir.join("graph_edges.csv").is_file() {
                 Some(read_graph(dir)?)
@@ -237,6 +245,7 @@ impl Results {
             impact: None,
             timeline: None,
             graph,
+            sensitivity,
         };
         // What is read next keeps only the focus point's rows, so it needs the summary.
         let (tail_file, worst_file) = (dir.join("tail.csv"), dir.join("worst_incident.csv"));
@@ -473,6 +482,31 @@ fn read_tail(path: &Path, r: &Results) -> anyhow::Result<TailData> {
             )?;
             out.rows.push(tail);
         }
+    }
+    Ok(out)
+}
+
+/// Most rows of `sensitivity.csv`: two per `[sensitivity]` entry.
+const SENSITIVITY_ROWS_MAX: usize = 2 * crate::scenario::limits::SENSITIVITY_ENTRIES_MAX;
+
+fn read_sensitivity(path: &Path) -> anyhow::Result<Vec<SensitivityRow>> {
+    let mut t = TableReader::open(path)?;
+    let file = t.file().to_string();
+    let mut out: Vec<SensitivityRow> = Vec::new();
+    for row in t.rows() {
+        let row = row?;
+        check_rows(&file, row.line(), out.len() + 1, SENSITIVITY_ROWS_MAX)?;
+        let r: SensitivityRow = row.get()?;
+        let at = format!("{file}:{}", row.line());
+        for (name, v) in [
+            ("base_advantage", r.base_advantage),
+            ("advantage", r.advantage),
+        ] {
+            if let Some(v) = v {
+                check_value(&at, name, v, false)?;
+            }
+        }
+        out.push(r);
     }
     Ok(out)
 }

@@ -9,7 +9,8 @@
 //! - `impact_over_time`: cumulative user impact per arm, mean and 95% band over replications;
 //! - `timeline_<arm>`: one simulated run day by day, of one arm (the recommended one, else
 //!   the baseline), for the appendix;
-//! - `graph`: the dependency graph with the worst incident's blast radius.
+//! - `graph`: the dependency graph with the worst incident's blast radius;
+//! - `tornado`: how the recommendation's lead moves with each `[sensitivity]` assumption.
 
 use std::path::Path;
 
@@ -27,6 +28,7 @@ mod graph;
 mod impact;
 mod sweep;
 mod timeline;
+mod tornado;
 
 use input::Results;
 
@@ -127,6 +129,11 @@ pub fn draw_all(dir: &Path, r: &Results) -> anyhow::Result<Charts> {
                 save(dir, &name, t.caption(), t, &mut jobs);
             }
         }
+    }
+
+    match tornado::Tornado::new(r) {
+        Ok(t) => save(dir, "tornado", t.caption(), t, &mut jobs),
+        Err(why) => out.skipped.push(format!("tornado: {why}")),
     }
 
     match &r.graph {

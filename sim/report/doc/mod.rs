@@ -12,12 +12,14 @@ use std::path::Path;
 use super::charts::input::Results;
 use super::charts::{ChartFile, Charts};
 
+mod breaker;
 mod decision;
 mod html;
 mod incident;
 mod markdown;
 mod method;
 mod scenario;
+mod sensitivity;
 mod tables;
 mod text;
 
@@ -79,6 +81,8 @@ fn build(r: &Results, charts: &Charts) -> Vec<Block> {
     }
     b.extend(incident::risk_section(charts));
 
+    b.extend(breaker::section(r));
+    b.extend(sensitivity::section(r, charts, figure));
     b.extend(more_charts(charts));
     b.extend(incident::appendix(charts));
     b.extend(method_section(r));
@@ -125,7 +129,10 @@ fn more_charts(charts: &Charts) -> Vec<Block> {
     let rest: Vec<_> = charts
         .files
         .iter()
-        .filter(|c| !matches!(c.name.as_str(), "frontier" | "forest" | "graph") && !incident::shown_here(&c.name))
+        .filter(|c| {
+            !matches!(c.name.as_str(), "frontier" | "forest" | "graph" | "tornado")
+                && !incident::shown_here(&c.name)
+        })
         .collect();
     if rest.is_empty() && charts.skipped.is_empty() {
         return Vec::new();
