@@ -48,6 +48,8 @@ pub enum Marker {
     Box,
     /// Hollow triangle.
     Delta,
+    /// Filled diamond.
+    Diamond,
 }
 
 /// How one arm is drawn.
@@ -62,10 +64,11 @@ pub struct ArmStyle {
 }
 
 /// The fixed per-arm look, by arm index. Colours are Okabe–Ito (safe for colour-blind
-/// readers) ordered so neighbours differ in lightness; marker and dash differ too, so a
-/// greyscale print still tells arms apart.
+/// readers) ordered so neighbours differ in lightness, plus a brown for the eighth arm
+/// (Okabe–Ito's yellow is unreadable on white); marker and dash differ too, so a
+/// greyscale print still tells arms apart. Looks repeat from the ninth arm on.
 pub fn arm_style(i: usize) -> ArmStyle {
-    const TABLE: [ArmStyle; 7] = [
+    const TABLE: [ArmStyle; 8] = [
         ArmStyle {
             color: RGBColor(0, 114, 178),
             dash: None,
@@ -100,6 +103,11 @@ pub fn arm_style(i: usize) -> ArmStyle {
             color: RGBColor(0, 0, 0),
             dash: Some((18, 5)),
             marker: Marker::Delta,
+        },
+        ArmStyle {
+            color: RGBColor(140, 86, 45),
+            dash: Some((26, 6)),
+            marker: Marker::Diamond,
         },
     ];
     TABLE[i % TABLE.len()]
@@ -138,6 +146,10 @@ where
             let mut closed = tri;
             closed.push(closed[0]);
             px.draw(&PathElement::new(closed, line))?
+        }
+        Marker::Diamond => {
+            let d = vec![(x, y - h), (x + h, y), (x, y + h), (x - h, y)];
+            px.draw(&Polygon::new(d, fill))?
         }
     }
     Ok(())
@@ -460,6 +472,18 @@ pub fn metric_label(name: &str) -> String {
         "time_to_restore_h_p50" => "Time to restore, median (hours)",
         "outage_h_max" => "Longest outage (hours)",
         "user_impact_min_mean" => "User impact per incident, mean (user-impact minutes)",
+        "good_deploys_per_day" => "Good deploys per day (changes/day)",
+        "tasks_done_per_day" => "Tasks done per day (tasks/day)",
+        "tasks_abandoned" => "Tasks abandoned per run (count)",
+        "batch_size_p50" => "Tasks per change, median (tasks)",
+        "batch_size_p95" => "Tasks per change, 95th percentile (tasks)",
+        "backlog_p95" => "Tasks waiting to start, 95th percentile (tasks)",
+        "lead_time_censored_share" => "Changes still in flight at the end (share)",
+        "review_load_ratio" => "Review work demanded per review hour available (ratio)",
+        "queue_unstable" => "Runs whose queue still grows (share)",
+        "reviewer_utilisation" => "Reviewer utilisation (share)",
+        "environment_deletions" => "Environment deletions per run (count)",
+        "block_delay_h_total" => "Hours good changes were held by breakers per run (hours)",
         _ => "",
     };
     if !known.is_empty() {

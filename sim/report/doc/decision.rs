@@ -434,7 +434,14 @@ fn describe(r: &Results, a: usize, p: usize) -> String {
     };
     let mut s = String::new();
     if let Some(v) = r.summary.get(a, p, vm) {
-        let _ = write!(s, "It deploys {} {}", with_ci(v), metric_unit(vm));
+        // "deploys" only when the velocity metric counts changes (tasks are not deployed).
+        let unit = metric_unit(vm);
+        let verb = if unit.starts_with("changes") {
+            "deploys"
+        } else {
+            "achieves"
+        };
+        let _ = write!(s, "It {verb} {} {unit}", with_ci(v));
     }
     if let Some(k) = r.summary.get(a, p, rm) {
         let _ = write!(
