@@ -146,7 +146,9 @@ pub struct ShardError {
 /// The version of the model's results: bump it in any change that alters what a run
 /// produces for the same scenario and seed (a new draw, a metric computed differently), so
 /// that results folders left by an older build are refused instead of silently resumed.
-pub const MODEL_VERSION: u32 = 2;
+/// Version 2: closed-loop authors, batching and the delivery pipeline. Version 3: the
+/// per-invariant violation counts (`violations_*`; the simulation itself is unchanged).
+pub const MODEL_VERSION: u32 = 3;
 
 /// The identity of a run set: 16 hex digits over the build (crate version and
 /// `MODEL_VERSION`), the scenario hash and every setting that changes which runs exist or

@@ -661,6 +661,9 @@ impl Collector {
         }
         self.violations.sort_by_key(|v| v.at);
         self.s.invariant_violations = self.violations.len() as f64;
+        for v in &self.violations {
+            *self.s.violations_of(v.invariant) += 1.0;
+        }
         RunOutput {
             summary: self.s,
             incidents: self.incidents,

@@ -12,4 +12,4 @@ pub mod summary;
 pub use collector::{Collector, quantile_sorted};
 pub use run::{simulate, simulate_traced};
 pub use run_output::{DayStats, IncidentRecord, RunOutput, Violation};
-pub use summary::{METRICS, MetricDef, RunSummary};
+pub use summary::{METRICS, MetricDef, RunSummary, violation_metric};

@@ -7,6 +7,8 @@
 //! CLI's summary table, so a metric is named one way everywhere. (The README's column
 //! overview is prose written from it, not generated.)
 
+use crate::model::config::InvariantKind;
+
 macro_rules! metrics {
     ($( $field:ident : $doc:literal ),* $(,)?) => {
         /// The metrics of one run. Every field is an `f64` (counts are whole numbers).
@@ -35,6 +37,31 @@ macro_rules! metrics {
             }
         }
     };
+}
+
+/// The metric that counts the violations of invariant `kind` in a run (the report's
+/// per-invariant warning reads it).
+pub fn violation_metric(kind: InvariantKind) -> &'static str {
+    match kind {
+        InvariantKind::MaxUsersHitByOneChange => "violations_max_users_hit_by_one_change",
+        InvariantKind::MaxOutage => "violations_max_outage",
+        InvariantKind::MaxUserImpactMinutes => "violations_max_user_impact_minutes",
+        InvariantKind::MinDeploysPerDay => "violations_min_deploys_per_day",
+    }
+}
+
+impl RunSummary {
+    /// A mutable reference to the violation count of invariant `kind`.
+    pub fn violations_of(&mut self, kind: InvariantKind) -> &mut f64 {
+        match kind {
+            InvariantKind::MaxUsersHitByOneChange => {
+                &mut self.violations_max_users_hit_by_one_change
+            }
+            InvariantKind::MaxOutage => &mut self.violations_max_outage,
+            InvariantKind::MaxUserImpactMinutes => &mut self.violations_max_user_impact_minutes,
+            InvariantKind::MinDeploysPerDay => &mut self.violations_min_deploys_per_day,
+        }
+    }
 }
 
 /// A metric's column name and meaning.
@@ -118,6 +145,10 @@ metrics! {
     availability: "user-weighted availability over the run",
     // Chaos.
     invariant_violations: "invariant violations recorded in the run",
+    violations_max_users_hit_by_one_change: "incidents whose peak share of users hit was over `max_users_hit_by_one_change`",
+    violations_max_outage: "incidents that lasted longer than `max_outage`",
+    violations_max_user_impact_minutes: "incidents that took the user impact of the window before them over `max_user_impact_minutes`",
+    violations_min_deploys_per_day: "1 when the run's deploys per day fell below `min_deploys_per_day`",
     // Engine.
     events: "events dispatched",
 }

@@ -83,8 +83,16 @@ pub struct FolderLock {
     _file: File,
 }
 
-/// Takes the lock of results folder `out` (creating the folder), or fails at once, without
-/// waiting, when another process holds it.
+/// How long `lock` keeps retrying a held lock before it refuses the folder.
+///
+/// A lock file's descriptor is briefly duplicated into any child process another thread
+/// spawns while it is open (between the spawn's fork and its exec, which closes it), so a
+/// lock just released can still read as held for a few milliseconds. Half a second rides
+/// that out and is still an immediate answer to a user who started a second process.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Takes the lock of results folder `out` (creating the folder), or fails when another
+/// process still holds it after `LOCK_PATIENCE`.
 pub fn lock(out: &Path) -> anyhow::Result<FolderLock> {
     let dir = journal_dir(out);
     fs::create_dir_all(&dir)
@@ -96,7 +104,25 @@ pub fn lock(out: &Path) -> anyhow::Result<FolderLock> {
         .write(true)
         .open(&path)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-    match file.try_lock() {
+    let give_up = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() < give_up => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break held(other, file, out, &path),
+        }
+    }
+}
+
+/// The outcome of the last `try_lock` of `lock`.
+fn held(
+    tried: Result<(), TryLockError>,
+    file: File,
+    out: &Path,
+    path: &Path,
+) -> anyhow::Result<FolderLock> {
+    match tried {
         Ok(()) => Ok(FolderLock { _file: file }),
         Err(TryLockError::WouldBlock) => anyhow::bail!(
             "results folder {} is in use by another blastsim process (it holds {}); \

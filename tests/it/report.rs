@@ -1492,3 +1492,60 @@ fn the_graph_draws_entry_services_on_the_left_as_its_legend_says() {
     assert!(x_of("depth 3") < x_of("depth 0"));
     assert!(svg.contains("entry services on the left"));
 }
+
+/// When every setting breaks an invariant, the warning names the invariant and how often
+/// the pick breaks it per year against the baseline, from the per-invariant counts of
+/// `runs.csv`; a bare count of violations would not tell a reader which limit, or whether
+/// the pick is any better than doing nothing.
+#[test]
+fn the_invariant_warning_names_the_limit_broken_and_how_often_per_year() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("scenarios/smoke.toml");
+    // Every incident lasts longer than a minute, so every arm breaks `max_outage`.
+    let text = std::fs::read_to_string(&path).unwrap() + "\n[invariants]\nmax_outage = \"1m\"\n";
+    let s = blastsim::scenario::parse(&text, &path, |p: &Path| std::fs::read_to_string(p)).unwrap();
+    let dir = fixture_dir("every-arm-breaks");
+    let mut opts = blastsim::pipeline::RunOptions::new(&dir, 2, "test");
+    opts.charts = true;
+    blastsim::pipeline::run_experiment(
+        &s,
+        &opts,
+        blastsim::metrics::simulate,
+        &blastsim::pipeline::Silent,
+    )
+    .unwrap();
+
+    // The per-invariant columns add up to the total, run by run.
+    let mut runs = csv::Reader::from_path(dir.join("runs.csv")).unwrap();
+    let header = runs.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (total, outage) = (col("invariant_violations"), col("violations_max_outage"));
+    let others = [
+        col("violations_max_users_hit_by_one_change"),
+        col("violations_max_user_impact_minutes"),
+        col("violations_min_deploys_per_day"),
+    ];
+    let mut broken = 0.0;
+    for row in runs.records() {
+        let row = row.unwrap();
+        let v = |i: usize| row[i].parse::<f64>().unwrap();
+        assert_eq!(v(outage), v(total), "{row:?}");
+        assert!(others.iter().all(|&i| v(i) == 0.0), "{row:?}");
+        broken += v(outage);
+    }
+    assert!(broken > 0.0, "the smoke runs had no incident at all");
+
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let want = "**Warning: it breaks an invariant**, as every setting that meets the constraints \
+                does: incidents that lasted longer than `max_outage`: ";
+    let at = md
+        .find(want)
+        .unwrap_or_else(|| panic!("no warning {want:?} in\n{md}"));
+    let rest = &md[at + want.len()..];
+    let sentence = &rest[..rest.find(". ").unwrap_or(rest.len())];
+    assert!(sentence.contains(" per year ("), "{sentence}");
+    assert!(
+        sentence.contains("it is the baseline)") || sentence.contains("the baseline, autonomous, "),
+        "{sentence}"
+    );
+}

@@ -51,16 +51,11 @@ impl<'a> Ccdf<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
-        let at = self.r.focus_description();
         format!(
             "Expected incidents per year at least as bad as x user-impact minutes (log-log), one \
              line per arm, mean over {} replications{}",
             self.r.replications(),
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!(" {at}")
-            }
+            self.r.focus_phrase(" ", "")
         )
     }
 }
@@ -71,16 +66,11 @@ impl Chart for Ccdf<'_> {
         DB::ErrorType: 'static,
     {
         let r = self.r;
-        let at = r.focus_description();
         let title = "How often is an incident at least this bad?".to_string();
         let subtitle = format!(
             "Expected incidents per year with at least x user-impact minutes, log-log; mean over {} replications{}.",
             r.replications(),
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!(" {at}")
-            }
+            self.r.focus_phrase(" ", "")
         );
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
 

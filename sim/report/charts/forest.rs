@@ -38,16 +38,11 @@ impl<'a> Forest<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
-        let at = self.r.focus_description();
         format!(
             "Each arm's difference from the baseline, {}, on the same simulated changes, with its 95% \
              confidence interval; right of zero is worse, a bar across zero is inconclusive{}",
             self.r.arms[self.r.baseline()],
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!(" ({at})")
-            }
+            self.r.focus_phrase(" (", ")")
         )
     }
 }

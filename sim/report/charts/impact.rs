@@ -42,16 +42,11 @@ impl<'a> Impact<'a> {
     }
 
     pub(super) fn caption(&self) -> String {
-        let at = self.r.focus_description();
         format!(
             "Cumulative user-impact minutes over simulated time, one line per arm: mean over {} \
              replications with its 95% confidence band{}",
             self.r.replications(),
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!(" {at}")
-            }
+            self.r.focus_phrase(" ", "")
         )
     }
 }
@@ -62,16 +57,11 @@ impl Chart for Impact<'_> {
         DB::ErrorType: 'static,
     {
         let r = self.r;
-        let at = r.focus_description();
         let title = "User impact piling up over time".to_string();
         let subtitle = format!(
             "Cumulative user-impact minutes since day 0; line = mean over {} replications, band = its 95% CI{}.",
             r.replications(),
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!(" {at}")
-            }
+            self.r.focus_phrase(" ", "")
         );
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
         let pts = self.lines.iter().flatten();

@@ -778,6 +778,17 @@ impl Results {
         }
     }
 
+    /// `focus_description` framed for a sentence: `before` + it + `after`, or "" when there
+    /// is nothing to say (one setting only).
+    pub fn focus_phrase(&self, before: &str, after: &str) -> String {
+        let at = self.focus_description();
+        if at.is_empty() {
+            at
+        } else {
+            format!("{before}{at}{after}")
+        }
+    }
+
     /// A point's label with shortened paths.
     pub fn point_label_short(&self, point: usize) -> String {
         match self.points.iter().find(|p| p.index == point) {

@@ -484,6 +484,14 @@ pub fn metric_label(name: &str) -> String {
         "reviewer_utilisation" => "Reviewer utilisation (share)",
         "environment_deletions" => "Environment deletions per run (count)",
         "block_delay_h_total" => "Hours good changes were held by breakers per run (hours)",
+        "violations_max_users_hit_by_one_change" => {
+            "Incidents over the users-hit limit per run (count)"
+        }
+        "violations_max_outage" => "Outages over the time limit per run (count)",
+        "violations_max_user_impact_minutes" => {
+            "Incidents over the windowed impact limit per run (count)"
+        }
+        "violations_min_deploys_per_day" => "Runs below the deploy-rate floor (share)",
         _ => "",
     };
     if !known.is_empty() {

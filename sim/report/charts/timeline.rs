@@ -155,7 +155,6 @@ impl Chart for Timeline<'_> {
         let r = self.r;
         let st = style::arm_style(self.arm);
         let arm = &r.arms[self.arm];
-        let at = r.focus_description();
         let last_day = self
             .days
             .last()
@@ -172,11 +171,7 @@ impl Chart for Timeline<'_> {
         );
         let subtitle = format!(
             "The first replication{}. Top: changes deployed per day. Bottom: incidents per {per}, and how many users they hit.",
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!(" {at}")
-            }
+            r.focus_phrase(" ", "")
         );
         let (plot, legend) = style::frame(root, &title, &subtitle)?;
         let ph = plot.dim_in_pixel().1;

@@ -15,6 +15,8 @@ use super::text::{
     sig2, sig2_ci, unit_suffix, with_ci,
 };
 use crate::experiment::frontier::{self, Binding, Mark};
+use crate::metrics::violation_metric;
+use crate::model::config::InvariantKind;
 use crate::scenario::Worse;
 
 /// " (6,500 per year)" for a per-run figure `v` of `metric`, when the horizon is known.
@@ -196,20 +198,71 @@ fn frontier_metric(m: usize) -> &'static str {
     crate::metrics::METRICS[m].name
 }
 
+/// ": incidents that lasted longer than `max_outage` 38 per year (95% CI 33 to 43; the
+/// baseline, autonomous, 45)…" for each invariant setting (a, p) breaks, so a reader sees
+/// which limit is broken, how often, and whether the pick breaks it less than the baseline.
+/// Empty for a folder of an older build without the per-invariant counts.
+fn broken_invariants(r: &Results, a: usize, p: usize) -> String {
+    let base = r.baseline();
+    let days = business::horizon_days(r);
+    let scale = |v: f64| days.map_or(v, |d| frontier::per_year(v, d));
+    let unit = if days.is_some() {
+        "per year"
+    } else {
+        "per run"
+    };
+    let parts: Vec<String> = InvariantKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let metric = violation_metric(kind);
+            let st = r.summary.get(a, p, metric).filter(|st| st.mean > 0.0)?;
+            let what = crate::metrics::METRICS
+                .iter()
+                .find(|m| m.name == metric)
+                .map_or(metric, |m| m.doc);
+            let mut s = format!(
+                "{what}: {} {unit} ({}",
+                sig2(scale(st.mean)),
+                if st.ci_low.is_finite() && st.ci_high.is_finite() && st.ci_low != st.ci_high {
+                    format!(
+                        "95% CI {} to {}; ",
+                        sig2(scale(st.ci_low)),
+                        sig2(scale(st.ci_high))
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            if a == base {
+                s.push_str("it is the baseline)");
+            } else {
+                let b = r.summary.mean(base, p, metric).unwrap_or(0.0);
+                let _ = write!(
+                    s,
+                    "the baseline, {}, {})",
+                    md(&r.arms[base]),
+                    sig2(scale(b))
+                );
+            }
+            Some(s)
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join("; "))
+    }
+}
+
 /// The invariant warnings for arm `a` at setting `i`: from `invariant_violations` and
 /// from the folder's chaos campaigns.
 fn invariant_sentence(r: &Results, d: &Decided, i: usize, a: usize, p: usize) -> String {
     let mut out = String::new();
     if d.choice.broken.get(i).copied().unwrap_or(false) {
-        let v = r
-            .summary
-            .mean(a, p, "invariant_violations")
-            .map(fmt_num)
-            .unwrap_or_else(|| "some".to_string());
         let _ = write!(
             out,
-            "**Warning: it breaks an invariant** ({v} invariant violations per run on average); every setting that meets \
-             the constraints does. "
+            "**Warning: it breaks an invariant**, as every setting that meets the constraints does{}. ",
+            broken_invariants(r, a, p)
         );
     }
     if let Some(ch) = r.chaos_findings() {
@@ -363,16 +416,11 @@ pub(super) fn what_to_do(r: &Results) -> Vec<Block> {
         ),
         None => "The horizon is unknown, so figures are per run.".to_string(),
     };
-    let at = r.focus_description();
     out.push(Block::P(format!(
         "The options{}. Each cell is the mean with its 95% CI, to two significant figures, and a mark against the \
          baseline, **{}**, from the paired difference on the same seeds: *better* or *worse* when the interval \
          excludes zero, *inconclusive* when it does not. {scale}",
-        if at.is_empty() {
-            String::new()
-        } else {
-            format!(" {at}")
-        },
+r.focus_phrase(" ", ""),
         md(&r.arms[base])
     )));
     let mut head = vec!["Option".to_string()];

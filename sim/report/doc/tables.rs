@@ -54,16 +54,11 @@ fn unstable_lead_time(r: &Results, arm: usize, point: usize, metric: &str) -> Op
 pub(super) fn arm_tables(r: &Results) -> Vec<Block> {
     let p = r.focus_point();
     let mut out = Vec::new();
-    let at = r.focus_description();
     out.push(Block::P(format!(
         "Mean ± half-width of the 95% confidence interval, over {} replications{}. \
          One run = {}{}.",
         r.replications(),
-        if at.is_empty() {
-            String::new()
-        } else {
-            format!(", {at}")
-        },
+        r.focus_phrase(", ", ""),
         if r.manifest.meta.horizon.is_empty() {
             "the scenario's horizon".to_string()
         } else {

@@ -126,6 +126,9 @@ pub(super) fn per_run_metric(metric: &str) -> bool {
             | "environment_deletions"
             | "user_impact_min_total"
             | "invariant_violations"
+            | "violations_max_users_hit_by_one_change"
+            | "violations_max_outage"
+            | "violations_max_user_impact_minutes"
     )
 }
 
