@@ -192,6 +192,7 @@ where
             opts.threads,
             &simulate,
             progress,
+            opts.discard_damaged,
         )?;
         phases.mark("sensitivity");
     }

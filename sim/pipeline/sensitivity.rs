@@ -6,10 +6,11 @@
 //!
 //! The base runs are simulated again here rather than read back, so the comparison is
 //! between runs made the same way; they are the same runs, so the base recommendation is
-//! the one in `summary.csv`. Results go to `sensitivity.csv`, written atomically. Nothing
-//! depends on the thread count or on what was resumed: every run is a pure function of
-//! its world and seed and every mean is summed sequentially in run order, so a repeated
-//! or resumed run writes the same bytes.
+//! the one in `summary.csv`. Results go to `sensitivity.csv`, written atomically. Each
+//! finished variation is journaled (`report::variations`), so an interrupted analysis
+//! resumes at the variation it was in. Nothing depends on the thread count or on what was
+//! resumed: every run is a pure function of its world and seed and every mean is summed
+//! sequentially in run order, so a repeated or resumed run writes the same bytes.
 
 use std::path::Path;
 
@@ -22,6 +23,7 @@ use crate::experiment::sensitivity::{self as judge, BISECT_STEPS, Judged, Settin
 use crate::metrics::RunOutput;
 use crate::model::config::WorldConfig;
 use crate::report::schema::SensitivityRow;
+use crate::report::variations::Variations;
 use crate::scenario::sensitivity::{Scale, SensitivityEntry};
 use crate::scenario::{Scenario, display_value};
 
@@ -33,18 +35,24 @@ pub const FILE: &str = "sensitivity.csv";
 pub struct SensitivityOutcome {
     /// Its rows, two per assumption (low, high), in `[sensitivity]` order.
     pub rows: Vec<SensitivityRow>,
-    /// Runs simulated (the base runs again, both ends of every range, bisection steps).
+    /// Runs simulated (the base runs again, both ends of every range, bisection steps),
+    /// journaled variations read back included.
     pub runs: u64,
+    /// Of those, the runs of variations read back from the journal instead of simulated.
+    pub resumed: u64,
 }
 
-/// Runs the analysis of `scenario` and writes `out/sensitivity.csv`; `None` (and no file)
-/// when the scenario has no `[sensitivity]` section.
+/// Runs the analysis of `scenario` and writes `out/sensitivity.csv`, journaling each
+/// variation under `out/.journal/sensitivity/` (a damaged one is refused unless
+/// `discard_damaged`); `None` (and no file) when the scenario has no `[sensitivity]`
+/// section.
 pub fn write_sensitivity<S>(
     scenario: &Scenario,
     out: &Path,
     threads: usize,
     simulate: &S,
     progress: &dyn Progress,
+    discard_damaged: bool,
 ) -> anyhow::Result<Option<SensitivityOutcome>>
 where
     S: Fn(&WorldConfig, Seed) -> RunOutput + Sync,
@@ -52,7 +60,8 @@ where
     if scenario.sensitivity.is_empty() {
         return Ok(None);
     }
-    let outcome = analyse(scenario, threads, simulate, progress)?;
+    let journal = Variations::open(out, &plan::experiment_key(scenario), discard_damaged)?;
+    let outcome = analyse_with(scenario, threads, simulate, progress, Some(&journal))?;
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     for r in &outcome.rows {
         w.serialize(r)?;
@@ -76,6 +85,20 @@ pub fn analyse<S>(
 where
     S: Fn(&WorldConfig, Seed) -> RunOutput + Sync,
 {
+    analyse_with(scenario, threads, simulate, progress, None)
+}
+
+/// The analysis, reading finished variations from `journal` and journaling new ones.
+fn analyse_with<S>(
+    scenario: &Scenario,
+    threads: usize,
+    simulate: &S,
+    progress: &dyn Progress,
+    journal: Option<&Variations>,
+) -> anyhow::Result<SensitivityOutcome>
+where
+    S: Fn(&WorldConfig, Seed) -> RunOutput + Sync,
+{
     let arm_names: Vec<String> = scenario.arms.iter().map(|a| a.name.clone()).collect();
     let objectives = frontier::resolve(&scenario.objectives, &arm_names)?;
     let points = scenario.points.len();
@@ -87,12 +110,17 @@ where
         progress,
         planned: std::cell::Cell::new(planned),
         done: std::cell::Cell::new(0),
+        resumed: std::cell::Cell::new(0),
+        journal,
     };
     progress.start(planned, 0);
-    let base = sim.settings(scenario)?;
-    let base_judged = judge::judge(&base, points, &objectives, None);
-    let pick = base_judged.recommended;
-    let base_judged = judge::judge(&base, points, &objectives, pick);
+    // The base, judged for its own recommendation (which judging does not change).
+    let base_judged = sim.journaled(scenario, |runs| {
+        let first = judge::judge(runs, points, &objectives, None);
+        judge::judge(runs, points, &objectives, first.recommended)
+    })?;
+    let pick = base_judged.0.recommended;
+    let base_judged = base_judged.0;
     let mut rows = Vec::new();
     for entry in &scenario.sensitivity {
         let scale = Scale::of(&entry.base).expect("validated: the base value has a scale");
@@ -147,6 +175,7 @@ where
     Ok(SensitivityOutcome {
         rows,
         runs: sim.done.get(),
+        resumed: sim.resumed.get(),
     })
 }
 
@@ -171,6 +200,8 @@ struct Sim<'a, S> {
     progress: &'a dyn Progress,
     planned: std::cell::Cell<u64>,
     done: std::cell::Cell<u64>,
+    resumed: std::cell::Cell<u64>,
+    journal: Option<&'a Variations>,
 }
 
 impl<S> Sim<'_, S>
@@ -183,12 +214,37 @@ where
         self.progress.start(self.planned.get(), self.done.get());
     }
 
+    /// What `judge` makes of every run of `scenario`, with the run count: read back from
+    /// the journal when it holds this variation, else simulated and then journaled.
+    fn journaled(
+        &self,
+        scenario: &Scenario,
+        judge: impl FnOnce(&SettingRuns) -> Judged,
+    ) -> anyhow::Result<(Judged, u64)> {
+        let key = plan::experiment_key(scenario);
+        if let Some(j) = self.journal
+            && let Some((judged, runs)) = j.get(&key)?
+        {
+            self.done.set(self.done.get() + runs);
+            self.resumed.set(self.resumed.get() + runs);
+            self.progress.start(self.planned.get(), self.done.get());
+            return Ok((judged, runs));
+        }
+        let judged = judge(&self.settings(scenario)?);
+        let runs = scenario.run_count();
+        if let Some(j) = self.journal {
+            j.put(&key, &judged, runs)?;
+        }
+        Ok((judged, runs))
+    }
+
     /// Every run of `scenario` on its seeds, grouped by setting.
     fn settings(&self, scenario: &Scenario) -> anyhow::Result<SettingRuns> {
         if self.progress.interrupted() {
             anyhow::bail!(
-                "interrupted during the sensitivity analysis: the runs are journaled; run the \
-                 same command again (the analysis starts over, or pass --no-sensitivity)"
+                "interrupted during the sensitivity analysis: the runs and the finished \
+                 variations are journaled; run the same command again to resume (or pass \
+                 --no-sensitivity)"
             );
         }
         let runs = plan::runs(scenario, None);
@@ -222,10 +278,7 @@ where
                 display_value(value)
             )
         })?;
-        let settings = self.settings(&varied)?;
-        Ok((
-            judge::judge(&settings, varied.points.len(), objectives, pick),
-            varied.run_count(),
-        ))
+        let points = varied.points.len();
+        self.journaled(&varied, |runs| judge::judge(runs, points, objectives, pick))
     }
 }

@@ -292,6 +292,30 @@ fn checksum(content: &[u8]) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// `content` with its `E,<checksum>` line appended: a record `unseal` accepts.
+pub fn seal(mut content: Vec<u8>) -> Vec<u8> {
+    let sum = checksum(&content);
+    content.extend_from_slice(format!("E,{sum}\n").as_bytes());
+    content
+}
+
+/// The content of a sealed record (every byte before its `E` line), or why it is damaged.
+pub fn unseal(bytes: &[u8]) -> Result<&[u8], &'static str> {
+    // The E line is the last line: find where it starts.
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let e_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let (content, e_line) = bytes.split_at(e_start);
+    let e_line = std::str::from_utf8(e_line).unwrap_or("").trim_end();
+    let Some(sum) = e_line.strip_prefix("E") else {
+        return Err("incomplete (no E line at the end)");
+    };
+    match sum.strip_prefix(',') {
+        Some(sum) if sum == checksum(content) => Ok(content),
+        Some(_) => Err("its checksum does not match its content (edited or cut)"),
+        None => Err("no checksum (written by an older build)"),
+    }
+}
+
 /// Persists one finished run, atomically.
 pub fn write_record(journal: &Path, rec: &JournalRecord) -> anyhow::Result<()> {
     let path = record_path(journal, rec.run_id);
@@ -328,11 +352,10 @@ pub fn write_record(journal: &Path, rec: &JournalRecord) -> anyhow::Result<()> {
         let ids: Vec<String> = hit.iter().map(|s| s.to_string()).collect();
         w.write_record(["W", &format!("{impact}"), &ids.join(";")])?;
     }
-    let mut content = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?;
-    let sum = checksum(&content);
-    content.extend_from_slice(format!("E,{sum}\n").as_bytes());
+    let content = seal(
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?,
+    );
     let write = || -> std::io::Result<()> {
         // Written to a temporary file and renamed, so a killed process leaves no torn
         // record under a record's name; not fsynced: an fsync per run made the sweep wait
@@ -369,23 +392,7 @@ pub fn read_record(path: &Path) -> anyhow::Result<JournalRecord> {
     let bad = |what: &str| anyhow::anyhow!("{}: damaged journal record: {what}", path.display());
     let bytes =
         fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    // The E line is the last line: find where it starts.
-    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-    let e_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let (content, e_line) = bytes.split_at(e_start);
-    let e_line = std::str::from_utf8(e_line).unwrap_or("").trim_end();
-    let Some(sum) = e_line.strip_prefix("E") else {
-        return Err(bad("incomplete (no E line at the end)"));
-    };
-    match sum.strip_prefix(',') {
-        Some(sum) if sum == checksum(content) => {}
-        Some(_) => {
-            return Err(bad(
-                "its checksum does not match its content (edited or cut)",
-            ));
-        }
-        None => return Err(bad("no checksum (written by an older build)")),
-    }
+    let content = unseal(&bytes).map_err(bad)?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

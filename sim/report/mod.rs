@@ -11,6 +11,7 @@ pub mod journal;
 pub mod manifest;
 pub mod schema;
 pub mod tables;
+pub mod variations;
 
 /// The headline metrics, in the order the report shows them: each gets a sweep chart,
 /// and the report's arms table and `blastsim run`'s printed table lead with them.

@@ -883,44 +883,25 @@ fn a_second_process_on_a_locked_folder_exits_2_at_once() {
     assert_same_tables(&out, &merged);
 }
 
-/// A lock released a moment ago is taken again even while another thread spawns child
-/// processes. Each spawn briefly copies every open descriptor, the lock file's too, into
-/// the child until its exec; without `lock`'s patience about 1 in 10 of these takes read
-/// as "in use by another blastsim process" (measured on a 2-core machine), which is how
-/// CI once failed the lost-journal resume test.
+/// A lock released a moment after it is asked for is taken, not refused. The case it is
+/// for: a process that spawns a child while the lock file is open copies the descriptor
+/// into the child until the child's exec closes it, so a lock just released can read as
+/// held for a few milliseconds (on this 2-core machine, 2,235 of 20,000 lock-and-release
+/// cycles failed so while a second thread spawned `true` in a loop; CI once failed the
+/// lost-journal resume test that way). Here a second descriptor in this process holds
+/// the lock and lets go of it after 100 ms, well inside the patience and far beyond the
+/// time a single try takes.
 #[test]
-fn a_just_released_lock_is_taken_while_another_thread_spawns_processes() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let out = scratch("lock-spawn");
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let spawner = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let exe = std::env::current_exe().unwrap();
-            while !stop.load(Ordering::Relaxed) {
-                // The test binary itself, asked for a test that does not exist: it exits
-                // at once, and needs nothing outside the toolchain.
-                let _ = std::process::Command::new(&exe)
-                    .args(["--exact", "no-such-test", "--quiet"])
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .status();
-            }
-        })
-    };
-    let mut refused = 0;
-    for _ in 0..300 {
-        match journal::lock(&out) {
-            Ok(held) => drop(held),
-            Err(_) => refused += 1,
-        }
-    }
-    stop.store(true, Ordering::Relaxed);
-    spawner.join().unwrap();
-    assert_eq!(
-        refused, 0,
-        "{refused} of 300 takes of a free lock were refused"
-    );
+fn a_lock_released_within_its_patience_is_taken() {
+    let out = scratch("lock-patience");
+    let held = journal::lock(&out).unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(held);
+    });
+    let again = journal::lock(&out);
+    releaser.join().unwrap();
+    assert!(again.is_ok(), "{:#}", again.unwrap_err());
 }
 
 /// A journal left by another build of the model is refused with the reason and the way

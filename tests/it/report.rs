@@ -1041,17 +1041,21 @@ fn smoke_results() -> PathBuf {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml"),
         )
         .unwrap();
-        let opts = blastsim::pipeline::RunOptions::new(&dir, 1, "test");
-        blastsim::pipeline::run_experiment(
-            &s,
-            &opts,
-            blastsim::metrics::simulate,
-            &blastsim::pipeline::Silent,
-        )
-        .unwrap();
+        simulate_into(&s, &blastsim::pipeline::RunOptions::new(&dir, 1, "test"));
         dir
     })
     .clone()
+}
+
+/// Runs scenario `s` with the real model as `opts` say.
+fn simulate_into(s: &blastsim::scenario::Scenario, opts: &blastsim::pipeline::RunOptions) {
+    blastsim::pipeline::run_experiment(
+        s,
+        opts,
+        blastsim::metrics::simulate,
+        &blastsim::pipeline::Silent,
+    )
+    .unwrap();
 }
 
 /// Reads `file` of a fresh smoke run as `T` rows and writes them back.
@@ -1507,13 +1511,7 @@ fn the_invariant_warning_names_the_limit_broken_and_how_often_per_year() {
     let dir = fixture_dir("every-arm-breaks");
     let mut opts = blastsim::pipeline::RunOptions::new(&dir, 2, "test");
     opts.charts = true;
-    blastsim::pipeline::run_experiment(
-        &s,
-        &opts,
-        blastsim::metrics::simulate,
-        &blastsim::pipeline::Silent,
-    )
-    .unwrap();
+    simulate_into(&s, &opts);
 
     // The per-invariant columns add up to the total, run by run.
     let mut runs = csv::Reader::from_path(dir.join("runs.csv")).unwrap();

@@ -361,7 +361,95 @@ fn sensitivity_csv_is_the_same_bytes_at_any_thread_count_and_on_a_repeat() {
     // Written by the library function alone, the same bytes again.
     let d = dir.join("d");
     fs::create_dir_all(&d).unwrap();
-    write_sensitivity(&s, &d, 2, &blastsim::metrics::simulate, &Silent).unwrap();
+    write_sensitivity(&s, &d, 2, &blastsim::metrics::simulate, &Silent, false).unwrap();
     assert_eq!(fs::read(d.join("sensitivity.csv")).unwrap(), two);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A `Progress` that asks to stop once `limit` runs are done, like a Ctrl-C.
+struct StopAfter {
+    done: std::sync::atomic::AtomicU64,
+    limit: u64,
+}
+
+impl blastsim::pipeline::Progress for StopAfter {
+    fn start(&self, _total: u64, done: u64) {
+        self.done.store(done, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self) {
+        self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn finish(&self) {}
+    fn interrupted(&self) -> bool {
+        self.done.load(std::sync::atomic::Ordering::SeqCst) >= self.limit
+    }
+}
+
+/// An analysis interrupted part-way resumes at the variation it was in: the variations
+/// finished before the stop are read back, not simulated again, and `sensitivity.csv`
+/// is the same bytes as an uninterrupted analysis's. A damaged variation record is refused
+/// with the way out, and `--discard-damaged` simulates that variation again.
+#[test]
+fn an_interrupted_analysis_resumes_at_the_variation_it_was_in() {
+    let s = parse(BASE).unwrap();
+    let dir = std::env::temp_dir().join(format!("blastsim-sens-resume-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let (whole, cut) = (dir.join("whole"), dir.join("cut"));
+    for d in [&whole, &cut] {
+        fs::create_dir_all(d).unwrap();
+    }
+    let full = write_sensitivity(&s, &whole, 2, &flipping, &Silent, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!((full.runs, full.resumed), (7 * 6, 0));
+    let want = fs::read(whole.join("sensitivity.csv")).unwrap();
+
+    // Stopped once 13 runs are done: the base (6), the low end (6) and the first
+    // bisection step (6) finish, the stop is seen before the next variation starts.
+    let stop = StopAfter {
+        done: Default::default(),
+        limit: 13,
+    };
+    let err = write_sensitivity(&s, &cut, 2, &flipping, &stop, false).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("run the same command again to resume"),
+        "{err:#}"
+    );
+    assert!(!cut.join("sensitivity.csv").exists());
+    let records = || {
+        let mut v: Vec<PathBuf> = fs::read_dir(cut.join(".journal/sensitivity"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(records().len(), 3);
+
+    let resumed = write_sensitivity(&s, &cut, 2, &flipping, &Silent, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!((resumed.runs, resumed.resumed), (7 * 6, 3 * 6));
+    assert_eq!(fs::read(cut.join("sensitivity.csv")).unwrap(), want);
+    assert_eq!(records().len(), 7);
+
+    // One record cut short: refused, named, with the way out; discarded, it is simulated
+    // again and the bytes are the same.
+    let victim = records()[2].clone();
+    let text = fs::read_to_string(&victim).unwrap();
+    fs::write(&victim, &text[..text.len() - 5]).unwrap();
+    let err = write_sensitivity(&s, &cut, 2, &flipping, &Silent, false).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&victim.display().to_string())
+            && msg.contains("damaged sensitivity journal record")
+            && msg.contains("--discard-damaged"),
+        "{msg}"
+    );
+    let again = write_sensitivity(&s, &cut, 2, &flipping, &Silent, true)
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.runs, again.resumed), (7 * 6, 6 * 6));
+    assert_eq!(fs::read(cut.join("sensitivity.csv")).unwrap(), want);
     let _ = fs::remove_dir_all(&dir);
 }

@@ -82,6 +82,19 @@ fn place_box(
     best.map(|b| b.1).unwrap_or((ring, -h - ring))
 }
 
+/// How many label heights above or below its marker a crowded label may move.
+const LABEL_STEPS: i32 = 8;
+
+/// The recommendation's callout: the marker it points at, its text and where its box goes
+/// (pixels from the marker).
+struct Callout {
+    at: (f64, f64),
+    lines: Vec<String>,
+    offset: (i32, i32),
+    size: (i32, i32),
+    line_h: i32,
+}
+
 /// Pairs (arm, earlier arm) whose markers fall on top of each other at every point
 /// (means within 0.5% of the axis span on both axes), so the later arm's markers hide the
 /// earlier one's: the legend has to say so.
@@ -246,7 +259,7 @@ impl Chart for Frontier<'_> {
             chart.draw_series(std::iter::once(Circle::new(
                 (v.mean, k.mean),
                 20,
-                style::INK.stroke_width(2),
+                style::GREY.stroke_width(2),
             )))?;
         }
 
@@ -310,6 +323,67 @@ impl Chart for Frontier<'_> {
             limits.push(label);
         }
 
+        // The recommendation's callout is placed before the marker labels, so they keep
+        // clear of it, and drawn after them, on top.
+        let callout = match r.recommended() {
+            Some((ra, rp)) => {
+                pts.iter()
+                    .find(|(a, p, ..)| (*a, *p) == (ra, rp))
+                    .map(|(_, _, v, k)| {
+                        let mut lines = vec![format!("Recommended: {}", r.arms[ra])];
+                        if r.points.len() > 1 {
+                            lines.push(r.point_label_short(rp));
+                        }
+                        let font = style::bold(style::TICK_PX, BLACK);
+                        let tw = lines
+                            .iter()
+                            .map(|l| {
+                                plot.estimate_text_size(l, &font)
+                                    .map_or(300, |(w, _)| w as i32)
+                            })
+                            .max()
+                            .unwrap_or(0)
+                            + 20;
+                        let line_h = style::TICK_PX as i32 + 8;
+                        let th = line_h * lines.len() as i32 + 12;
+                        // Markers and the ends and middles of their error bars are what the
+                        // callout must not hide.
+                        let mut obstacles = Vec::new();
+                        for (_, _, v, k) in &pts {
+                            let (xl, xh) = lo_hi(v);
+                            let (yl, yh) = lo_hi(k);
+                            for p in [
+                                (v.mean, k.mean),
+                                (xl, k.mean),
+                                (xh, k.mean),
+                                (v.mean, yl),
+                                (v.mean, yh),
+                            ] {
+                                obstacles.push(chart.backend_coord(&p));
+                            }
+                            for f in [0.25, 0.75] {
+                                obstacles.push(chart.backend_coord(&(xl + (xh - xl) * f, k.mean)));
+                            }
+                        }
+                        let at = (v.mean, k.mean);
+                        let (dx, dy) = place_box(
+                            chart.plotting_area().get_pixel_range(),
+                            chart.backend_coord(&at),
+                            (tw, th),
+                            &obstacles,
+                        );
+                        Callout {
+                            at,
+                            lines,
+                            offset: (dx, dy),
+                            size: (tw, th),
+                            line_h,
+                        }
+                    })
+            }
+            None => None,
+        };
+
         // Every marker labelled: arm, and the point where the sweep changes the arm.
         let font = style::text(style::TICK_PX - 5, style::INK);
         let area = chart.plotting_area().get_pixel_range();
@@ -320,6 +394,13 @@ impl Chart for Frontier<'_> {
                 (x - 11, y - 11, x + 11, y + 11)
             })
             .collect();
+        if let Some(c) = &callout {
+            let (x, y) = chart.backend_coord(&c.at);
+            let (l, t) = (x + c.offset.0, y + c.offset.1);
+            taken.push((l, t, l + c.size.0, t + c.size.1));
+            // The pick's ring (radius 24, drawn later) stays clear too.
+            taken.push((x - 26, y - 26, x + 26, y + 26));
+        }
         for (a, p, v, k) in &pts {
             let varies = r.points.len() > 1 && !r.axes_of_arm(*a).is_empty();
             let first = r.points.first().is_none_or(|q| q.index == *p);
@@ -347,7 +428,9 @@ impl Chart for Frontier<'_> {
                 .map(|(w, h)| (w as i32, h as i32))
                 .unwrap_or((120, 18));
             let (x, y) = chart.backend_coord(&(v.mean, k.mean));
-            let options = [
+            // Beside the marker first; when tied settings crowd those spots, further out
+            // above and below, joined to the marker by a leader line.
+            let beside = [
                 (14, -h - 8),
                 (14, 8),
                 (-14 - w, -h - 8),
@@ -355,6 +438,14 @@ impl Chart for Frontier<'_> {
                 (-w / 2, -h - 22),
                 (-w / 2, 20),
             ];
+            let mut options = beside.to_vec();
+            for step in 1..=LABEL_STEPS {
+                let dy = step * (h + 3);
+                for dx in [30, -30 - w] {
+                    options.push((dx, -h / 2 - dy));
+                    options.push((dx, -h / 2 + dy));
+                }
+            }
             let inside = |(dx, dy): (i32, i32)| {
                 x + dx >= area.0.start
                     && x + dx + w <= area.0.end
@@ -375,6 +466,13 @@ impl Chart for Frontier<'_> {
                 .unwrap_or(options[0]);
             taken.push((x + pick.0, y + pick.1, x + pick.0 + w, y + pick.1 + h));
             let s = style::arm_style(*a);
+            if !beside.contains(&pick) {
+                let near = (0.clamp(pick.0, pick.0 + w), 0.clamp(pick.1, pick.1 + h));
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((v.mean, k.mean))
+                        + PathElement::new(vec![(0, 0), near], s.color.stroke_width(1)),
+                ))?;
+            }
             chart.draw_series(std::iter::once(
                 EmptyElement::at((v.mean, k.mean))
                     + Text::new(text, pick, style::text(style::TICK_PX - 5, darker(s.color))),
@@ -411,56 +509,13 @@ impl Chart for Frontier<'_> {
         }
         let _ = (px0, py0);
 
-        if let Some((ra, rp)) = r.recommended()
-            && let Some((_, _, v, k)) = pts.iter().find(|(a, p, ..)| (*a, *p) == (ra, rp))
-        {
-            let mut lines = vec![format!("Recommended: {}", r.arms[ra])];
-            if r.points.len() > 1 {
-                lines.push(r.point_label_short(rp));
-            }
-            let at = (v.mean, k.mean);
+        if let Some(c) = &callout {
+            let (at, (dx, dy), (tw, th)) = (c.at, c.offset, c.size);
             chart.draw_series(std::iter::once(Circle::new(
                 at,
                 24,
                 style::INK.stroke_width(4),
             )))?;
-            let font = style::bold(style::TICK_PX, BLACK);
-            let sizes: Vec<(i32, i32)> = lines
-                .iter()
-                .map(|l| {
-                    plot.estimate_text_size(l, &font)
-                        .map(|(w, h)| (w as i32, h as i32))
-                        .unwrap_or((300, 24))
-                })
-                .collect();
-            let tw = sizes.iter().map(|s| s.0).max().unwrap_or(0) + 20;
-            let line_h = style::TICK_PX as i32 + 8;
-            let th = line_h * lines.len() as i32 + 12;
-            // Markers and the ends and middles of their error bars are what a label must
-            // not hide.
-            let mut obstacles = Vec::new();
-            for (_, _, v, k) in &pts {
-                let (xl, xh) = lo_hi(v);
-                let (yl, yh) = lo_hi(k);
-                for p in [
-                    (v.mean, k.mean),
-                    (xl, k.mean),
-                    (xh, k.mean),
-                    (v.mean, yl),
-                    (v.mean, yh),
-                ] {
-                    obstacles.push(chart.backend_coord(&p));
-                }
-                for f in [0.25, 0.75] {
-                    obstacles.push(chart.backend_coord(&(xl + (xh - xl) * f, k.mean)));
-                }
-            }
-            let (dx, dy) = place_box(
-                chart.plotting_area().get_pixel_range(),
-                chart.backend_coord(&at),
-                (tw, th),
-                &obstacles,
-            );
             // A leader line from the ring to the nearest point of the box.
             let near = (0.clamp(dx, dx + tw), 0.clamp(dy, dy + th));
             if near.0.abs().max(near.1.abs()) > 24 {
@@ -473,13 +528,13 @@ impl Chart for Frontier<'_> {
                 + Rectangle::new([(dx, dy), (dx + tw, dy + th)], WHITE.mix(0.92).filled())
                 + Rectangle::new([(dx, dy), (dx + tw, dy + th)], style::INK.stroke_width(2));
             chart.draw_series(std::iter::once(boxed))?;
-            for (i, l) in lines.iter().enumerate() {
+            for (i, l) in c.lines.iter().enumerate() {
                 let f = if i == 0 {
-                    font.clone()
+                    style::bold(style::TICK_PX, BLACK)
                 } else {
                     style::text(style::TICK_PX, BLACK)
                 };
-                let y = dy + 6 + line_h * i as i32 + line_h / 2;
+                let y = dy + 6 + c.line_h * i as i32 + c.line_h / 2;
                 let text = EmptyElement::at(at)
                     + Text::new(l.clone(), (dx + 10, y), style::left_middle(f));
                 chart.draw_series(std::iter::once(text))?;
@@ -516,7 +571,7 @@ impl Chart for Frontier<'_> {
         if !ties.is_empty() {
             items.push(LegendItem::Mark(
                 Marker::Ring,
-                style::INK,
+                style::GREY,
                 "Tied with the pick on velocity (within its 95% CI)".to_string(),
             ));
         }
