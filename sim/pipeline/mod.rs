@@ -54,14 +54,9 @@ pub trait Progress: Sync {
     fn drawing(&self) {}
 }
 
-/// The error of a pipeline stopped by `Progress::interrupted`: the runs journaled so far
-/// are valid, and the same command resumes from them.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "interrupted: {done} of {} are journaled in {}; run the same command again to resume",
-    count(*total, "run"),
-    dir.display()
-)]
+/// The error of a pipeline stopped by `Progress::interrupted`: the runs (and sensitivity
+/// variations) journaled so far are valid, and the same command resumes from them.
+#[derive(Debug)]
 pub struct Interrupted {
     /// Runs journaled (whole records) when the pipeline stopped.
     pub done: u64,
@@ -69,6 +64,34 @@ pub struct Interrupted {
     pub total: u64,
     /// The journal folder.
     pub dir: std::path::PathBuf,
+    /// `Some(finished variations)` when the stop came during the sensitivity analysis,
+    /// after every run of the run set.
+    pub variations: Option<u64>,
+}
+
+impl std::error::Error for Interrupted {}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.variations {
+            None => write!(
+                f,
+                "interrupted: {} of {} are journaled in {}; run the same command again to resume",
+                self.done,
+                count(self.total, "run"),
+                self.dir.display()
+            ),
+            Some(v) => write!(
+                f,
+                "interrupted during the sensitivity analysis: all {} and {} of the analysis \
+                 are journaled in {}; run the same command again to resume (or pass \
+                 --no-sensitivity)",
+                count(self.total, "run"),
+                count(v, "finished variation"),
+                self.dir.display()
+            ),
+        }
+    }
 }
 
 /// A `Progress` that shows nothing.

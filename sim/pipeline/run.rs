@@ -158,6 +158,7 @@ where
                 .count() as u64,
             total: all.len() as u64,
             dir: jdir,
+            variations: None,
         }
         .into());
     }

@@ -111,6 +111,8 @@ where
         planned: std::cell::Cell::new(planned),
         done: std::cell::Cell::new(0),
         resumed: std::cell::Cell::new(0),
+        variations: std::cell::Cell::new(0),
+        base_runs: per_set,
         journal,
     };
     progress.start(planned, 0);
@@ -201,6 +203,10 @@ struct Sim<'a, S> {
     planned: std::cell::Cell<u64>,
     done: std::cell::Cell<u64>,
     resumed: std::cell::Cell<u64>,
+    /// Variations finished (read back or simulated), for an interruption's message.
+    variations: std::cell::Cell<u64>,
+    /// Runs of the scenario's own run set (journaled before the analysis starts).
+    base_runs: u64,
     journal: Option<&'a Variations>,
 }
 
@@ -228,6 +234,7 @@ where
             self.done.set(self.done.get() + runs);
             self.resumed.set(self.resumed.get() + runs);
             self.progress.start(self.planned.get(), self.done.get());
+            self.variations.set(self.variations.get() + 1);
             return Ok((judged, runs));
         }
         let judged = judge(&self.settings(scenario)?);
@@ -235,17 +242,23 @@ where
         if let Some(j) = self.journal {
             j.put(&key, &judged, runs)?;
         }
+        self.variations.set(self.variations.get() + 1);
         Ok((judged, runs))
     }
 
     /// Every run of `scenario` on its seeds, grouped by setting.
     fn settings(&self, scenario: &Scenario) -> anyhow::Result<SettingRuns> {
         if self.progress.interrupted() {
-            anyhow::bail!(
-                "interrupted during the sensitivity analysis: the runs and the finished \
-                 variations are journaled; run the same command again to resume (or pass \
-                 --no-sensitivity)"
-            );
+            return Err(super::Interrupted {
+                done: self.base_runs,
+                total: self.base_runs,
+                dir: self
+                    .journal
+                    .map(|j| j.dir().to_path_buf())
+                    .unwrap_or_default(),
+                variations: Some(self.variations.get()),
+            }
+            .into());
         }
         let runs = plan::runs(scenario, None);
         let rows = runner::run_all_with(scenario, &runs, self.threads, self.simulate, |_, _| {

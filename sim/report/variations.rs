@@ -54,6 +54,11 @@ impl Variations {
         })
     }
 
+    /// The folder the variations are journaled in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn path(&self, variation: &str) -> PathBuf {
         let mut h = Fingerprint::default();
         h.write(self.key.as_bytes());

@@ -411,9 +411,17 @@ fn an_interrupted_analysis_resumes_at_the_variation_it_was_in() {
         limit: 13,
     };
     let err = write_sensitivity(&s, &cut, 2, &flipping, &stop, false).unwrap_err();
+    // The error the command line turns into exit code 130, saying what is kept.
+    let stopped = err
+        .downcast_ref::<blastsim::pipeline::Interrupted>()
+        .expect("an Interrupted error");
+    assert_eq!(stopped.variations, Some(3));
+    let text = stopped.to_string();
     assert!(
-        format!("{err:#}").contains("run the same command again to resume"),
-        "{err:#}"
+        text.starts_with(
+            "interrupted during the sensitivity analysis: all 6 runs and 3 finished variations"
+        ) && text.contains("run the same command again to resume"),
+        "{text}"
     );
     assert!(!cut.join("sensitivity.csv").exists());
     let records = || {
@@ -451,5 +459,62 @@ fn an_interrupted_analysis_resumes_at_the_variation_it_was_in() {
         .unwrap();
     assert_eq!((again.runs, again.resumed), (7 * 6, 6 * 6));
     assert_eq!(fs::read(cut.join("sensitivity.csv")).unwrap(), want);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// The way README "Scale-out" gives to add the analysis to a sharded sweep: `run` on the
+/// merged folder reads every run back (simulating none) and writes the sensitivity.csv one
+/// unsharded run writes.
+#[test]
+fn run_on_a_merged_folder_adds_the_analysis_without_simulating_the_runs_again() {
+    let path = Path::new(ROOT).join("scenarios/smoke.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let s = scenario::parse(&text, &path, |p| fs::read_to_string(p)).unwrap();
+    let dir = std::env::temp_dir().join(format!("blastsim-sens-merge-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let with_analysis = |out: &Path| RunOptions {
+        sensitivity: true,
+        ..RunOptions::new(out, 2, "test")
+    };
+    let whole = dir.join("whole");
+    run_experiment(
+        &s,
+        &with_analysis(&whole),
+        blastsim::metrics::simulate,
+        &Silent,
+    )
+    .unwrap();
+    let mut shards = Vec::new();
+    for index in 1..=2 {
+        let out = dir.join(format!("shard{index}"));
+        let opts = RunOptions {
+            shard: Some(blastsim::experiment::plan::Shard { index, count: 2 }),
+            ..with_analysis(&out)
+        };
+        run_experiment(&s, &opts, blastsim::metrics::simulate, &Silent).unwrap();
+        assert!(
+            !out.join("sensitivity.csv").exists(),
+            "a shard runs no analysis"
+        );
+        shards.push(out);
+    }
+    let merged = dir.join("merged");
+    blastsim::pipeline::merge::merge_dirs(&shards, &merged, "test", false).unwrap();
+    assert!(!merged.join("sensitivity.csv").exists());
+    let o = run_experiment(
+        &s,
+        &with_analysis(&merged),
+        blastsim::metrics::simulate,
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(
+        o.runs_new, 0,
+        "every run is read back from the merged journal"
+    );
+    assert_eq!(
+        fs::read(merged.join("sensitivity.csv")).unwrap(),
+        fs::read(whole.join("sensitivity.csv")).unwrap()
+    );
     let _ = fs::remove_dir_all(&dir);
 }
