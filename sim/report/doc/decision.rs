@@ -198,59 +198,69 @@ fn frontier_metric(m: usize) -> &'static str {
     crate::metrics::METRICS[m].name
 }
 
-/// ": incidents that lasted longer than `max_outage` 38 per year (95% CI 33 to 43; the
+/// ": incidents that lasted longer than `max_outage`: 38 per year (95% CI 33 to 43; the
 /// baseline, autonomous, 45)…" for each invariant setting (a, p) breaks, so a reader sees
 /// which limit is broken, how often, and whether the pick breaks it less than the baseline.
 /// Empty for a folder of an older build without the per-invariant counts.
 fn broken_invariants(r: &Results, a: usize, p: usize) -> String {
     let base = r.baseline();
     let days = business::horizon_days(r);
-    let scale = |v: f64| days.map_or(v, |d| frontier::per_year(v, d));
-    let unit = if days.is_some() {
-        "per year"
-    } else {
-        "per run"
-    };
     let parts: Vec<String> = InvariantKind::ALL
         .iter()
         .filter_map(|&kind| {
             let metric = violation_metric(kind);
             let st = r.summary.get(a, p, metric).filter(|st| st.mean > 0.0)?;
-            let what = crate::metrics::METRICS
-                .iter()
-                .find(|m| m.name == metric)
-                .map_or(metric, |m| m.doc);
-            let mut s = format!(
-                "{what}: {} {unit} ({}",
-                sig2(scale(st.mean)),
-                if st.ci_low.is_finite() && st.ci_high.is_finite() && st.ci_low != st.ci_high {
-                    format!(
-                        "95% CI {} to {}; ",
-                        sig2(scale(st.ci_low)),
-                        sig2(scale(st.ci_high))
-                    )
-                } else {
-                    String::new()
+            let what = match kind {
+                InvariantKind::MaxUsersHitByOneChange
+                | InvariantKind::MaxOutage
+                | InvariantKind::MaxUserImpactMinutes => crate::metrics::METRICS
+                    .iter()
+                    .find(|m| m.name == metric)
+                    .map_or(metric, |m| m.doc)
+                    .to_string(),
+                InvariantKind::MinDeploysPerDay => {
+                    format!("deploys per day below `{}`", kind.name())
                 }
-            );
-            if a == base {
-                s.push_str("it is the baseline)");
+            };
+            let amount = |v: f64| violation_amount(kind, days, v);
+            let unit = match (kind, days) {
+                (InvariantKind::MinDeploysPerDay, _) => " of runs",
+                (_, Some(_)) => " per year",
+                (_, None) => " per run",
+            };
+            let ci = if st.ci_low.is_finite() && st.ci_high.is_finite() && st.ci_low != st.ci_high {
+                format!("95% CI {} to {}; ", amount(st.ci_low), amount(st.ci_high))
+            } else {
+                String::new()
+            };
+            let against = if a == base {
+                "it is the baseline".to_string()
             } else {
                 let b = r.summary.mean(base, p, metric).unwrap_or(0.0);
-                let _ = write!(
-                    s,
-                    "the baseline, {}, {})",
-                    md(&r.arms[base]),
-                    sig2(scale(b))
-                );
-            }
-            Some(s)
+                format!("the baseline, {}, {}", md(&r.arms[base]), amount(b))
+            };
+            Some(format!("{what}: {}{unit} ({ci}{against})", amount(st.mean)))
         })
         .collect();
     if parts.is_empty() {
         String::new()
     } else {
         format!(": {}", parts.join("; "))
+    }
+}
+
+/// A mean of invariant `kind`'s violation count for people. Incidents are counted, so
+/// their counts scale to a year (over a horizon of `days`); the deploy-rate floor is
+/// judged once per run, so its mean is the share of runs below it.
+fn violation_amount(kind: InvariantKind, days: Option<f64>, v: f64) -> String {
+    match kind {
+        InvariantKind::MaxUsersHitByOneChange
+        | InvariantKind::MaxOutage
+        | InvariantKind::MaxUserImpactMinutes => match days {
+            Some(d) => sig2(frontier::per_year(v, d)),
+            None => sig2(v),
+        },
+        InvariantKind::MinDeploysPerDay => format!("{}%", sig2(v * 100.0)),
     }
 }
 
