@@ -414,10 +414,10 @@ fn meets_constraint(settings: &[Setting], s: &Setting, c: &ResolvedConstraint) -
     bound_for(settings, s, c).is_some_and(|b| meets(s.mean(c.metric), c.at_most, b))
 }
 
-/// What constraint `c` does over `settings`.
-fn binding(settings: &[Setting], c: &ResolvedConstraint) -> Binding {
+/// What constraint `c` does over `settings`, its relative bounds looked up in `reference`.
+fn binding(settings: &[Setting], reference: &[Setting], c: &ResolvedConstraint) -> Binding {
     let met: Vec<usize> = (0..settings.len())
-        .filter(|&i| meets_constraint(settings, &settings[i], c))
+        .filter(|&i| meets_constraint(reference, &settings[i], c))
         .collect();
     if met.is_empty() {
         return Binding::Nothing;
@@ -432,7 +432,7 @@ fn binding(settings: &[Setting], c: &ResolvedConstraint) -> Binding {
     let mut best_slack = f64::INFINITY;
     let mut clear = true;
     for (i, s) in settings.iter().enumerate() {
-        let b = bound_for(settings, s, c).unwrap_or(f64::NAN);
+        let b = bound_for(reference, s, c).unwrap_or(f64::NAN);
         let e = s.metrics[c.metric].value;
         let (slack, far_end) = if c.at_most {
             (b - e.mean, e.high)
@@ -457,6 +457,33 @@ fn binding(settings: &[Setting], c: &ResolvedConstraint) -> Binding {
 /// the module documentation for the rule. This is the one function every caller uses to
 /// choose (the run, the report, and anyone re-deciding under a varied assumption).
 pub fn decide(settings: &[Setting], objectives: &ResolvedObjectives) -> Choice {
+    decide_in(settings, settings, objectives)
+}
+
+/// The runner-up to setting `excluded`: what `decide` recommends with `excluded` left out
+/// of the choice but kept as the reference of relative constraints, so a bound
+/// `at_most = "arm:NAME"` still finds its arm when that arm's setting is the one left out.
+pub fn decide_without(
+    settings: &[Setting],
+    excluded: usize,
+    objectives: &ResolvedObjectives,
+) -> Option<usize> {
+    let others: Vec<Setting> = (0..settings.len())
+        .filter(|&i| i != excluded)
+        .map(|i| settings[i].clone())
+        .collect();
+    decide_in(&others, settings, objectives)
+        .recommended
+        .map(|k| if k >= excluded { k + 1 } else { k })
+}
+
+/// `decide` over the candidates `settings`, with the bounds of relative constraints looked
+/// up in `reference` (`settings` itself, or a superset of it).
+fn decide_in(
+    settings: &[Setting],
+    reference: &[Setting],
+    objectives: &ResolvedObjectives,
+) -> Choice {
     let n = settings.len();
     let (vm, rm) = (objectives.velocity, objectives.risk);
     let points: Vec<(f64, f64)> = settings.iter().map(|s| (s.mean(vm), s.mean(rm))).collect();
@@ -466,7 +493,7 @@ pub fn decide(settings: &[Setting], objectives: &ResolvedObjectives) -> Choice {
             objectives
                 .constraints
                 .iter()
-                .all(|c| meets_constraint(settings, s, c))
+                .all(|c| meets_constraint(reference, s, c))
         })
         .collect();
     let violations = metric_index("invariant_violations").ok();
@@ -540,7 +567,7 @@ pub fn decide(settings: &[Setting], objectives: &ResolvedObjectives) -> Choice {
                 let miss = objectives
                     .constraints
                     .iter()
-                    .map(|c| match bound_for(settings, s, c) {
+                    .map(|c| match bound_for(reference, s, c) {
                         Some(b) => shortfall(s.mean(c.metric), c.at_most, b),
                         None => f64::INFINITY,
                     })
@@ -562,7 +589,7 @@ pub fn decide(settings: &[Setting], objectives: &ResolvedObjectives) -> Choice {
         bindings: objectives
             .constraints
             .iter()
-            .map(|c| binding(settings, c))
+            .map(|c| binding(settings, reference, c))
             .collect(),
         broken,
     }

@@ -9,9 +9,11 @@
 //! The **advantage** of the base recommendation (the "pick") under a variation is its
 //! objective (the velocity metric of `[objectives]`, mean over replications) minus that of
 //! the **runner-up**: the setting the same decision function recommends when the pick is
-//! left out. Positive means the pick still leads; when the pick no longer meets the
-//! constraints the recommendation flips even if its advantage stays positive (`Judged`
-//! says both). Nothing here does I/O; `pipeline::sensitivity` runs the simulations.
+//! left out. It can be negative even where the pick holds (velocity ties are settled by
+//! risk, then cost, so the pick may be the slower of two tied settings); whether the
+//! recommendation flips is `Judged::recommended`, not the advantage's sign, and when the
+//! pick no longer meets the constraints it flips whatever its advantage (`Judged` says
+//! both). Nothing here does I/O; `pipeline::sensitivity` runs the simulations.
 
 use crate::experiment::frontier::{self, ResolvedObjectives};
 use crate::scenario::sensitivity::Scale;
@@ -73,14 +75,6 @@ fn decision_settings(settings: &[Vec<Vec<f64>>], points: usize) -> Vec<frontier:
         .collect()
 }
 
-/// The mean of each metric over `runs` (sequential, so the same bits every time).
-fn means(runs: &[Vec<f64>]) -> Vec<f64> {
-    let n = runs.first().map_or(0, Vec::len);
-    (0..n)
-        .map(|m| crate::experiment::stats::mean(&runs.iter().map(|r| r[m]).collect::<Vec<_>>()))
-        .collect()
-}
-
 /// What the decision function makes of one variation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Judged {
@@ -108,15 +102,13 @@ pub fn judge(
             pick_feasible: false,
         };
     };
-    let objective = |i: usize| means(&settings[i])[objectives.velocity];
-    let pick_feasible = decision.feasible[p];
-    // The runner-up: what the decision function picks with the pick left out (the other
-    // settings keep their arm and point, so relative constraints still find their arm).
-    let others: Vec<usize> = (0..settings.len()).filter(|&i| i != p).collect();
     let all = decision_settings(settings, points);
-    let advantage = frontier::decide_subset(&all, &others, objectives)
-        .recommended
-        .map(|k| objective(p) - objective(k));
+    let objective = |i: usize| all[i].mean(objectives.velocity);
+    let pick_feasible = decision.feasible[p];
+    // The runner-up: what the decision function picks with the pick left out of the
+    // choice (it stays the reference of relative constraints that name its arm).
+    let advantage =
+        frontier::decide_without(&all, p, objectives).map(|k| objective(p) - objective(k));
     Judged {
         recommended,
         advantage,
@@ -186,6 +178,28 @@ mod tests {
         assert_eq!(j.recommended, Some(2));
         assert!(!j.pick_feasible);
         assert_eq!(j.advantage, Some(1.0));
+    }
+
+    /// A constraint relative to the pick's own arm ("at most as risky as arm 1") still
+    /// has its reference when the pick is left out to find the runner-up.
+    #[test]
+    fn the_runner_up_is_found_when_the_pick_is_the_reference_of_a_constraint() {
+        let o = ResolvedObjectives {
+            constraints: vec![frontier::ResolvedConstraint {
+                metric: 1,
+                at_most: true,
+                bound: frontier::ResolvedBound::Arm(1),
+            }],
+            ..objectives()
+        };
+        let base = vec![
+            setting(3.0, 1.0, 0.0),
+            setting(5.0, 2.0, 0.0),
+            setting(4.0, 1.5, 0.0),
+        ];
+        let pick = decide(&base, 1, &o).recommended;
+        assert_eq!(pick, Some(1));
+        assert_eq!(judge(&base, 1, &o, pick).advantage, Some(1.0));
     }
 
     #[test]

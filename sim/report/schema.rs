@@ -490,7 +490,8 @@ pub struct SensitivityRow {
     pub flips_at: String,
     /// When it flips: the setting recommended at `flips_at`.
     pub flips_to: String,
-    /// Runs simulated for this row (its end and any bisection steps).
+    /// Runs this row took (its end and any bisection steps), simulated or read back from
+    /// the journal.
     pub runs: u64,
 }
 

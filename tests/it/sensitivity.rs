@@ -463,8 +463,8 @@ fn an_interrupted_analysis_resumes_at_the_variation_it_was_in() {
 }
 
 /// The way README "Scale-out" gives to add the analysis to a sharded sweep: `run` on the
-/// merged folder reads every run back (simulating none) and writes the sensitivity.csv one
-/// unsharded run writes.
+/// merged folder reads every run of the sweep back (simulating none of them; the analysis
+/// simulates its own variations) and writes the sensitivity.csv one unsharded run writes.
 #[test]
 fn run_on_a_merged_folder_adds_the_analysis_without_simulating_the_runs_again() {
     let path = Path::new(ROOT).join("scenarios/smoke.toml");

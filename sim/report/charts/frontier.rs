@@ -92,7 +92,18 @@ struct Callout {
     lines: Vec<String>,
     offset: (i32, i32),
     size: (i32, i32),
-    line_h: i32,
+}
+
+/// The height of one line of the callout, in pixels.
+const CALLOUT_LINE_H: i32 = style::TICK_PX as i32 + 8;
+
+/// Radius of the ring around the recommended marker, in pixels.
+const PICK_RING: i32 = 24;
+
+/// The point of a box at `offset` of `size` (pixels from an anchor) nearest the anchor:
+/// where a leader line from the anchor meets the box.
+fn nearest_point((dx, dy): (i32, i32), (w, h): (i32, i32)) -> (i32, i32) {
+    (0.clamp(dx, dx + w), 0.clamp(dy, dy + h))
 }
 
 /// Pairs (arm, earlier arm) whose markers fall on top of each other at every point
@@ -325,64 +336,56 @@ impl Chart for Frontier<'_> {
 
         // The recommendation's callout is placed before the marker labels, so they keep
         // clear of it, and drawn after them, on top.
-        let callout = match r.recommended() {
-            Some((ra, rp)) => {
-                pts.iter()
-                    .find(|(a, p, ..)| (*a, *p) == (ra, rp))
-                    .map(|(_, _, v, k)| {
-                        let mut lines = vec![format!("Recommended: {}", r.arms[ra])];
-                        if r.points.len() > 1 {
-                            lines.push(r.point_label_short(rp));
-                        }
-                        let font = style::bold(style::TICK_PX, BLACK);
-                        let tw = lines
-                            .iter()
-                            .map(|l| {
-                                plot.estimate_text_size(l, &font)
-                                    .map_or(300, |(w, _)| w as i32)
-                            })
-                            .max()
-                            .unwrap_or(0)
-                            + 20;
-                        let line_h = style::TICK_PX as i32 + 8;
-                        let th = line_h * lines.len() as i32 + 12;
-                        // Markers and the ends and middles of their error bars are what the
-                        // callout must not hide.
-                        let mut obstacles = Vec::new();
-                        for (_, _, v, k) in &pts {
-                            let (xl, xh) = lo_hi(v);
-                            let (yl, yh) = lo_hi(k);
-                            for p in [
-                                (v.mean, k.mean),
-                                (xl, k.mean),
-                                (xh, k.mean),
-                                (v.mean, yl),
-                                (v.mean, yh),
-                            ] {
-                                obstacles.push(chart.backend_coord(&p));
-                            }
-                            for f in [0.25, 0.75] {
-                                obstacles.push(chart.backend_coord(&(xl + (xh - xl) * f, k.mean)));
-                            }
-                        }
-                        let at = (v.mean, k.mean);
-                        let (dx, dy) = place_box(
-                            chart.plotting_area().get_pixel_range(),
-                            chart.backend_coord(&at),
-                            (tw, th),
-                            &obstacles,
-                        );
-                        Callout {
-                            at,
-                            lines,
-                            offset: (dx, dy),
-                            size: (tw, th),
-                            line_h,
-                        }
-                    })
+        let callout = r.recommended().and_then(|(ra, rp)| {
+            let (_, _, v, k) = pts.iter().find(|(a, p, ..)| (*a, *p) == (ra, rp))?;
+            let mut lines = vec![format!("Recommended: {}", r.arms[ra])];
+            if r.points.len() > 1 {
+                lines.push(r.point_label_short(rp));
             }
-            None => None,
-        };
+            let font = style::bold(style::TICK_PX, BLACK);
+            let tw = lines
+                .iter()
+                .map(|l| {
+                    plot.estimate_text_size(l, &font)
+                        .map_or(300, |(w, _)| w as i32)
+                })
+                .max()
+                .unwrap_or(0)
+                + 20;
+            let th = CALLOUT_LINE_H * lines.len() as i32 + 12;
+            // Markers and the ends and middles of their error bars are what the callout
+            // must not hide.
+            let mut obstacles = Vec::new();
+            for (_, _, v, k) in &pts {
+                let (xl, xh) = lo_hi(v);
+                let (yl, yh) = lo_hi(k);
+                for p in [
+                    (v.mean, k.mean),
+                    (xl, k.mean),
+                    (xh, k.mean),
+                    (v.mean, yl),
+                    (v.mean, yh),
+                ] {
+                    obstacles.push(chart.backend_coord(&p));
+                }
+                for f in [0.25, 0.75] {
+                    obstacles.push(chart.backend_coord(&(xl + (xh - xl) * f, k.mean)));
+                }
+            }
+            let at = (v.mean, k.mean);
+            let offset = place_box(
+                chart.plotting_area().get_pixel_range(),
+                chart.backend_coord(&at),
+                (tw, th),
+                &obstacles,
+            );
+            Some(Callout {
+                at,
+                lines,
+                offset,
+                size: (tw, th),
+            })
+        });
 
         // Every marker labelled: arm, and the point where the sweep changes the arm.
         let font = style::text(style::TICK_PX - 5, style::INK);
@@ -398,8 +401,9 @@ impl Chart for Frontier<'_> {
             let (x, y) = chart.backend_coord(&c.at);
             let (l, t) = (x + c.offset.0, y + c.offset.1);
             taken.push((l, t, l + c.size.0, t + c.size.1));
-            // The pick's ring (radius 24, drawn later) stays clear too.
-            taken.push((x - 26, y - 26, x + 26, y + 26));
+            // The pick's ring (drawn later) stays clear too.
+            let ring = PICK_RING + 2;
+            taken.push((x - ring, y - ring, x + ring, y + ring));
         }
         for (a, p, v, k) in &pts {
             let varies = r.points.len() > 1 && !r.axes_of_arm(*a).is_empty();
@@ -467,7 +471,7 @@ impl Chart for Frontier<'_> {
             taken.push((x + pick.0, y + pick.1, x + pick.0 + w, y + pick.1 + h));
             let s = style::arm_style(*a);
             if !beside.contains(&pick) {
-                let near = (0.clamp(pick.0, pick.0 + w), 0.clamp(pick.1, pick.1 + h));
+                let near = nearest_point(pick, (w, h));
                 chart.draw_series(std::iter::once(
                     EmptyElement::at((v.mean, k.mean))
                         + PathElement::new(vec![(0, 0), near], s.color.stroke_width(1)),
@@ -513,12 +517,12 @@ impl Chart for Frontier<'_> {
             let (at, (dx, dy), (tw, th)) = (c.at, c.offset, c.size);
             chart.draw_series(std::iter::once(Circle::new(
                 at,
-                24,
+                PICK_RING,
                 style::INK.stroke_width(4),
             )))?;
             // A leader line from the ring to the nearest point of the box.
-            let near = (0.clamp(dx, dx + tw), 0.clamp(dy, dy + th));
-            if near.0.abs().max(near.1.abs()) > 24 {
+            let near = nearest_point((dx, dy), (tw, th));
+            if near.0.abs().max(near.1.abs()) > PICK_RING {
                 chart.draw_series(std::iter::once(
                     EmptyElement::at(at)
                         + PathElement::new(vec![(0, 0), near], style::INK.stroke_width(2)),
@@ -534,7 +538,7 @@ impl Chart for Frontier<'_> {
                 } else {
                     style::text(style::TICK_PX, BLACK)
                 };
-                let y = dy + 6 + c.line_h * i as i32 + c.line_h / 2;
+                let y = dy + 6 + CALLOUT_LINE_H * i as i32 + CALLOUT_LINE_H / 2;
                 let text = EmptyElement::at(at)
                     + Text::new(l.clone(), (dx + 10, y), style::left_middle(f));
                 chart.draw_series(std::iter::once(text))?;

@@ -489,6 +489,27 @@ fn read_tail(path: &Path, r: &Results) -> anyhow::Result<TailData> {
 /// Most rows of `sensitivity.csv`: two per `[sensitivity]` entry.
 const SENSITIVITY_ROWS_MAX: usize = 2 * crate::scenario::limits::SENSITIVITY_ENTRIES_MAX;
 
+/// Both ends of one assumption's range in `sensitivity.csv`.
+pub struct RangeEnds<'a> {
+    /// The row of the low end.
+    pub low: &'a SensitivityRow,
+    /// The row of the high end.
+    pub high: &'a SensitivityRow,
+}
+
+/// The assumptions of `rows` with both ends, in the file's order.
+pub fn range_ends(rows: &[SensitivityRow]) -> Vec<RangeEnds<'_>> {
+    rows.iter()
+        .filter(|r| r.side == "low")
+        .filter_map(|low| {
+            let high = rows
+                .iter()
+                .find(|h| h.side == "high" && h.parameter == low.parameter)?;
+            Some(RangeEnds { low, high })
+        })
+        .collect()
+}
+
 fn read_sensitivity(path: &Path) -> anyhow::Result<Vec<SensitivityRow>> {
     let mut t = TableReader::open(path)?;
     let file = t.file().to_string();

@@ -7,24 +7,20 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Chart;
-use super::input::{Results, SensitivityRow};
+use super::input::{RangeEnds, Results, range_ends};
 use super::style::{self, LegendItem};
 
 /// Most characters of an assumption's name on the axis; longer names are cut with "…".
 const LABEL_CHARS_MAX: usize = 40;
 
 /// One assumption: both ends of its range.
-struct Bar<'a> {
-    low: &'a SensitivityRow,
-    high: &'a SensitivityRow,
-}
+type Bar<'a> = RangeEnds<'a>;
 
-impl Bar<'_> {
-    fn swing(&self) -> f64 {
-        match (self.low.advantage, self.high.advantage) {
-            (Some(a), Some(b)) => (a - b).abs(),
-            _ => 0.0,
-        }
+/// How far the pick's lead moves across an assumption's range (0 when an end has none).
+fn swing(b: &Bar<'_>) -> f64 {
+    match (b.low.advantage, b.high.advantage) {
+        (Some(a), Some(b)) => (a - b).abs(),
+        _ => 0.0,
     }
 }
 
@@ -44,15 +40,7 @@ impl<'a> Tornado<'a> {
                     .to_string(),
             );
         };
-        let mut bars: Vec<Bar<'a>> = Vec::new();
-        for low in rows.iter().filter(|x| x.side == "low") {
-            if let Some(high) = rows
-                .iter()
-                .find(|x| x.side == "high" && x.parameter == low.parameter)
-            {
-                bars.push(Bar { low, high });
-            }
-        }
+        let mut bars = range_ends(rows);
         let Some(first) = bars.first().map(|b| b.low) else {
             return Err("sensitivity.csv has no assumption with both ends".to_string());
         };
@@ -67,7 +55,7 @@ impl<'a> Tornado<'a> {
             ));
         };
         // Largest swing on top; ties keep the file's order.
-        bars.sort_by(|a, b| b.swing().total_cmp(&a.swing()));
+        bars.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
         let arm = r.arm_index(
             first
                 .base_recommended

@@ -5,7 +5,7 @@
 
 use super::markdown::Block;
 use super::text;
-use crate::report::charts::input::{Results, SensitivityRow};
+use crate::report::charts::input::{Results, SensitivityRow, range_ends};
 use crate::report::charts::style::{fmt_num, fmt_signed, metric_name, metric_unit};
 use crate::report::charts::{ChartFile, Charts};
 
@@ -13,7 +13,7 @@ use crate::report::charts::{ChartFile, Charts};
 /// (tests/it/*.rs): what is checked, the figure, its source and the tolerance.
 const CHECKS: &[[&str; 5]] = &[
     [
-        "Waiting time for review in an M/M/c queue (2 reviewers)",
+        "Waiting time for review in an M/M/c queue (3 reviewers)",
         "Erlang C: 1.0787 h mean wait",
         "queueing theory (Erlang C formula)",
         "within 4 standard errors and 5%",
@@ -70,24 +70,6 @@ const CHECKS: &[[&str; 5]] = &[
     ],
 ];
 
-/// Both ends of one assumption's range.
-struct Pair<'a> {
-    low: &'a SensitivityRow,
-    high: &'a SensitivityRow,
-}
-
-fn pairs(rows: &[SensitivityRow]) -> Vec<Pair<'_>> {
-    rows.iter()
-        .filter(|r| r.side == "low")
-        .filter_map(|low| {
-            let high = rows
-                .iter()
-                .find(|h| h.side == "high" && h.parameter == low.parameter)?;
-            Some(Pair { low, high })
-        })
-        .collect()
-}
-
 /// "between 0.1 and 0.15" for a flipping end, lower value first; the value alone when
 /// bisection closed in.
 fn flip_value(r: &SensitivityRow) -> String {
@@ -116,7 +98,7 @@ pub(super) fn section(r: &Results, charts: &Charts, figure: fn(&ChartFile) -> Bl
         b.extend(checks());
         return b;
     };
-    let pairs = pairs(rows);
+    let pairs = range_ends(rows);
     let Some(first) = pairs.first().map(|p| p.low) else {
         b.push(Block::P("sensitivity.csv lists no assumption.".to_string()));
         b.extend(checks());
