@@ -20,6 +20,7 @@
 
 use std::fs;
 use std::hash::Hasher;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::engine::Fingerprint;
@@ -28,6 +29,9 @@ use crate::report::{atomic, journal};
 
 /// The folder of the variations inside the journal folder.
 pub const DIR: &str = "sensitivity";
+
+/// Longest record read back, in bytes (a record is two short lines and a checksum).
+const RECORD_BYTES_MAX: u64 = 4096;
 
 /// The variations journal of one results folder and experiment.
 #[derive(Clone, Debug)]
@@ -70,8 +74,14 @@ impl Variations {
     /// The judged variation with key `variation` and its run count, if journaled.
     pub fn get(&self, variation: &str) -> anyhow::Result<Option<(Judged, u64)>> {
         let path = self.path(variation);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let mut bytes = Vec::new();
+        match fs::File::open(&path) {
+            // A record is a few dozen bytes: read at most `RECORD_BYTES_MAX` + 1, so a
+            // huge file in its place is refused as damaged instead of read whole.
+            Ok(f) => f
+                .take(RECORD_BYTES_MAX + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
         };
@@ -92,6 +102,9 @@ impl Variations {
     }
 
     fn parse(&self, bytes: &[u8], variation: &str) -> Result<(Judged, u64), &'static str> {
+        if bytes.len() as u64 > RECORD_BYTES_MAX {
+            return Err("far larger than a record");
+        }
         let content = journal::unseal(bytes)?;
         let text = std::str::from_utf8(content).map_err(|_| "not UTF-8")?;
         let mut lines = text.lines();

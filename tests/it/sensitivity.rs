@@ -459,6 +459,13 @@ fn an_interrupted_analysis_resumes_at_the_variation_it_was_in() {
         .unwrap();
     assert_eq!((again.runs, again.resumed), (7 * 6, 6 * 6));
     assert_eq!(fs::read(cut.join("sensitivity.csv")).unwrap(), want);
+    // A huge file in a record's place is refused without being read whole.
+    fs::write(&victim, vec![b'x'; 1 << 20]).unwrap();
+    let err = write_sensitivity(&s, &cut, 2, &flipping, &Silent, false).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("damaged sensitivity journal record: far larger than a record"),
+        "{err:#}"
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
