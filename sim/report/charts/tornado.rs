@@ -178,6 +178,8 @@ impl Chart for Tornado<'_> {
                 )))?;
                 continue;
             }
+            // Each end's label: the assumption's value there (and a flip's new arm).
+            let mut tags: Vec<(f64, String)> = Vec::new();
             for (row, alpha) in ends {
                 let Some(v) = row.advantage else {
                     chart.draw_series(std::iter::once(tag(
@@ -202,11 +204,27 @@ impl Chart for Tornado<'_> {
                         style::ALERT.stroke_width(4),
                     )))?;
                 }
-                // The value of the assumption at the bar's end, and a flip's new arm.
                 let mut t = row.value.clone();
                 if row.flips {
                     t.push_str(&format!(": {}", row.recommended));
                 }
+                tags.push((v, t));
+            }
+            // Two ends on the same side of the base lead would write over each other:
+            // one label says both, low first, beyond the farther end on the right, and
+            // just right of the base line on the left (where it would run into the
+            // assumptions' names).
+            if let [(lv, lt), (hv, ht)] = &tags[..]
+                && (*lv < self.base) == (*hv < self.base)
+            {
+                let at = if *lv < self.base {
+                    self.base
+                } else {
+                    lv.max(*hv)
+                };
+                tags = vec![(at, format!("low {lt}, high {ht}"))];
+            }
+            for (v, t) in tags {
                 let dx = if v < self.base { -8 } else { 8 };
                 chart.draw_series(std::iter::once(tag((v, y), dx, t)))?;
             }
